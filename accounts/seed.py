@@ -1,0 +1,36 @@
+"""The roles every installation starts with (admins may edit or delete them), and the demo company."""
+from .capabilities import Capability as C
+from .capabilities import LandingPage as L
+from .capabilities import Scope as S
+
+ALL_CAPABILITIES = [c.value for c in C]
+
+# name: (description, capabilities, customers, sales, service, marketing, landing page, priority)
+SEED_ROLES = {
+    "系统管理员": ("管理用户、团队、角色和全部设置", ALL_CAPABILITIES,
+              S.ALL, S.ALL, S.ALL, S.ALL, L.SETTINGS, 10),
+    "销售总监": ("查看全公司的客户与销售管道",
+             [C.VIEW_DASHBOARDS, C.EXPORT_DATA, C.CONFIGURE_PIPELINE],
+             S.ALL, S.ALL, S.ALL, S.ALL, L.REPORTS, 20),
+    "区域经理": ("查看本区域：本团队及其下属所有团队",
+             [C.VIEW_DASHBOARDS, C.EXPORT_DATA],
+             S.TEAM_AND_SUBTEAMS, S.TEAM_AND_SUBTEAMS, S.TEAM_AND_SUBTEAMS, S.NONE, L.REPORTS, 30),
+    "数据管理员/IT": ("导入、导出客户数据", [C.IMPORT_DATA, C.EXPORT_DATA],
+                  S.ALL, S.NONE, S.NONE, S.NONE, L.CUSTOMERS, 40),
+    "销售代表": ("本分公司内共享客户，其他分公司不可见", [],
+             S.TEAM, S.TEAM, S.NONE, S.NONE, L.CUSTOMERS, 50),
+    "客服专员": ("处理本团队客户的服务工单", [],
+             S.TEAM, S.NONE, S.TEAM_AND_SUBTEAMS, S.NONE, L.SERVICE, 60),
+    "市场专员": ("策划营销活动、跟进线索", [C.MANAGE_CAMPAIGNS],
+             S.OWN, S.NONE, S.NONE, S.TEAM_AND_SUBTEAMS, L.MARKETING, 70),
+}
+
+
+def seed_roles(Role):
+    """Create the seed roles that do not exist yet; never touches roles admins already changed."""
+    for name, (description, caps, customers, sales, service, marketing, landing, priority) in SEED_ROLES.items():
+        Role.objects.get_or_create(name=name, defaults={
+            "description": description, "capabilities": [str(c) for c in caps],
+            "customers_scope": customers, "sales_scope": sales, "service_scope": service,
+            "marketing_scope": marketing, "landing_page": landing, "priority": priority,
+        })

@@ -1,0 +1,200 @@
+"""Every write to users, teams, roles and shares. Each runs in one transaction and leaves an
+audit trace (django-pghistory triggers, with who and why attached through `audited`)."""
+from contextlib import contextmanager
+
+import pghistory
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Concat, Substr
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .access import can_edit, forget_access
+from .models import Role, Share, Team, User
+
+
+@contextmanager
+def audited(by, action):
+    """Run a write in a transaction with `by` and `action` recorded on every history event."""
+    with transaction.atomic(), pghistory.context(user=getattr(by, "pk", None), action=action):
+        yield
+
+
+# Teams -----------------------------------------------------------------------------------------
+
+def _team_path(parent, team_id):
+    return f"{parent.path if parent else '/'}{team_id}/"
+
+
+def team_create(*, name, parent=None, lead=None, by=None):
+    """A new team under `parent` (None: a root). Its path is set in the same transaction."""
+    with audited(by, "team_create"):
+        team = Team.objects.create(name=name, parent=parent, lead=lead)
+        team.path = _team_path(parent, team.pk)
+        team.save(update_fields=["path"])
+    return team
+
+
+def team_update(*, team, name, parent, lead, by=None):
+    """Rename, re-lead or move a team. Moving rewrites the paths of its whole subtree in one
+    UPDATE; a team cannot move under itself or its own descendants."""
+    if parent is not None and parent.path.startswith(team.path):
+        raise ValidationError(_("A team cannot be moved under itself or one of its sub-teams."))
+    with audited(by, "team_update"):
+        old_path = team.path
+        team.name, team.lead = name, lead
+        if parent != team.parent:
+            team.parent = parent
+            new_path = _team_path(parent, team.pk)
+            Team.objects.filter(path__startswith=old_path).update(
+                path=Concat(Value(new_path), Substr("path", len(old_path) + 1)))
+            team.path = new_path
+        team.save(update_fields=["name", "lead", "parent"])
+    return team
+
+
+def team_delete(*, team, by=None):
+    """Remove an empty team. Teams with members, sub-teams or records stay (PROTECT)."""
+    if team.children.exists() or team.members.exists():
+        raise ValidationError(_("Only a team without members and sub-teams can be deleted."))
+    with audited(by, "team_delete"):
+        team.delete()
+
+
+# Users -----------------------------------------------------------------------------------------
+
+USER_FIELDS = ("username", "display_name", "email", "mobile", "team", "manager",
+               "preferred_language", "time_zone", "is_active")
+
+
+def _check_manager(user, manager):
+    seen, current = set(), manager
+    while current is not None:
+        if current.pk == user.pk:
+            raise ValidationError(_("A user cannot report to themselves, directly or through others."))
+        if current.pk in seen:
+            break
+        seen.add(current.pk)
+        current = current.manager
+
+
+def user_create(*, by=None, password, roles=(), **fields):
+    """A new user with a password they must change at first sign-in."""
+    with audited(by, "user_create"):
+        user = User(**{k: v for k, v in fields.items() if k in USER_FIELDS})
+        user.mobile = user.mobile or None
+        user.set_password(password)
+        user.must_change_password = by is not None
+        user.full_clean()
+        user.save()
+        user.roles.set(roles)
+    return user
+
+
+def user_update(*, user, by=None, roles=None, **fields):
+    """Change a user's profile, team, manager, roles or active flag."""
+    for key, value in fields.items():
+        if key in USER_FIELDS:
+            setattr(user, key, value)
+    user.mobile = user.mobile or None
+    if user.manager_id:
+        _check_manager(user, user.manager)
+    with audited(by, "user_update"):
+        user.full_clean()
+        user.save()
+        if roles is not None:
+            user.roles.set(roles)
+    forget_access(user)
+    return user
+
+
+def user_reset_password(*, user, password, by):
+    """An admin sets a temporary password; the user must choose a new one at next sign-in."""
+    with audited(by, "user_reset_password"):
+        user.set_password(password)
+        user.must_change_password = True
+        user.save(update_fields=["password", "must_change_password"])
+    return user
+
+
+def user_change_own_password(*, user, password):
+    with audited(user, "user_change_password"):
+        user.set_password(password)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+    return user
+
+
+def user_set_preferences(*, user, preferred_language=None, time_zone=None):
+    with audited(user, "user_preferences"):
+        if preferred_language:
+            user.preferred_language = preferred_language
+        if time_zone:
+            user.time_zone = time_zone
+        user.save(update_fields=["preferred_language", "time_zone"])
+    return user
+
+
+# Roles -----------------------------------------------------------------------------------------
+
+ROLE_FIELDS = ("name", "description", "capabilities", "customers_scope", "sales_scope",
+               "service_scope", "marketing_scope", "landing_page", "priority")
+
+
+def role_save(*, role=None, by=None, **fields):
+    """Create (role=None) or change a role: its capabilities and a data scope per module."""
+    role = role or Role()
+    for key, value in fields.items():
+        if key in ROLE_FIELDS:
+            setattr(role, key, value)
+    role.capabilities = sorted(set(role.capabilities))
+    with audited(by, "role_save"):
+        role.full_clean()
+        role.save()
+    return role
+
+
+def role_delete(*, role, by=None):
+    if role.users.exists():
+        raise ValidationError(_("A role still held by users cannot be deleted."))
+    with audited(by, "role_delete"):
+        role.delete()
+
+
+# Shares ----------------------------------------------------------------------------------------
+
+def share_create(*, obj, by, user=None, team=None, can_edit_record=False, expires_at=None):
+    """Share one record with a user or a team (and its sub-teams). Only someone who may change
+    the record may share it. Sharing again with the same recipient replaces the earlier share."""
+    if not can_edit(by, obj):
+        raise PermissionDenied
+    if (user is None) == (team is None):
+        raise ValidationError(_("Choose either a user or a team to share with."))
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError(_("The end date of a share must be in the future."))
+    ct = ContentType.objects.get_for_model(obj)
+    with audited(by, "share_create"):
+        Share.objects.filter(content_type=ct, object_id=obj.pk, user=user, team=team).delete()
+        return Share.objects.create(
+            content_type=ct, object_id=obj.pk, user=user, team=team,
+            can_edit=can_edit_record, expires_at=expires_at, created_by=by,
+        )
+
+
+def share_revoke(*, share, by):
+    """Withdraw a share. Allowed to whoever may change the shared record."""
+    obj = share.content_type.get_object_for_this_type(pk=share.object_id)
+    if not can_edit(by, obj):
+        raise PermissionDenied
+    with audited(by, "share_revoke"):
+        share.delete()
+
+
+def shares_expire(*, now=None):
+    """Delete every share whose end date has passed, in one statement. Running it twice
+    deletes nothing more. Returns how many were removed."""
+    with audited(None, "shares_expire"):
+        deleted, _detail = Share.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted

@@ -1,0 +1,14 @@
+from django.core.management.base import BaseCommand
+
+from crm.demo import DEMO_PASSWORD, PERSONAS, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo company (teams, one user per persona, customers). Does nothing if it is loaded."
+
+    def handle(self, *args, **options):
+        created = seed_demo()
+        self.stdout.write("Demo data loaded." if created else "Demo data already present; nothing changed.")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}; demo only):")
+        for username, display, mobile, team, _manager, role, _lead in PERSONAS:
+            self.stdout.write(f"  {username:<14} {mobile}  {role:<10} {team}")

@@ -1,0 +1,10 @@
+// Small behaviours shared by every page. No inline scripts: the Content-Security-Policy forbids them.
+document.addEventListener("htmx:responseError", function (event) {
+  // htmx leaves the page unchanged on errors; say so instead of failing silently.
+  var box = document.getElementById("htmx-error");
+  if (box) { box.classList.remove("d-none"); }
+});
+document.addEventListener("htmx:beforeSwap", function (event) {
+  // Forms answered with 422 carry their own errors: show them.
+  if (event.detail.xhr.status === 422) { event.detail.shouldSwap = true; event.detail.isError = false; }
+});
