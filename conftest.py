@@ -5,15 +5,25 @@
       └─ 华北区 ─── 北京分公司   (rep_west; manager_west leads 华北区)
 director (销售总监, all), admin (系统管理员), it_importer (数据管理员/IT).
 """
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
 import pytest
 
 from accounts.models import Role
+from accounts.seed import seed_roles
 from accounts.tests.factories import PASSWORD, TeamFactory, UserFactory
 
 
 @pytest.fixture
 def roles(db):
-    """The seed roles, by name (created by the data migration)."""
+    """The seed roles, by name. The data migration creates them; a transactional test before this
+    one may have flushed them, so make sure they are there."""
+    seed_roles(Role)
     return {role.name: role for role in Role.objects.all()}
 
 
@@ -93,3 +103,56 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real Celery worker in its own process, on the real Redis, using the test database.
+    Yields a dict with the queue it consumes and the folder its mail goes to. Tests that use
+    it need committed data: mark them `django_db(transaction=True)`."""
+    from django.conf import settings
+    from django.db import connection
+
+    from crm.celery import app
+
+    queue = f"crm-test-{uuid.uuid4().hex[:8]}"
+    mail_dir = tmp_path_factory.mktemp("worker-mail")
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "crm.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_QUEUE": queue,
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+    }
+    if db.get("PASSWORD"):
+        env["DATABASE_URL"] = env["DATABASE_URL"].replace(f"{db['USER']}@", f"{db['USER']}:{db['PASSWORD']}@")
+    log = open(tmp_path_factory.mktemp("worker-log") / "worker.log", "w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "crm", "worker", "-Q", queue, "--pool", "solo",
+         "--concurrency", "1", "--without-gossip", "--without-mingle", "-n", f"{queue}@%h", "-l", "info"],
+        cwd=Path(__file__).parent, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        replies = app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=1.0)
+        if replies:
+            break
+        if proc.poll() is not None:
+            break
+    else:
+        replies = []
+    if not replies:
+        proc.kill()
+        log.seek(0)
+        pytest.fail("The Celery worker did not start:\n" + log.read()[-4000:])
+    app.conf.task_default_queue = queue
+    yield {"queue": queue, "mail_dir": mail_dir, "process": proc, "log": log}
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()

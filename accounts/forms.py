@@ -1,6 +1,10 @@
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+from .capabilities import Capability
+from .models import Role, Team, User
 
 
 class LoginForm(AuthenticationForm):
@@ -29,3 +33,196 @@ class ProfileForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["preferred_language"].choices = settings.LANGUAGES
         self.fields["time_zone"].choices = [(tz, tz) for tz in self.TIME_ZONES]
+
+
+# The settings area -----------------------------------------------------------------------------
+
+class TeamChoiceField(forms.ModelChoiceField):
+    """A team select that shows the tree: each team indented under its parent."""
+
+    def label_from_instance(self, team):
+        return f"{'— ' * team.depth}{team.name}"
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return f"{user.name} ({user.username})" if user.name != user.username else user.username
+
+
+def _time_zone_choices(current=None):
+    zones = list(ProfileForm.TIME_ZONES)
+    if current and current not in zones:
+        zones.append(current)
+    return [(tz, tz) for tz in zones]
+
+
+class _UserFieldsMixin:
+    """What the create and edit forms share: a team tree select, active managers, role checkboxes
+    and the time zone list."""
+
+    def _set_up_user_fields(self):
+        self.fields["team"].queryset = Team.objects.all()
+        managers = User.objects.filter(is_active=True).order_by("username")
+        if self.instance.pk:
+            managers = managers.exclude(pk=self.instance.pk)
+        self.fields["manager"].queryset = managers
+        self.fields["roles"].queryset = Role.objects.all()
+        self.fields["roles"].widget = forms.CheckboxSelectMultiple()
+        self.fields["roles"].help_text = _("Data scopes of several roles add up.")
+        self.fields["time_zone"] = forms.ChoiceField(
+            label=_("Time zone"), choices=_time_zone_choices(self.instance.time_zone))
+
+
+class _UserMeta:
+    model = User
+    fields = ["display_name", "mobile", "email", "team", "manager", "roles", "preferred_language", "time_zone"]
+    field_classes = {"team": TeamChoiceField, "manager": UserChoiceField}
+    labels = {"preferred_language": _("Language")}
+
+
+class UserCreateForm(_UserFieldsMixin, forms.ModelForm):
+    """A new user and the temporary password they must change at first sign-in."""
+
+    password1 = forms.CharField(
+        label=_("Temporary password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("The user must choose their own password when they first sign in."),
+    )
+    password2 = forms.CharField(
+        label=_("Temporary password again"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    class Meta(_UserMeta):
+        fields = ["username", *_UserMeta.fields]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_up_user_fields()
+
+    def clean_password2(self):
+        first, second = self.cleaned_data.get("password1"), self.cleaned_data.get("password2")
+        if first and second and first != second:
+            raise forms.ValidationError(_("The two passwords do not match."))
+        return second
+
+    def _post_clean(self):
+        super()._post_clean()
+        # Validate the password against the user being created (similarity to the username...).
+        password = self.cleaned_data.get("password2")
+        if password:
+            try:
+                password_validation.validate_password(password, self.instance)
+            except forms.ValidationError as error:
+                self.add_error("password2", error)
+
+    def service_fields(self):
+        """cleaned_data as `user_create` takes it."""
+        data = dict(self.cleaned_data)
+        data["password"] = data.pop("password1")
+        data.pop("password2")
+        return data
+
+
+class UserEditForm(_UserFieldsMixin, forms.ModelForm):
+    class Meta(_UserMeta):
+        fields = [*_UserMeta.fields, "is_active"]
+
+    def __init__(self, *args, editor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editor = editor
+        self._set_up_user_fields()
+        self.fields["is_active"].label = _("Active")
+        self.fields["is_active"].help_text = _("A deactivated user can no longer sign in; their records stay.")
+
+    def clean_is_active(self):
+        is_active = self.cleaned_data["is_active"]
+        if not is_active and self.editor is not None and self.editor.pk == self.instance.pk:
+            raise forms.ValidationError(_("You cannot deactivate your own account."))
+        return is_active
+
+
+class UserPasswordResetForm(forms.Form):
+    """An admin's temporary password for a user, checked with the password validators."""
+
+    password1 = forms.CharField(
+        label=_("Temporary password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Temporary password again"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second:
+            if first != second:
+                self.add_error("password2", _("The two passwords do not match."))
+            else:
+                try:
+                    password_validation.validate_password(second, self.user)
+                except forms.ValidationError as error:
+                    self.add_error("password1", error)
+        return data
+
+
+class TeamForm(forms.Form):
+    """Name, place in the tree and lead of a team. Not a ModelForm: moving a team is the
+    service's job (it rewrites the subtree's paths), so the form must not touch the instance."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    parent = TeamChoiceField(
+        label=_("Parent team"), queryset=None, required=False, empty_label=_("(none: a top-level team)"))
+    lead = UserChoiceField(label=_("Team lead"), queryset=None, required=False)
+
+    def __init__(self, *args, team=None, **kwargs):
+        if team is not None:
+            kwargs.setdefault("initial", {"name": team.name, "parent": team.parent_id, "lead": team.lead_id})
+        super().__init__(*args, **kwargs)
+        self.team = team
+        self.fields["parent"].queryset = Team.objects.all()
+        self.fields["lead"].queryset = User.objects.filter(is_active=True).order_by("username")
+
+    def clean(self):
+        data = super().clean()
+        name, parent = data.get("name"), data.get("parent")
+        if name:
+            same = Team.objects.filter(name=name, parent=parent)
+            if self.team is not None:
+                same = same.exclude(pk=self.team.pk)
+            if same.exists():
+                self.add_error("name", _("There is already a team of this name in the same place."))
+        return data
+
+
+class RoleForm(forms.ModelForm):
+    capabilities = forms.MultipleChoiceField(
+        label=_("Capabilities"), choices=Capability.choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Role
+        fields = ["name", "description", "capabilities", "customers_scope", "sales_scope",
+                  "service_scope", "marketing_scope", "landing_page", "priority"]
+
+
+class AccessCheckForm(forms.Form):
+    """Which user, and which customer (an id or part of a name)."""
+
+    user = UserChoiceField(label=_("User"), queryset=None)
+    customer = forms.CharField(
+        label=_("Customer"), max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("Customer id or part of the name"), "type": "search"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.order_by("username")

@@ -1,5 +1,6 @@
 """Every write to users, teams, roles and shares. Each runs in one transaction and leaves an
 audit trace (django-pghistory triggers, with who and why attached through `audited`)."""
+import uuid
 from contextlib import contextmanager
 
 import pghistory
@@ -10,6 +11,8 @@ from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from crm.queue import enqueue_on_commit
 
 from .access import can_edit, forget_access
 from .models import Role, Share, Team, User
@@ -111,11 +114,15 @@ def user_update(*, user, by=None, roles=None, **fields):
 
 
 def user_reset_password(*, user, password, by):
-    """An admin sets a temporary password; the user must choose a new one at next sign-in."""
+    """An admin sets a temporary password; the user must choose a new one at next sign-in and
+    is told by email (after commit) that it happened."""
+    from .tasks import notify_password_reset
+
     with audited(by, "user_reset_password"):
         user.set_password(password)
         user.must_change_password = True
         user.save(update_fields=["password", "must_change_password"])
+        enqueue_on_commit(notify_password_reset, user_id=user.pk, event_id=str(uuid.uuid4()))
     return user
 
 

@@ -1,10 +1,261 @@
-"""The settings area: users, teams, roles and the access explainer, for admins in the product UI."""
-from django.shortcuts import render
+"""The settings area: users, teams, roles and the access explainer, for admins in the product UI.
 
-from .capabilities import Capability
+Every view needs MANAGE_USERS. Views parse a form, call a service in accounts/services.py or a
+selector in accounts/selectors.py, and render; a ValidationError from a service is shown on the form.
+"""
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import ProtectedError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .capabilities import Capability, Module, Scope
+from .filters import UserFilter
+from .forms import AccessCheckForm, RoleForm, TeamForm, UserCreateForm, UserEditForm, UserPasswordResetForm
+from .models import Role, Team
 from .permissions import capability_required
 
+USERS_PER_PAGE = 25
 
-@capability_required(Capability.MANAGE_USERS)
+manage_users = capability_required(Capability.MANAGE_USERS)
+
+
+def _render(request, template, context, *, section, status=200):
+    """Render a settings page; `section` marks the active entry of the sub-navigation."""
+    return render(request, template, {**context, "settings_section": section}, status=status)
+
+
+def _show_service_error(form, error, *, field=None):
+    """Put a service's ValidationError on the form: per field when it names fields, else on
+    `field` (the input the rule is about) or at the top of the form."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(field, error)
+
+
+@manage_users
 def settings_index(request):
-    return render(request, "settings/index.html")
+    return _render(request, "settings/index.html", {"overview": selectors.settings_overview()}, section="index")
+
+
+# Users -----------------------------------------------------------------------------------------
+
+@manage_users
+def user_list(request):
+    filters = UserFilter(request.GET or None, queryset=selectors.users_for_settings())
+    page = Paginator(filters.qs, USERS_PER_PAGE).get_page(request.GET.get("page"))
+    template = "settings/user_list.html#results" if request.htmx else "settings/user_list.html"
+    return _render(request, template, {"filters": filters, "page": page}, section="users")
+
+
+@manage_users
+def user_create(request):
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_create(by=request.user, **form.service_fields())
+        except ValidationError as error:
+            _show_service_error(form, error)
+        else:
+            messages.success(request, _("User %(name)s created. They must change the password at first sign-in.")
+                             % {"name": user.name})
+            return redirect("accounts:settings_user_edit", user.pk)
+    return _render(request, "settings/user_form.html", {"form": form}, section="users")
+
+
+@manage_users
+def user_edit(request, pk):
+    target = get_object_or_404(selectors.users_for_settings(), pk=pk)
+    form = UserEditForm(request.POST or None, instance=target, editor=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update(user=target, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            # The only rule user_update adds to the form's own checks is about the manager chain.
+            _show_service_error(form, error, field="manager")
+        else:
+            messages.success(request, _("User %(name)s saved.") % {"name": target.name})
+            return redirect("accounts:settings_user_edit", target.pk)
+    if form.is_bound:  # validation wrote the submitted values onto the instance: show the saved ones
+        target.refresh_from_db(fields=["display_name", "is_active"])
+    return _render(request, "settings/user_form.html", {"form": form, "target": target}, section="users")
+
+
+@manage_users
+def user_password(request, pk):
+    target = get_object_or_404(selectors.users_for_settings(), pk=pk)
+    form = UserPasswordResetForm(request.POST or None, user=target)
+    if request.method == "POST" and form.is_valid():
+        services.user_reset_password(user=target, password=form.cleaned_data["password1"], by=request.user)
+        messages.success(request, _("Temporary password set for %(name)s. They must change it at next sign-in.")
+                         % {"name": target.name})
+        return redirect("accounts:settings_user_edit", target.pk)
+    return _render(request, "settings/user_password.html", {"form": form, "target": target}, section="users")
+
+
+def _set_active(request, pk, active):
+    target = get_object_or_404(selectors.users_for_settings(), pk=pk)
+    if not active and target.pk == request.user.pk:
+        messages.error(request, _("You cannot deactivate your own account."))
+        return redirect("accounts:settings_user_edit", target.pk)
+    try:
+        services.user_update(user=target, by=request.user, is_active=active)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if active:
+            messages.success(request, _("User %(name)s reactivated.") % {"name": target.name})
+        else:
+            messages.success(request, _("User %(name)s deactivated. They can no longer sign in.") % {"name": target.name})
+    return redirect("accounts:settings_user_edit", target.pk)
+
+
+@require_POST
+@manage_users
+def user_deactivate(request, pk):
+    return _set_active(request, pk, False)
+
+
+@require_POST
+@manage_users
+def user_reactivate(request, pk):
+    return _set_active(request, pk, True)
+
+
+# Teams -----------------------------------------------------------------------------------------
+
+@manage_users
+def team_list(request):
+    return _render(request, "settings/team_list.html", {"teams": selectors.teams_tree()}, section="teams")
+
+
+@manage_users
+def team_create(request):
+    form = TeamForm(request.POST or None, initial={"parent": request.GET.get("parent")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = services.team_create(by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _show_service_error(form, error)
+        else:
+            messages.success(request, _("Team %(name)s created.") % {"name": team.name})
+            return redirect("accounts:settings_teams")
+    return _render(request, "settings/team_form.html", {"form": form}, section="teams")
+
+
+@manage_users
+def team_edit(request, pk):
+    team = get_object_or_404(Team.objects.select_related("parent", "lead"), pk=pk)
+    form = TeamForm(request.POST or None, team=team)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.team_update(team=team, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            # team_update's own rule is about where the team may move.
+            _show_service_error(form, error, field="parent")
+        else:
+            messages.success(request, _("Team %(name)s saved.") % {"name": team.name})
+            return redirect("accounts:settings_teams")
+    return _render(request, "settings/team_form.html", {"form": form, "team": team}, section="teams")
+
+
+@manage_users
+def team_delete(request, pk):
+    team = get_object_or_404(Team, pk=pk)
+    error = None
+    if request.method == "POST":
+        try:
+            services.team_delete(team=team, by=request.user)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        except ProtectedError:
+            error = _("This team still has records (such as customers) assigned to it. "
+                      "Move them to another team first.")
+        else:
+            messages.success(request, _("Team %(name)s deleted.") % {"name": team.name})
+            return redirect("accounts:settings_teams")
+    return _render(request, "settings/confirm_delete.html", {
+        "object": team, "error": error, "cancel_url": "accounts:settings_teams",
+        "question": _("Delete the team %(name)s?") % {"name": team.name},
+        "note": _("Only a team without members and sub-teams can be deleted."),
+    }, section="teams", status=422 if error else 200)
+
+
+# Roles -----------------------------------------------------------------------------------------
+
+SCOPE_FIELDS = [(module, f"{module}_scope") for module in Module.values]
+
+
+@manage_users
+def role_list(request):
+    capability_labels = dict(Capability.choices)
+    rows = [{
+        "role": role,
+        "scopes": [(label, Scope(role.scope_for(module)).label) for module, label in Module.choices],
+        "capabilities": [capability_labels.get(c, c) for c in role.capabilities],
+    } for role in selectors.roles_with_counts()]
+    return _render(request, "settings/role_list.html", {"rows": rows, "modules": Module.choices}, section="roles")
+
+
+def _role_form_page(request, role=None):
+    form = RoleForm(request.POST or None, instance=role)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.role_save(role=role, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _show_service_error(form, error)
+        else:
+            messages.success(request, _("Role %(name)s saved.") % {"name": saved.name})
+            return redirect("accounts:settings_roles")
+    scope_fields = [form[field] for _module, field in SCOPE_FIELDS]
+    return _render(request, "settings/role_form.html",
+                   {"form": form, "role": role, "scope_fields": scope_fields}, section="roles")
+
+
+@manage_users
+def role_create(request):
+    return _role_form_page(request)
+
+
+@manage_users
+def role_edit(request, pk):
+    return _role_form_page(request, get_object_or_404(Role, pk=pk))
+
+
+@manage_users
+def role_delete(request, pk):
+    role = get_object_or_404(selectors.roles_with_counts(), pk=pk)
+    error = None
+    if request.method == "POST":
+        try:
+            services.role_delete(role=role, by=request.user)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, _("Role %(name)s deleted.") % {"name": role.name})
+            return redirect("accounts:settings_roles")
+    return _render(request, "settings/confirm_delete.html", {
+        "object": role, "error": error, "cancel_url": "accounts:settings_roles",
+        "question": _("Delete the role %(name)s?") % {"name": role.name},
+        "note": _("Only a role that no user holds can be deleted."),
+    }, section="roles", status=422 if error else 200)
+
+
+# Access check ----------------------------------------------------------------------------------
+
+@manage_users
+def access_check(request):
+    """Pick a user and a customer; see whether the user can see and change it, and why."""
+    form = AccessCheckForm(request.GET or None)
+    context = {"form": form}
+    if form.is_valid():
+        matches = selectors.customers_matching(form.cleaned_data["customer"])
+        context["matches"] = matches
+        if len(matches) == 1:
+            context["explanation"] = selectors.access_explain(user=form.cleaned_data["user"], obj=matches[0])
+    return _render(request, "settings/access_check.html", context, section="access")

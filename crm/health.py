@@ -25,7 +25,8 @@ def check_redis():
 def check_worker(timeout=1.5):
     from crm.celery import app
 
-    replies = app.control.ping(timeout=timeout) or []
+    with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
+        replies = app.control.ping(timeout=timeout, connection=conn) or []
     return {"ok": bool(replies), "workers": len(replies)}
 
 

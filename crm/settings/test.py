@@ -5,7 +5,7 @@ from .base import env
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY", default="test-only-insecure-key")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 ALLOWED_HOSTS = ["*"]
 # Keep test keys apart from a developer's running app on the same Redis.
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="crm-test")  # noqa: F405

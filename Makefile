@@ -1,0 +1,97 @@
+# The two commands of the quick start:
+#   make run    install, find or start PostgreSQL and Redis, migrate, load the demo, start web + worker + beat
+#   make test   install, find or start PostgreSQL and Redis, then pytest (extra arguments: make test ARGS="-x -k login")
+# Services: scripts/devservices.py (DATABASE_URL / REDIS_URL, else 127.0.0.1:5432 / :6379, else embedded
+# servers under .devdata/; CRM_EMBEDDED=1 forces the embedded ones).
+
+PYTHON3 ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.requirements.sha256
+SERVICES_ENV := .devdata/services.env
+WEB_ADDR ?= 127.0.0.1:8000
+ARGS ?=
+# pytest-xdist workers; empty runs the suite in one process (see README).
+PYTEST_WORKERS ?=
+
+# Sourced at the start of every recipe that talks to the database or Redis.
+WITH_SERVICES := . ./$(SERVICES_ENV) &&
+MANAGE := DJANGO_SETTINGS_MODULE=crm.settings.dev $(PY) manage.py
+
+# Debian packages, installed with apt-get only when missing (CI and developers run as root here).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
+
+.NOTPARALLEL:
+.DEFAULT_GOAL := help
+.PHONY: help install services messages browser setup migrate seed run test stop-embedded clean-devdata
+
+help:
+	@echo "make run            install, start services, migrate, load demo data, run web + worker + beat"
+	@echo "make test           install, start services, run the tests (ARGS=\"...\" passes pytest arguments)"
+	@echo "make setup          everything 'make run' does before starting the processes"
+	@echo "make stop-embedded  stop the embedded PostgreSQL/Redis under .devdata/"
+	@echo "make clean-devdata  stop them and delete .devdata/ (embedded databases included)"
+
+# A virtualenv from the machine's python3, and requirements.txt reinstalled only when it changed.
+install:
+	@test -x $(PY) || { echo "==> creating $(VENV) with $$($(PYTHON3) --version)"; $(PYTHON3) -m venv $(VENV); }
+	@want=$$($(PY) -c "import hashlib; print(hashlib.sha256(open('requirements.txt','rb').read()).hexdigest())"); \
+	if [ "$$(cat $(STAMP) 2>/dev/null)" = "$$want" ]; then \
+		echo "==> requirements.txt unchanged since the last install"; \
+	else \
+		echo "==> installing requirements.txt"; \
+		$(PY) -m pip install -q -r requirements.txt && echo "$$want" > $(STAMP); \
+	fi
+
+services: install
+	@mkdir -p .devdata
+	@echo "==> PostgreSQL and Redis"
+	@$(PY) scripts/devservices.py up > $(SERVICES_ENV).tmp && mv $(SERVICES_ENV).tmp $(SERVICES_ENV)
+
+# Compile the gettext catalogues. Skipped (not failed) while there is no .po file yet.
+messages: install
+	@command -v msgfmt >/dev/null || { echo "==> installing gettext (msgfmt)"; $(APT_INSTALL) gettext; }
+	@if find . \( -path ./$(VENV) -o -path ./.devdata -o -path ./node_modules \) -prune -o -name '*.po' -print | grep -q .; then \
+		echo "==> compilemessages"; \
+		$(MANAGE) compilemessages --ignore=$(VENV) --ignore=.devdata --ignore=node_modules; \
+	else \
+		echo "==> no .po catalogues yet; nothing to compile"; \
+	fi
+
+# Debian's Chromium for the browser tests, with CJK fonts so Chinese pages render.
+browser:
+	@test -x /usr/bin/chromium || { echo "==> installing chromium"; $(APT_INSTALL) chromium fonts-noto-cjk; }
+	@dpkg -s fonts-noto-cjk >/dev/null 2>&1 || { echo "==> installing fonts-noto-cjk"; $(APT_INSTALL) fonts-noto-cjk; }
+
+migrate: services
+	@echo "==> migrate"
+	@$(WITH_SERVICES) $(MANAGE) migrate --no-input -v 1
+
+seed: migrate
+	@echo "==> demo data"
+	@$(WITH_SERVICES) $(MANAGE) seed_demo
+
+setup: install services messages migrate seed
+
+run: setup
+	@echo
+	@echo "==> Starting web, Celery worker and Celery beat (Ctrl-C stops all three)."
+	@echo "    Open http://$(WEB_ADDR)/ and sign in with one of the demo logins listed above."
+	@echo "    Embedded PostgreSQL/Redis, if used, keep running: 'make stop-embedded' stops them."
+	@echo
+	@$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=crm.settings.dev WEB_ADDR=$(WEB_ADDR) \
+		$(VENV)/bin/honcho --env /dev/null -f Procfile.dev start
+
+# pytest.ini selects crm.settings.test; a DJANGO_SETTINGS_MODULE left in the shell would override it.
+test: install services messages browser
+	@echo "==> pytest $(if $(PYTEST_WORKERS),-n $(PYTEST_WORKERS) )$(ARGS)"
+	@$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=crm.settings.test \
+		$(PY) -m pytest $(if $(PYTEST_WORKERS),-n $(PYTEST_WORKERS)) $(ARGS)
+
+# Stopping needs only the standard library, so it works without the virtualenv too.
+stop-embedded:
+	@$(PYTHON3) scripts/devservices.py stop
+
+clean-devdata: stop-embedded
+	rm -rf .devdata

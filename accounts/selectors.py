@@ -1,0 +1,253 @@
+"""Reads of users, teams and roles for the settings area, and the access explainer.
+
+The explainer (`access_explain`) answers "why can this user see this record?". It evaluates each
+of the user's roles and each share through the same SQL conditions the access layer uses
+(`_scope_q`, `_shares_q`), so its verdict is the access layer's verdict, with the reasons attached.
+"""
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .access import _rule, _scope_q, _shares_q, _user_team_ancestor_ids
+from .capabilities import Module, Scope
+from .models import Role, Share, Team, User
+
+# Lists -----------------------------------------------------------------------------------------
+
+
+def settings_overview():
+    """The counts on the settings start page, in three queries."""
+    users = User.objects.aggregate(total=Count("id"), active=Count("id", filter=Q(is_active=True)))
+    return {
+        "users_total": users["total"],
+        "users_active": users["active"],
+        "teams": Team.objects.count(),
+        "roles": Role.objects.count(),
+    }
+
+
+def users_for_settings():
+    """Every user with team, manager and roles preloaded: a page costs the same at any size."""
+    return User.objects.select_related("team", "manager").prefetch_related("roles").order_by("username")
+
+
+def teams_tree():
+    """All teams in tree order (a parent before its children), each with `member_count`,
+    `child_count` and the lead preloaded."""
+    return (Team.objects.select_related("lead")
+            .annotate(member_count=Count("members", distinct=True), child_count=Count("children", distinct=True))
+            .order_by("path"))
+
+
+def roles_with_counts():
+    """All roles, with `user_count`: how many users hold each."""
+    return Role.objects.annotate(user_count=Count("users")).order_by("priority", "name")
+
+
+def customers_matching(term, *, limit=20):
+    """The customer whose id is `term`, else those whose name contains it (at most `limit`),
+    for the admin's access check.
+    This bypasses the access layer on purpose: the page is for holders of MANAGE_USERS, who ask
+    about other people's access, not their own."""
+    from crm.models import Customer
+
+    term = (term or "").strip()
+    if not term:
+        return []
+    customers = Customer.objects.select_related("owner", "team")
+    if term.isdigit():
+        by_id = list(customers.filter(pk=int(term)))
+        if by_id:
+            return by_id
+    return list(customers.filter(name__icontains=term).order_by("name", "pk")[:limit])
+
+
+# The access explainer --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AccessReason:
+    """One thing that was checked: a role's scope, a share, or a fact about the user.
+    `grants_view`/`grants_edit` say what it gives; `text` says why, in the active language."""
+
+    source: str  # "superuser", "inactive", "no_role", "role" or "share"
+    text: str
+    grants_view: bool = False
+    grants_edit: bool = False
+    role: Role | None = None
+    scope: int | None = None
+    share: Share | None = None
+
+
+@dataclass(frozen=True)
+class AccessExplanation:
+    """The answer for one user and one record. `reasons` grant something; `checked` were looked
+    at and grant nothing. `decided_by` is the record whose access counts (a child record is
+    visible exactly when its parent is)."""
+
+    user: User
+    obj: object
+    decided_by: object
+    module: str
+    can_see: bool
+    can_edit: bool
+    reasons: list = field(default_factory=list)
+    checked: list = field(default_factory=list)
+
+    @property
+    def module_label(self):
+        return Module(self.module).label if self.module else ""
+
+
+def access_explain(*, user, obj):
+    """Why `user` may (or may not) see and change `obj`: a structured answer whose can_see and
+    can_edit equal `visible(user, ...)` and `editable(user, ...)` for that record."""
+    decided_by = _deciding_record(obj)
+    rule = _rule(type(decided_by)) if decided_by is not None else None
+    module = rule.module if rule else ""
+    if decided_by is None:
+        return AccessExplanation(user=user, obj=obj, decided_by=None, module=module, can_see=False,
+                                 can_edit=False, checked=[AccessReason("no_record", _("The record it belongs to is missing."))])
+    items = _explain_user(user) or (_explain_roles(user, decided_by, rule) + _explain_shares(user, decided_by))
+    reasons = [r for r in items if r.grants_view]
+    return AccessExplanation(
+        user=user, obj=obj, decided_by=decided_by, module=module,
+        can_see=bool(reasons), can_edit=any(r.grants_edit for r in reasons),
+        reasons=reasons, checked=[r for r in items if not r.grants_view],
+    )
+
+
+def _deciding_record(obj):
+    """Follow `parent` rules up to the record that carries owner and team."""
+    rule = _rule(type(obj))
+    while rule.parent:
+        obj = getattr(obj, rule.parent)
+        if obj is None:
+            return None
+        rule = _rule(type(obj))
+    return obj
+
+
+def _explain_user(user):
+    """Facts about the user that settle the answer before roles and shares are looked at."""
+    if not user.is_active:
+        return [AccessReason("inactive", _("%(user)s is deactivated: a deactivated user sees nothing.")
+                             % {"user": user.name})]
+    if user.is_superuser:
+        return [AccessReason("superuser", _("%(user)s is a superuser: superusers see and change every record.")
+                             % {"user": user.name}, grants_view=True, grants_edit=True)]
+    return []
+
+
+def _matches(obj, condition):
+    """Does `condition` (a Q, or None for nothing) keep `obj`? Asked of the database."""
+    if condition is None:
+        return False
+    return type(obj)._default_manager.filter(pk=obj.pk).filter(condition).exists()
+
+
+def _explain_roles(user, obj, rule):
+    roles = list(user.roles.all())
+    if not roles:
+        return [AccessReason("no_role", _("%(user)s holds no role.") % {"user": user.name})]
+    return [_explain_role(user, obj, rule, role) for role in roles]
+
+
+def _explain_role(user, obj, rule, role):
+    scope = Scope(role.scope_for(rule.module))
+    facts = _record_facts(user, obj, rule, role, scope)
+    if scope == Scope.NONE:
+        return AccessReason("role", _("Role %(role)s gives no access to %(module)s.") % facts, role=role, scope=scope)
+    # A role's scope gives reading and changing alike; only shares can be read-only.
+    granted = _matches(obj, _scope_q(user, scope, rule))
+    text = _granted_text(user, obj, rule, scope, facts) if granted else _refused_text(user, scope, facts)
+    return AccessReason("role", text, grants_view=granted, grants_edit=granted, role=role, scope=scope)
+
+
+def _record_facts(user, obj, rule, role, scope):
+    owner = getattr(obj, rule.owner)
+    team = getattr(obj, rule.team)
+    return {
+        "role": role.name, "scope": scope.label, "module": Module(rule.module).label,
+        "record": type(obj)._meta.verbose_name,
+        "owner": owner.name if owner else _("nobody"), "team": team.name if team else _("none"),
+        "user_team": user.team.name if user.team_id else _("none"),
+    }
+
+
+def _granted_text(user, obj, rule, scope, facts):
+    prefix = _("Role %(role)s grants “%(scope)s” on %(module)s") % facts
+    if scope == Scope.ALL:
+        why = _("every record is included.")
+    elif getattr(obj, f"{rule.owner}_id") == user.pk:
+        why = _("the user owns this %(record)s.") % facts
+    elif scope == Scope.OWN_AND_SUBORDINATES:
+        why = _("its owner %(owner)s reports to the user, directly or through others.") % facts
+    elif scope == Scope.TEAM:
+        why = _("the %(record)s's team %(team)s is the user's team.") % facts
+    else:
+        why = _("the %(record)s's team %(team)s is the user's team %(user_team)s or one of its sub-teams.") % facts
+    return f"{prefix}: {why}"
+
+
+def _refused_text(user, scope, facts):
+    prefix = _("Role %(role)s grants “%(scope)s” on %(module)s") % facts
+    if scope in (Scope.TEAM, Scope.TEAM_AND_SUBTEAMS) and not user.team_id:
+        why = _("the user has no team, so only their own records count, and %(owner)s owns this %(record)s.") % facts
+    elif scope == Scope.OWN:
+        why = _("the %(record)s is owned by %(owner)s, not by the user.") % facts
+    elif scope == Scope.OWN_AND_SUBORDINATES:
+        why = _("the owner %(owner)s is neither the user nor someone who reports to them.") % facts
+    elif scope == Scope.TEAM:
+        why = _("the %(record)s's team %(team)s is not the user's team %(user_team)s.") % facts
+    else:
+        why = _("the %(record)s's team %(team)s is outside the user's team %(user_team)s.") % facts
+    return _("%(prefix)s, but it does not reach this record: %(why)s") % {"prefix": prefix, "why": why}
+
+
+def _explain_shares(user, obj):
+    """Every share of `obj` that reaches the user (directly or through a team above theirs),
+    expired ones included as granting nothing."""
+    model = type(obj)
+    recipients = Q(user_id=user.pk)
+    team_ids = _user_team_ancestor_ids(user)
+    if team_ids:
+        recipients |= Q(team_id__in=team_ids)
+    shares = (Share.objects.filter(recipients, content_type=ContentType.objects.get_for_model(model),
+                                   object_id=obj.pk)
+              .select_related("user", "team", "created_by").order_by("-created_at"))
+    shares = list(shares)
+    if not shares:
+        return []
+    # The verdict comes from the access layer's own share condition; the list says which share.
+    readable = _matches(obj, _shares_q(user, model, write=False))
+    writable = _matches(obj, _shares_q(user, model, write=True))
+    return [_explain_share(user, share, readable, writable) for share in shares]
+
+
+def _explain_share(user, share, readable, writable):
+    active = share.is_active
+    facts = {
+        "by": share.created_by.name if share.created_by else _("an unknown user"),
+        "team": share.team.name if share.team_id else "",
+        "user_team": user.team.name if user.team_id else "",
+        "mode": _("may edit") if share.can_edit else _("read-only"),
+        "until": (_("until %(date)s") % {"date": _local(share.expires_at)}) if share.expires_at else _("no end date"),
+    }
+    if share.user_id:
+        text = _("Shared with the user by %(by)s (%(mode)s, %(until)s).") % facts
+    else:
+        text = _("Shared with team %(team)s, which includes the user's team %(user_team)s, by %(by)s "
+                 "(%(mode)s, %(until)s).") % facts
+    if not active:
+        text = _("%(share)s It has expired.") % {"share": text}
+    return AccessReason(
+        "share", text, share=share,
+        grants_view=active and readable, grants_edit=active and share.can_edit and writable,
+    )
+
+
+def _local(moment):
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")

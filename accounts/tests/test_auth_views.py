@@ -1,0 +1,117 @@
+"""Signing in by username or mobile, signing out, passwords, language and home pages."""
+import pytest
+from django.urls import reverse
+
+from accounts import services
+
+
+@pytest.mark.parametrize("login", ["rep_east", "REP_EAST", "13900000001"])
+def test_it_signs_in_by_username_or_mobile(client, rep_east, password, login):
+    rep_east.mobile = "13900000001"
+    rep_east.save()
+    response = client.post(reverse("accounts:login"), {"username": login, "password": password})
+    assert response.status_code == 302
+    assert int(client.session["_auth_user_id"]) == rep_east.pk
+
+
+def test_it_refuses_a_wrong_password_with_a_clear_message(client, rep_east):
+    response = client.post(reverse("accounts:login"), {"username": "rep_east", "password": "nope"})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+    assert "用户名/手机号或密码不正确" in response.content.decode()
+
+
+def test_it_refuses_a_deactivated_user(client, rep_east, password, admin):
+    services.user_update(user=rep_east, is_active=False, by=admin)
+    client.post(reverse("accounts:login"), {"username": "rep_east", "password": password})
+    assert "_auth_user_id" not in client.session
+
+
+def test_it_signs_out_by_post_only(client, rep_east):
+    client.force_login(rep_east)
+    assert client.get(reverse("accounts:logout")).status_code == 405
+    assert client.post(reverse("accounts:logout")).status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_it_makes_a_reset_user_choose_a_new_password(client, rep_east, admin):
+    services.user_reset_password(user=rep_east, password="Temp-2026-pass", by=admin)
+    client.post(reverse("accounts:login"), {"username": "rep_east", "password": "Temp-2026-pass"})
+    response = client.get(reverse("crm:customer_list"))
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:password_change")
+    response = client.post(reverse("accounts:password_change"), {
+        "old_password": "Temp-2026-pass", "new_password1": "Mine-own-2026!", "new_password2": "Mine-own-2026!"})
+    assert response.status_code == 302
+    rep_east.refresh_from_db()
+    assert not rep_east.must_change_password and rep_east.check_password("Mine-own-2026!")
+    assert client.get(reverse("crm:customer_list")).status_code == 200
+
+
+def test_it_speaks_chinese_by_default_whatever_the_browser_says(client, rep_east):
+    client.force_login(rep_east)
+    page = client.get(reverse("crm:customer_list"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="zh-CN">' in page and "客户" in page
+
+
+def test_it_switches_language_and_remembers_it(client, rep_east):
+    client.force_login(rep_east)
+    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("crm:customer_list")})
+    assert response.status_code == 302 and response["Location"] == reverse("crm:customer_list")
+    page = client.get(reverse("crm:customer_list")).content.decode()
+    assert '<html lang="en">' in page and "Customers" in page
+    rep_east.refresh_from_db()
+    assert rep_east.preferred_language == "en"
+
+
+def test_it_ignores_a_foreign_next_url_on_language_switch(client):
+    response = client.post(reverse("set_language"), {"language": "en", "next": "https://evil.example/"})
+    assert response["Location"] == reverse("home")
+
+
+def test_it_uses_the_preferred_language_after_sign_in(client, rep_east, password):
+    rep_east.preferred_language = "en"
+    rep_east.save()
+    client.post(reverse("accounts:login"), {"username": "rep_east", "password": password})
+    assert '<html lang="en">' in client.get(reverse("crm:customer_list")).content.decode()
+
+
+@pytest.mark.parametrize("persona, home", [
+    ("admin", "accounts:settings"),
+    ("director", "reports:index"),
+    ("manager_east", "reports:index"),
+    ("rep_east", "crm:customer_list"),
+    ("it_importer", "crm:customer_list"),
+])
+def test_it_sends_each_persona_to_its_home(request, client, persona, home):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response["Location"] == reverse(home)
+
+
+@pytest.mark.parametrize("persona, sections", [
+    ("rep_east", ["customers", "sales"]),
+    ("manager_east", ["customers", "sales", "service", "reports"]),
+    ("director", ["customers", "sales", "service", "marketing", "reports"]),
+    ("admin", ["customers", "sales", "service", "marketing", "reports", "settings"]),
+])
+def test_it_shows_only_the_sections_the_roles_allow(request, client, persona, sections):
+    import re
+
+    client.force_login(request.getfixturevalue(persona))
+    page = client.get(reverse("accounts:profile")).content.decode()
+    assert re.findall(r'data-section="(\w+)"', page) == sections
+
+
+@pytest.mark.parametrize("url_name", ["sales:index", "service:index", "marketing:index", "reports:index", "accounts:settings"])
+def test_it_answers_403_on_sections_a_rep_cannot_open(client, rep_east, url_name):
+    client.force_login(rep_east)
+    expected = 200 if url_name == "sales:index" else 403
+    assert client.get(reverse(url_name)).status_code == expected
+
+
+def test_it_saves_profile_preferences(client, rep_east):
+    client.force_login(rep_east)
+    response = client.post(reverse("accounts:profile"), {"preferred_language": "en", "time_zone": "Europe/London"})
+    assert response.status_code == 302
+    rep_east.refresh_from_db()
+    assert (rep_east.preferred_language, rep_east.time_zone) == ("en", "Europe/London")

@@ -1,0 +1,66 @@
+"""Tasks through a real Celery worker process on the real Redis."""
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from accounts import services
+from accounts.models import Share
+from crm.celery import app
+from crm.tasks import ping
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def sent_mails(mail_dir):
+    return sorted(mail_dir.glob("*.log"))
+
+
+def test_it_runs_a_task_on_a_real_worker(celery_worker_process):
+    result = ping.apply_async(queue=celery_worker_process["queue"])
+    assert result.get(timeout=30) == "pong"
+
+
+def test_it_has_the_reliability_settings():
+    conf = app.conf
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.task_serializer == "json" and conf.accept_content == ["json"]
+    assert conf.task_time_limit > conf.task_soft_time_limit > 0
+    assert conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
+
+
+def test_it_expires_shares_on_the_worker_and_is_safe_twice(celery_worker_process, rep_east, rep_west):
+    from crm.tests.factories import CustomerFactory
+    from accounts.tasks import shares_expire
+
+    customer = CustomerFactory(owner=rep_west)
+    share = services.share_create(obj=customer, by=rep_west, user=rep_east,
+                                  expires_at=timezone.now() + datetime.timedelta(minutes=5))
+    Share.objects.filter(pk=share.pk).update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    queue = celery_worker_process["queue"]
+    assert shares_expire.apply_async(queue=queue).get(timeout=30) == 1
+    assert shares_expire.apply_async(queue=queue).get(timeout=30) == 0
+    assert not Share.objects.filter(pk=share.pk).exists()
+
+
+def test_it_mails_a_password_reset_once_after_commit(celery_worker_process, admin, rep_east):
+    from accounts.tasks import notify_password_reset
+
+    mail_dir = celery_worker_process["mail_dir"]
+    before = len(sent_mails(mail_dir))
+    services.user_reset_password(user=rep_east, password="Tmp-pass-2026!", by=admin)
+    deadline = timezone.now() + datetime.timedelta(seconds=30)
+    while len(sent_mails(mail_dir)) == before and timezone.now() < deadline:
+        import time
+
+        time.sleep(0.2)
+    mails = sent_mails(mail_dir)
+    assert len(mails) == before + 1
+    assert rep_east.email in mails[-1].read_text()
+    # the same event delivered again sends nothing more
+    event_id = "redelivered-event"
+    queue = celery_worker_process["queue"]
+    assert notify_password_reset.apply_async(kwargs={"user_id": rep_east.pk, "event_id": event_id}, queue=queue).get(timeout=30)
+    assert not notify_password_reset.apply_async(kwargs={"user_id": rep_east.pk, "event_id": event_id}, queue=queue).get(timeout=30)
+    assert len(sent_mails(mail_dir)) == before + 2
