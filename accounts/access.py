@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
+from . import lookups  # noqa: F401 - registers the any_of lookup
 from .capabilities import Capability, LandingPage, Module, Scope
 
 
@@ -101,14 +102,14 @@ def _scope_q(user, scope, rule):
     if scope == Scope.OWN:
         return own
     if scope == Scope.OWN_AND_SUBORDINATES:
-        return own | Q(**{f"{rule.owner}_id__in": subordinate_ids_sql(user)})
+        return own | Q(**{f"{rule.owner}_id__any_of": subordinate_ids_sql(user)})
     if user.team_id is None:  # team scopes without a team fall back to own records
         return own
     if scope == Scope.TEAM:
         return own | Q(**{f"{rule.team}_id": user.team_id})
     if scope == Scope.TEAM_AND_SUBTEAMS:
         subtree = Team.objects.filter(path__startswith=user.team.path).values("id")
-        return own | Q(**{f"{rule.team}_id__in": subtree})
+        return own | Q(**{f"{rule.team}_id__any_of": subtree})
     return None
 
 
@@ -129,7 +130,7 @@ def _shares_q(user, model, *, write):
     shares = Share.objects.active().filter(recipients, content_type=ct)
     if write:
         shares = shares.filter(can_edit=True)
-    return Q(pk__in=shares.values("object_id"))
+    return Q(pk__any_of=shares.values("object_id"))
 
 
 def _rule(model):

@@ -23,7 +23,7 @@ class UserFilter(django_filters.FilterSet):
     role = django_filters.ModelChoiceFilter(
         label=_("Role"), field_name="roles", queryset=Role.objects.all(), empty_label=_("All roles"))
     status = django_filters.ChoiceFilter(
-        label=_("Status"), method="by_status", empty_label=_("Active and deactivated"),
+        label=_("Status"), method="by_status", empty_label=_("Any status"),
         choices=[(ACTIVE, _("Active")), (INACTIVE, _("Deactivated"))],
     )
 

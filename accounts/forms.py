@@ -67,7 +67,6 @@ class _UserFieldsMixin:
             managers = managers.exclude(pk=self.instance.pk)
         self.fields["manager"].queryset = managers
         self.fields["roles"].queryset = Role.objects.all()
-        self.fields["roles"].widget = forms.CheckboxSelectMultiple()
         self.fields["roles"].help_text = _("Data scopes of several roles add up.")
         self.fields["time_zone"] = forms.ChoiceField(
             label=_("Time zone"), choices=_time_zone_choices(self.instance.time_zone))
@@ -77,6 +76,7 @@ class _UserMeta:
     model = User
     fields = ["display_name", "mobile", "email", "team", "manager", "roles", "preferred_language", "time_zone"]
     field_classes = {"team": TeamChoiceField, "manager": UserChoiceField}
+    widgets = {"roles": forms.CheckboxSelectMultiple}
     labels = {"preferred_language": _("Language")}
 
 

@@ -72,7 +72,7 @@ class AccessReason:
     """One thing that was checked: a role's scope, a share, or a fact about the user.
     `grants_view`/`grants_edit` say what it gives; `text` says why, in the active language."""
 
-    source: str  # "superuser", "inactive", "no_role", "role" or "share"
+    source: str  # "superuser", "inactive", "no_role", "role", "share" or "no_parent"
     text: str
     grants_view: bool = False
     grants_edit: bool = False
@@ -96,21 +96,17 @@ class AccessExplanation:
     reasons: list = field(default_factory=list)
     checked: list = field(default_factory=list)
 
-    @property
-    def module_label(self):
-        return Module(self.module).label if self.module else ""
-
 
 def access_explain(*, user, obj):
     """Why `user` may (or may not) see and change `obj`: a structured answer whose can_see and
     can_edit equal `visible(user, ...)` and `editable(user, ...)` for that record."""
     decided_by = _deciding_record(obj)
-    rule = _rule(type(decided_by)) if decided_by is not None else None
-    module = rule.module if rule else ""
-    if decided_by is None:
-        return AccessExplanation(user=user, obj=obj, decided_by=None, module=module, can_see=False,
-                                 can_edit=False, checked=[AccessReason("no_record", _("The record it belongs to is missing."))])
-    items = _explain_user(user) or (_explain_roles(user, decided_by, rule) + _explain_shares(user, decided_by))
+    if decided_by is None:  # a child whose parent is gone is out of everyone's reach
+        module, items = "", [AccessReason("no_parent", _("The record it belongs to is missing."))]
+    else:
+        rule = _rule(type(decided_by))
+        module = rule.module
+        items = _explain_user(user) or (_explain_roles(user, decided_by, rule) + _explain_shares(user, decided_by))
     reasons = [r for r in items if r.grants_view]
     return AccessExplanation(
         user=user, obj=obj, decided_by=decided_by, module=module,
@@ -238,6 +234,8 @@ def _explain_share(user, share, readable, writable):
     }
     if share.user_id:
         text = _("Shared with the user by %(by)s (%(mode)s, %(until)s).") % facts
+    elif share.team_id == user.team_id:
+        text = _("Shared with the user's team %(team)s by %(by)s (%(mode)s, %(until)s).") % facts
     else:
         text = _("Shared with team %(team)s, which includes the user's team %(user_team)s, by %(by)s "
                  "(%(mode)s, %(until)s).") % facts

@@ -15,7 +15,7 @@ from . import selectors, services
 from .capabilities import Capability, Module, Scope
 from .filters import UserFilter
 from .forms import AccessCheckForm, RoleForm, TeamForm, UserCreateForm, UserEditForm, UserPasswordResetForm
-from .models import Role, Team
+from .models import Team
 from .permissions import capability_required
 
 USERS_PER_PAGE = 25
@@ -115,14 +115,14 @@ def _set_active(request, pk, active):
     return redirect("accounts:settings_user_edit", target.pk)
 
 
-@require_POST
 @manage_users
+@require_POST
 def user_deactivate(request, pk):
     return _set_active(request, pk, False)
 
 
-@require_POST
 @manage_users
+@require_POST
 def user_reactivate(request, pk):
     return _set_active(request, pk, True)
 
@@ -150,7 +150,7 @@ def team_create(request):
 
 @manage_users
 def team_edit(request, pk):
-    team = get_object_or_404(Team.objects.select_related("parent", "lead"), pk=pk)
+    team = get_object_or_404(selectors.teams_tree(), pk=pk)
     form = TeamForm(request.POST or None, team=team)
     if request.method == "POST" and form.is_valid():
         try:
@@ -224,7 +224,7 @@ def role_create(request):
 
 @manage_users
 def role_edit(request, pk):
-    return _role_form_page(request, get_object_or_404(Role, pk=pk))
+    return _role_form_page(request, get_object_or_404(selectors.roles_with_counts(), pk=pk))
 
 
 @manage_users
@@ -251,7 +251,9 @@ def role_delete(request, pk):
 @manage_users
 def access_check(request):
     """Pick a user and a customer; see whether the user can see and change it, and why."""
-    form = AccessCheckForm(request.GET or None)
+    # A link may name only the user (from the user's page): preselect them without complaining.
+    asked = "customer" in request.GET
+    form = AccessCheckForm(request.GET if asked else None, initial={"user": request.GET.get("user")})
     context = {"form": form}
     if form.is_valid():
         matches = selectors.customers_matching(form.cleaned_data["customer"])

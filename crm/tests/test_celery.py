@@ -1,5 +1,6 @@
 """Tasks through a real Celery worker process on the real Redis."""
 import datetime
+import uuid
 
 import pytest
 from django.utils import timezone
@@ -59,7 +60,7 @@ def test_it_mails_a_password_reset_once_after_commit(celery_worker_process, admi
     assert len(mails) == before + 1
     assert rep_east.email in mails[-1].read_text()
     # the same event delivered again sends nothing more
-    event_id = "redelivered-event"
+    event_id = f"redelivered-{uuid.uuid4()}"
     queue = celery_worker_process["queue"]
     assert notify_password_reset.apply_async(kwargs={"user_id": rep_east.pk, "event_id": event_id}, queue=queue).get(timeout=30)
     assert not notify_password_reset.apply_async(kwargs={"user_id": rep_east.pk, "event_id": event_id}, queue=queue).get(timeout=30)

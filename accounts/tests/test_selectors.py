@@ -1,0 +1,165 @@
+"""Reads for the settings area, and the access explainer: its verdict must be the access layer's."""
+import datetime
+
+import pytest
+from django.utils import timezone, translation
+
+from accounts import selectors, services
+from accounts.access import editable, visible
+from accounts.capabilities import Scope
+from accounts.models import Share
+from accounts.tests.factories import RoleFactory, UserFactory
+from crm.models import Customer
+from crm.tests.factories import CustomerFactory
+
+
+@pytest.fixture
+def book(teams, director, manager_east, manager_west, rep_east, rep_east2, rep_hz, rep_west):
+    """One customer per corner of the tree, and one in the pool (no owner, no team)."""
+    return {
+        "c_sh": CustomerFactory(name="上海客户甲", owner=rep_east),
+        "c_sh2": CustomerFactory(name="上海客户乙", owner=rep_east2),
+        "c_hz": CustomerFactory(name="杭州客户", owner=rep_hz),
+        "c_bj": CustomerFactory(name="北京客户", owner=rep_west),
+        "c_east": CustomerFactory(name="华东区直属客户", owner=manager_east),
+        "c_hq": CustomerFactory(name="总部客户", owner=director),
+        "c_pool": CustomerFactory(name="公海客户"),
+    }
+
+
+@pytest.fixture
+def shares(book, teams, director, rep_east, rep_west):
+    """A read-only share to a user, an editable share to a team above 上海分公司, and an expired one."""
+    read_only = services.share_create(obj=book["c_bj"], by=director, user=rep_east)
+    to_team = services.share_create(obj=book["c_hq"], by=director, team=teams["east"], can_edit_record=True)
+    expired = services.share_create(obj=book["c_sh"], by=director, user=rep_west, can_edit_record=True,
+                                    expires_at=timezone.now() + datetime.timedelta(days=1))
+    Share.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - datetime.timedelta(days=1))
+    return {"read_only": read_only, "to_team": to_team, "expired": expired}
+
+
+@pytest.fixture
+def odd_people(teams, roles, rep_east):
+    """People at the edges: no role, deactivated, superuser, scopes without a team, subordinates."""
+    return {
+        "no_role": UserFactory(username="no_role", team=teams["shanghai"]),
+        "inactive": UserFactory(username="gone", team=teams["shanghai"], roles=[roles["销售代表"]], is_active=False),
+        "superuser": UserFactory(username="root", is_superuser=True),
+        "teamless": UserFactory(username="teamless", roles=[roles["区域经理"]]),
+        "boss": UserFactory(username="boss", team=teams["hq"],
+                            roles=[RoleFactory(customers_scope=Scope.OWN_AND_SUBORDINATES)]),
+        "mixed": UserFactory(username="mixed", team=teams["hangzhou"],
+                             roles=[roles["市场专员"], RoleFactory(customers_scope=Scope.NONE)]),
+    }
+
+
+PERSONAS = ["admin", "director", "it_importer", "manager_east", "manager_west", "rep_east", "rep_east2",
+            "rep_hz", "rep_west"]
+
+
+def fresh(user):
+    """The user as a new request would load them (no cached access)."""
+    return type(user).objects.get(pk=user.pk)
+
+
+def people(request, odd_people):
+    found = {name: request.getfixturevalue(name) for name in PERSONAS}
+    boss = odd_people["boss"]
+    type(boss).objects.filter(username="manager_west").update(manager=boss)  # boss ← manager_west ← rep_west
+    return {**found, **odd_people}
+
+
+def test_it_agrees_with_visible_and_editable_for_everyone(request, book, shares, odd_people):
+    for name, person in people(request, odd_people).items():
+        for key, customer in book.items():
+            answer = selectors.access_explain(user=fresh(person), obj=customer)
+            sees = visible(fresh(person), Customer).filter(pk=customer.pk).exists()
+            edits = editable(fresh(person), Customer).filter(pk=customer.pk).exists()
+            assert (answer.can_see, answer.can_edit) == (sees, edits), (name, key, answer.reasons, answer.checked)
+            assert bool(answer.reasons) == sees
+
+
+def test_it_names_the_role_and_scope_that_grants(book, rep_east):
+    with translation.override("en"):
+        answer = selectors.access_explain(user=fresh(rep_east), obj=book["c_sh2"])
+    assert (answer.can_see, answer.can_edit) == (True, True)
+    [reason] = answer.reasons
+    assert (reason.source, reason.role.name, reason.scope) == ("role", "销售代表", Scope.TEAM)
+    assert reason.text == ("Role 销售代表 grants “Own team” on Customers: "
+                           "the customer's team 上海分公司 is the user's team.")
+
+
+def test_it_names_ownership_and_subordinates(book, odd_people, rep_east, manager_west, rep_west):
+    type(manager_west).objects.filter(pk=manager_west.pk).update(manager=odd_people["boss"])
+    with translation.override("en"):
+        own = selectors.access_explain(user=fresh(rep_east), obj=book["c_sh"])
+        below = selectors.access_explain(user=fresh(odd_people["boss"]), obj=book["c_bj"])
+    assert "the user owns this customer" in own.reasons[0].text
+    assert f"its owner {rep_west.name} reports to the user" in below.reasons[0].text
+
+
+def test_it_names_a_read_only_share_and_who_made_it(book, shares, rep_east, director):
+    with translation.override("en"):
+        answer = selectors.access_explain(user=fresh(rep_east), obj=book["c_bj"])
+    assert (answer.can_see, answer.can_edit) == (True, False)
+    [reason] = answer.reasons
+    assert reason.source == "share" and reason.share == shares["read_only"]
+    assert (reason.grants_view, reason.grants_edit) == (True, False)
+    assert reason.text == f"Shared with the user by {director.name} (read-only, no end date)."
+    assert [r.role.name for r in answer.checked] == ["销售代表"]  # the role itself does not reach 北京
+
+
+def test_it_names_a_team_share_reaching_a_sub_team(book, shares, rep_east):
+    with translation.override("en"):
+        answer = selectors.access_explain(user=fresh(rep_east), obj=book["c_hq"])
+    [reason] = answer.reasons
+    assert (answer.can_edit, reason.grants_edit) == (True, True)
+    assert "Shared with team 华东区, which includes the user's team 上海分公司" in reason.text
+    assert "may edit" in reason.text
+
+
+def test_it_lists_an_expired_share_as_granting_nothing(book, shares, rep_west):
+    with translation.override("en"):
+        answer = selectors.access_explain(user=fresh(rep_west), obj=book["c_sh"])
+    assert (answer.can_see, answer.can_edit, answer.reasons) == (False, False, [])
+    expired = [r for r in answer.checked if r.source == "share"]
+    assert expired[0].share == shares["expired"] and "It has expired." in expired[0].text
+    role = [r for r in answer.checked if r.source == "role"][0]
+    assert "the customer's team 上海分公司 is not the user's team 北京分公司" in role.text
+
+
+def test_it_explains_superusers_deactivated_users_and_users_without_roles(book, odd_people):
+    customer = book["c_sh"]
+    superuser = selectors.access_explain(user=fresh(odd_people["superuser"]), obj=customer)
+    assert [r.source for r in superuser.reasons] == ["superuser"] and superuser.can_edit
+    gone = selectors.access_explain(user=fresh(odd_people["inactive"]), obj=customer)
+    assert (gone.can_see, [r.source for r in gone.checked]) == (False, ["inactive"])
+    nobody = selectors.access_explain(user=fresh(odd_people["no_role"]), obj=customer)
+    assert (nobody.can_see, [r.source for r in nobody.checked]) == (False, ["no_role"])
+
+
+def test_it_explains_team_scopes_of_a_user_without_a_team(book, odd_people):
+    with translation.override("en"):
+        answer = selectors.access_explain(user=fresh(odd_people["teamless"]), obj=book["c_sh"])
+    assert not answer.can_see
+    assert "the user has no team" in answer.checked[0].text
+
+
+# Lists -----------------------------------------------------------------------------------------
+
+def test_it_counts_members_and_sub_teams(teams, rep_east, rep_east2, manager_east):
+    rows = {t.name: t for t in selectors.teams_tree()}
+    assert (rows["上海分公司"].member_count, rows["上海分公司"].child_count) == (2, 0)
+    assert (rows["华东区"].member_count, rows["华东区"].child_count) == (1, 2)
+    assert [t.name for t in selectors.teams_tree()][0] == "总部"
+
+
+def test_it_counts_role_holders(roles, rep_east, rep_west, admin):
+    counts = {r.name: r.user_count for r in selectors.roles_with_counts()}
+    assert counts["销售代表"] == 2 and counts["系统管理员"] == 1 and counts["市场专员"] == 0
+
+
+def test_it_finds_customers_by_id_or_name(book):
+    assert selectors.customers_matching(str(book["c_hz"].pk)) == [book["c_hz"]]
+    assert set(selectors.customers_matching("上海客户")) == {book["c_sh"], book["c_sh2"]}
+    assert selectors.customers_matching("  ") == []
