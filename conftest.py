@@ -105,6 +105,18 @@ def client_for(client):
     return sign_in
 
 
+@pytest.fixture
+def english_client_for(client_for):
+    """Like client_for, with the interface in English (the default is Chinese)."""
+
+    def sign_in(user):
+        client = client_for(user)
+        client.cookies["django_language"] = "en"
+        return client
+
+    return sign_in
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker in its own process, on the real Redis, using the test database.

@@ -7,7 +7,7 @@ import pghistory
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Value
+from django.db.models import ProtectedError, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -59,11 +59,15 @@ def team_update(*, team, name, parent, lead, by=None):
 
 
 def team_delete(*, team, by=None):
-    """Remove an empty team. Teams with members, sub-teams or records stay (PROTECT)."""
+    """Remove an empty team. Teams with members, sub-teams or records (customers…) stay."""
     if team.children.exists() or team.members.exists():
         raise ValidationError(_("Only a team without members and sub-teams can be deleted."))
-    with audited(by, "team_delete"):
-        team.delete()
+    try:
+        with audited(by, "team_delete"):
+            team.delete()
+    except ProtectedError:
+        raise ValidationError(_("This team still has records (such as customers) assigned to it. "
+                                "Move them to another team first.")) from None
 
 
 # Users -----------------------------------------------------------------------------------------
@@ -97,7 +101,10 @@ def user_create(*, by=None, password, roles=(), **fields):
 
 
 def user_update(*, user, by=None, roles=None, **fields):
-    """Change a user's profile, team, manager, roles or active flag."""
+    """Change a user's profile, team, manager, roles or active flag. Nobody deactivates
+    their own account (an admin could lock everyone out)."""
+    if fields.get("is_active") is False and by is not None and by.pk == user.pk:
+        raise ValidationError(_("You cannot deactivate your own account."))
     for key, value in fields.items():
         if key in USER_FIELDS:
             setattr(user, key, value)

@@ -9,18 +9,6 @@ from crm.tests.factories import CustomerFactory
 TEAMS = reverse("accounts:settings_teams")
 
 
-@pytest.fixture
-def english_client_for(client_for):
-    """Like client_for, with the interface in English (the default is Chinese)."""
-
-    def sign_in(user):
-        client = client_for(user)
-        client.cookies["django_language"] = "en"
-        return client
-
-    return sign_in
-
-
 def edit_url(team):
     return reverse("accounts:settings_team_edit", args=[team.pk])
 

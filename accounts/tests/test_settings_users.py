@@ -35,18 +35,6 @@ def form_data(user, **changes):
     return {k: v for k, v in data.items() if v is not None}
 
 
-@pytest.fixture
-def english_client_for(client_for):
-    """Like client_for, with the interface in English (the default is Chinese)."""
-
-    def sign_in(user):
-        client = client_for(user)
-        client.cookies["django_language"] = "en"
-        return client
-
-    return sign_in
-
-
 # The list --------------------------------------------------------------------------------------
 
 @pytest.fixture
