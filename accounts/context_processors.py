@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from .access import user_access
@@ -11,4 +12,6 @@ def access(request):
     return {
         "crm_access": SimpleLazyObject(lambda: user_access(user)),
         "Cap": Capability,
+        # each language by its own name, as settings.LANGUAGES spells it (never translated)
+        "crm_languages": settings.LANGUAGES,
     }

@@ -98,3 +98,12 @@ def test_it_audits_bulk_updates_row_by_row(rep_east, rep_east2):
     for customer in customers:
         labels = list(pghistory.models.Events.objects.tracks(customer).values_list("pgh_label", flat=True))
         assert labels.count("update") == 1
+
+
+def test_it_shows_a_translated_404_page_without_naming_the_record(client, rep_east, rep_west):
+    customer = CustomerFactory(name="北京秘密客户", owner=rep_west)
+    client.force_login(rep_east)
+    response = client.get(reverse("crm:customer_detail", args=[customer.pk]))
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert "页面不存在" in page and "北京秘密客户" not in page

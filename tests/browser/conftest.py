@@ -1,21 +1,27 @@
 """Browser tests: Debian's Chromium (never a downloaded one) driven by Playwright against the
 live server, with the demo company loaded. Screenshots go to artifacts/screenshots/.
 
+Playwright's sync API leaves its event loop marked as running in this thread, and Django then
+refuses every ORM call ("You cannot call this from an async context") unless
+DJANGO_ALLOW_ASYNC_UNSAFE is set. So Playwright lives only as long as this package's tests
+(pytest-playwright keeps it for the whole session) and the variable is set only meanwhile: it
+must not reach the tests that run later, nor the processes they start (`check --deploy`).
+
 The live server runs in another thread with its own database connection, so these tests use
 `transactional_db`, which empties every table afterwards. The seed roles come from a data
 migration, and with --reuse-db nothing would bring them back: the fixtures below create them
 before each test and again when the module is done, for the tests that run after.
 """
-import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
+
+from accounts.models import Role, User
+from accounts.seed import seed_roles
+from crm.demo import seed_demo
 
 from .pages import DESKTOP
-
-# Playwright's sync API runs an event loop in the test thread; without this Django refuses
-# every ORM call made from a test or fixture ("You cannot call this from an async context").
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -33,13 +39,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-def _seed_roles():
-    from accounts.models import Role
-    from accounts.seed import seed_roles
-
-    seed_roles(Role)
-
-
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not Path(CHROMIUM).exists():
@@ -53,9 +52,29 @@ def base_url(live_server):
     return live_server.url
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+@pytest.fixture(scope="package")
+def playwright():
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            yield playwright
+
+
+@pytest.fixture(scope="package")
+def browser_type(playwright, browser_name):
+    return getattr(playwright, browser_name)
+
+
+@pytest.fixture(scope="package")
+def browser(browser_type, browser_type_launch_args):
+    browser = browser_type.launch(**browser_type_launch_args)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="package")
+def browser_context_args(base_url):
+    return {"base_url": base_url, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -63,42 +82,52 @@ def _seed_roles_kept(django_db_setup, django_db_blocker):
     """Put the seed roles back once the module's last flush has run (see the module docstring)."""
     yield
     with django_db_blocker.unblock():
-        _seed_roles()
+        seed_roles(Role)
 
 
 @pytest.fixture
 def demo_company(live_server, transactional_db):
     """The demo company of crm.demo: users by username."""
-    from accounts.models import User
-    from crm.demo import seed_demo
-
-    _seed_roles()
+    seed_roles(Role)
     seed_demo()
     return {user.username: user for user in User.objects.all()}
 
 
 @pytest.fixture
 def console_errors():
-    """Console errors, uncaught exceptions and CSP violations of every page opened by `open_page`."""
+    """Console errors, uncaught exceptions and CSP violations of every watched page."""
     return []
 
 
 @pytest.fixture
-def open_page(new_context, console_errors):
-    """open_page(viewport) -> a page in a fresh browser context (its own cookies) of that size."""
+def watch_console(console_errors):
+    """watch_console(page, ignore=()) records the page's errors in `console_errors`, except
+    messages containing one of the `ignore` strings."""
+
+    def watch(page, ignore=()):
+        def record(text):
+            if not any(part in text for part in ignore):
+                console_errors.append(text)
+
+        def on_console(message):
+            if message.type == "error":
+                record(f"{message.location.get('url') or page.url}: {message.text}")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: record(f"{page.url}: uncaught {error}"))
+        return page
+
+    return watch
+
+
+@pytest.fixture
+def open_page(new_context, watch_console):
+    """open_page(viewport) -> a watched page in a fresh browser context (its own cookies)."""
 
     def open_(viewport=DESKTOP):
         context = new_context(viewport=viewport)
         context.add_init_script(REPORT_CSP_VIOLATIONS)
-        page = context.new_page()
-
-        def on_console(message):
-            if message.type == "error":
-                console_errors.append(f"{page.url}: {message.text}")
-
-        page.on("console", on_console)
-        page.on("pageerror", lambda error: console_errors.append(f"{page.url}: uncaught {error}"))
-        return page
+        return watch_console(context.new_page())
 
     return open_
 

@@ -22,7 +22,7 @@ def sign_in(page, login, password=DEMO_PASSWORD):
 def open_nav(page):
     """Open the main navigation if the navbar is collapsed (narrow screens); return the nav list."""
     toggler = page.locator("nav .navbar-toggler")
-    if toggler.is_visible():
+    if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
         expect(page.locator("#mainNav")).to_be_hidden()
         toggler.click()
         expect(page.locator("#mainNav.show")).to_be_visible()

@@ -21,7 +21,7 @@ def test_it_shows_a_customer_of_the_reps_own_branch(demo_company, open_page):
     expect(page.locator("main h1")).to_have_text(customer.name)
 
 
-def test_it_answers_404_for_another_branchs_customer(demo_company, open_page):
+def test_it_answers_404_for_another_branchs_customer(demo_company, open_page, screenshot):
     customer = Customer.objects.get(name="北京燕京建材有限公司")  # rep_bj's, 北京分公司
     page = open_page()
     sign_in(page, "rep_sh")
@@ -30,6 +30,7 @@ def test_it_answers_404_for_another_branchs_customer(demo_company, open_page):
 
     assert response.status == 404
     assert customer.name not in page.content()
+    screenshot(page, "rep_sh-404-1280")
     page.goto("/customers/")
     expect(page.locator("[data-testid=customer-table]")).not_to_contain_text(customer.name)
     expect(page.locator("[data-testid=customer-table]")).to_contain_text("上海申通物流有限公司")

@@ -21,6 +21,7 @@ def test_it_switches_between_chinese_and_english(demo_company, open_page):
     customers = page.locator("nav [data-section=customers]")
     expect(html).to_have_attribute("lang", "zh-CN")
     expect(switcher.locator("button[value=zh-hans]")).to_have_attribute("aria-pressed", "true")
+    expect(switcher.locator("button[value=en]")).to_have_text("English")  # each language by its own name
 
     switcher.locator("button[value=en]").click()
 
