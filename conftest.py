@@ -17,6 +17,7 @@ import pytest
 from accounts.models import Role
 from accounts.seed import seed_roles
 from accounts.tests.factories import PASSWORD, TeamFactory, UserFactory
+from crm.tests.factories import CustomerFactory
 
 
 @pytest.fixture
@@ -87,6 +88,20 @@ def rep_hz(teams, roles, manager_east):
 @pytest.fixture
 def rep_west(teams, roles, manager_west):
     return _person("rep_west", teams["beijing"], roles["销售代表"], manager=manager_west)
+
+
+@pytest.fixture
+def book(teams, director, manager_east, manager_west, rep_east, rep_east2, rep_hz, rep_west):
+    """One customer per corner of the tree, and one in the pool (no owner, no team)."""
+    return {
+        "c_sh": CustomerFactory(name="上海客户甲", owner=rep_east),
+        "c_sh2": CustomerFactory(name="上海客户乙", owner=rep_east2),
+        "c_hz": CustomerFactory(name="杭州客户", owner=rep_hz),
+        "c_bj": CustomerFactory(name="北京客户", owner=rep_west),
+        "c_east": CustomerFactory(name="华东区直属客户", owner=manager_east),
+        "c_hq": CustomerFactory(name="总部客户", owner=director),
+        "c_pool": CustomerFactory(name="公海客户"),
+    }
 
 
 @pytest.fixture

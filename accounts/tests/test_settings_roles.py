@@ -1,5 +1,4 @@
 """Settings › Roles: capabilities and one data scope per module, and who holds each role."""
-import pytest
 from django.urls import reverse
 
 from accounts.access import user_access

@@ -1,5 +1,4 @@
 """The foundation's customer pages: list, detail (shares, history), create, edit, share, revoke."""
-import pytest
 from django.urls import reverse
 
 from accounts import services

@@ -13,7 +13,6 @@ from accounts.access import forget_access, get_visible_or_404, visible
 from accounts.capabilities import Scope
 from accounts.models import Role, User
 from crm.models import Customer
-from crm.scale import SCALE_ROOT
 from crm.selectors import customers_visible_to
 
 
