@@ -87,10 +87,13 @@ run: setup
 		$(VENV)/bin/honcho --env /dev/null -f Procfile.dev start
 
 # pytest.ini selects crm.settings.test; a DJANGO_SETTINGS_MODULE left in the shell would override it.
+# CI builds the test databases afresh; locally they are reused between runs (pytest.ini --reuse-db).
+PYTEST_FRESH := $(if $(CI),--create-db)
+
 test: install services messages browser
-	@echo "==> pytest $(if $(PYTEST_WORKERS),-n $(PYTEST_WORKERS) )$(ARGS)"
+	@echo "==> pytest $(if $(PYTEST_WORKERS),-n $(PYTEST_WORKERS) )$(PYTEST_FRESH) $(ARGS)"
 	@$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=crm.settings.test \
-		$(PY) -m pytest $(if $(PYTEST_WORKERS),-n $(PYTEST_WORKERS)) $(ARGS)
+		$(PY) -m pytest $(if $(PYTEST_WORKERS),-n $(PYTEST_WORKERS)) $(PYTEST_FRESH) $(ARGS)
 
 # Stopping needs only the standard library, so it works without the virtualenv too.
 stop-embedded:
