@@ -38,7 +38,8 @@ class Command(BaseCommand):
         if not User.objects.filter(username__startswith="scale_rep_").exists():
             raise CommandError("No scale data: run `manage.py seed_scale --customers 1000000` first.")
         self.stdout.write(f"customers in table: {total:,}")
-        self.stdout.write(f"{'case':<44}{'visible rows':>14}{'page 1 ms':>12}{'max':>8}{'detail ms':>11}{'404 ms':>9}")
+        self.stdout.write(f"{'case':<44}{'visible rows':>14}{'page 1 ms':>12}{'max':>8}{'detail ms':>11}"
+                          f"{'404 ms':>9}{'count ms':>10}")
         with transaction.atomic():
             for label, user in self.cases():
                 self.run_case(label, user, repeat)
@@ -54,7 +55,7 @@ class Command(BaseCommand):
             who = manager if scope == Scope.OWN_AND_SUBORDINATES else rep
             who = User.objects.get(pk=who.pk)
             who.roles.set([role])
-            yield f"{'manager' if who == manager else 'rep'}, scope {scope.label}", who
+            yield f"{'manager' if who == manager else 'rep'}, scope {scope.name.lower()}", who
         nobody = User.objects.create(username="bench-nobody", team=rep.team)
         nobody.roles.set([Role.objects.get(name="bench-OWN")])
         yield "user owning nothing (own; scans for matches)", nobody
@@ -78,7 +79,9 @@ class Command(BaseCommand):
                 pass
 
         hidden_ms = timed(missing, repeat)[0] if hidden else 0.0
-        self.stdout.write(f"{label:<44}{count:>14,}{page_ms:>12.1f}{page_max:>8.1f}{detail_ms:>11.1f}{hidden_ms:>9.1f}")
+        count_ms = timed(qs.count, repeat)[0]
+        self.stdout.write(f"{label:<44}{count:>14,}{page_ms:>12.1f}{page_max:>8.1f}{detail_ms:>11.1f}"
+                          f"{hidden_ms:>9.1f}{count_ms:>10.1f}")
         if self.verbosity > 1:
             with connection.cursor() as cursor:
                 sql, params = qs[:50].query.sql_with_params()
