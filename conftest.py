@@ -105,6 +105,13 @@ def book(teams, director, manager_east, manager_west, rep_east, rep_east2, rep_h
 
 
 @pytest.fixture
+def person(request, db):
+    """person("rep_east") -> that persona, for tests parametrized by persona name. Depends on
+    `db` so the test database is in place before the test body asks for anyone."""
+    return request.getfixturevalue
+
+
+@pytest.fixture
 def password():
     return PASSWORD
 

@@ -37,8 +37,8 @@ def with_scope(user, scope):
     ("it_importer", ALL),
     ("admin", ALL),
 ])
-def test_it_scopes_seed_roles_over_the_team_tree(request, book, persona, expected):
-    user = request.getfixturevalue(persona)
+def test_it_scopes_seed_roles_over_the_team_tree(person, book, persona, expected):
+    user = person(persona)
     assert seen_by(user, book) == expected
     assert {k for k, c in book.items() if editable(user, Customer).filter(pk=c.pk).exists()} == expected
 
@@ -171,8 +171,8 @@ GRID = [  # persona, customers with 200 on detail and edit; every other one is 4
 
 @pytest.mark.parametrize("persona, allowed", GRID)
 @pytest.mark.parametrize("url_name", ["crm:customer_detail", "crm:customer_edit"])
-def test_it_answers_404_outside_scope(request, client, book, persona, allowed, url_name):
-    client.force_login(request.getfixturevalue(persona))
+def test_it_answers_404_outside_scope(person, client, book, persona, allowed, url_name):
+    client.force_login(person(persona))
     for key, customer in book.items():
         response = client.get(reverse(url_name, args=[customer.pk]))
         assert response.status_code == (200 if key in allowed else 404), (persona, key, url_name)
@@ -181,8 +181,8 @@ def test_it_answers_404_outside_scope(request, client, book, persona, allowed, u
 
 
 @pytest.mark.parametrize("persona, allowed", GRID)
-def test_it_lists_only_what_is_in_scope(request, client, book, persona, allowed):
-    client.force_login(request.getfixturevalue(persona))
+def test_it_lists_only_what_is_in_scope(person, client, book, persona, allowed):
+    client.force_login(person(persona))
     page = client.get(reverse("crm:customer_list")).content.decode()
     for key, customer in book.items():
         assert (customer.name in page) == (key in allowed), (persona, key)

@@ -82,8 +82,8 @@ def test_it_uses_the_preferred_language_after_sign_in(client, rep_east, password
     ("rep_east", "crm:customer_list"),
     ("it_importer", "crm:customer_list"),
 ])
-def test_it_sends_each_persona_to_its_home(request, client, persona, home):
-    client.force_login(request.getfixturevalue(persona))
+def test_it_sends_each_persona_to_its_home(person, client, persona, home):
+    client.force_login(person(persona))
     response = client.get(reverse("home"))
     assert response.status_code == 302 and response["Location"] == reverse(home)
 
@@ -94,10 +94,10 @@ def test_it_sends_each_persona_to_its_home(request, client, persona, home):
     ("director", ["customers", "sales", "service", "marketing", "reports"]),
     ("admin", ["customers", "sales", "service", "marketing", "reports", "settings"]),
 ])
-def test_it_shows_only_the_sections_the_roles_allow(request, client, persona, sections):
+def test_it_shows_only_the_sections_the_roles_allow(person, client, persona, sections):
     import re
 
-    client.force_login(request.getfixturevalue(persona))
+    client.force_login(person(persona))
     page = client.get(reverse("accounts:profile")).content.decode()
     assert re.findall(r'data-section="(\w+)"', page) == sections
 
