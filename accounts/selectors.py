@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .access import _rule, _scope_q, _shares_q, _user_team_ancestor_ids
+from .access import _rule, _scope_q, _shares_q, _user_team_ancestor_ids, visible
 from .capabilities import Module, Scope
 from .models import Role, Share, Team, User
 
@@ -47,17 +47,16 @@ def roles_with_counts():
     return Role.objects.annotate(user_count=Count("users")).order_by("priority", "name")
 
 
-def customers_matching(term, *, limit=20):
+def customers_matching(term, *, viewer, limit=20):
     """The customer whose id is `term`, else those whose name contains it (at most `limit`),
-    for the admin's access check.
-    This bypasses the access layer on purpose: the page is for holders of MANAGE_USERS, who ask
-    about other people's access, not their own."""
+    for the admin's access check: only customers the admin (`viewer`) may see themselves, so the
+    check never reveals a record outside the asker's own scope."""
     from crm.models import Customer
 
     term = (term or "").strip()
     if not term:
         return []
-    customers = Customer.objects.select_related("owner", "team")
+    customers = visible(viewer, Customer).select_related("owner", "team")
     if term.isdigit():
         by_id = list(customers.filter(pk=int(term)))
         if by_id:

@@ -249,7 +249,7 @@ def access_check(request):
     form = AccessCheckForm(request.GET if asked else None, initial={"user": request.GET.get("user")})
     context = {"form": form}
     if form.is_valid():
-        matches = selectors.customers_matching(form.cleaned_data["customer"])
+        matches = selectors.customers_matching(form.cleaned_data["customer"], viewer=request.user)
         context["matches"] = matches
         if len(matches) == 1:
             context["explanation"] = selectors.access_explain(user=form.cleaned_data["user"], obj=matches[0])

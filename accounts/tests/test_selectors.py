@@ -144,7 +144,18 @@ def test_it_counts_role_holders(roles, rep_east, rep_west, admin):
     assert counts["销售代表"] == 2 and counts["系统管理员"] == 1 and counts["市场专员"] == 0
 
 
-def test_it_finds_customers_by_id_or_name(book):
-    assert selectors.customers_matching(str(book["c_hz"].pk)) == [book["c_hz"]]
-    assert set(selectors.customers_matching("上海客户")) == {book["c_sh"], book["c_sh2"]}
-    assert selectors.customers_matching("  ") == []
+def test_it_finds_customers_by_id_or_name(book, admin):
+    assert selectors.customers_matching(str(book["c_hz"].pk), viewer=admin) == [book["c_hz"]]
+    assert set(selectors.customers_matching("上海客户", viewer=admin)) == {book["c_sh"], book["c_sh2"]}
+    assert selectors.customers_matching("  ", viewer=admin) == []
+
+
+def test_it_finds_only_customers_the_asker_may_see(book, admin):
+    """A user manager whose own customer scope is one team cannot look up other teams' customers."""
+    from accounts.capabilities import Capability
+
+    narrow = RoleFactory(capabilities=[Capability.MANAGE_USERS], customers_scope=Scope.TEAM)
+    admin.roles.set([narrow])
+    asker = fresh(admin)
+    assert selectors.customers_matching(str(book["c_bj"].pk), viewer=asker) == []
+    assert selectors.customers_matching("北京", viewer=asker) == []

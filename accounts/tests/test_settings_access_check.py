@@ -70,12 +70,15 @@ def test_it_says_when_no_customer_matches(english_admin, rep_east, customers):
     assert b'data-testid="no-match"' in response.content
 
 
-def test_it_answers_for_a_customer_the_admin_could_not_see_themselves(client_for, teams, roles, rep_east, customers):
-    """The page is an admin tool: a MANAGE_USERS role without any customer scope still works."""
+def test_it_reveals_nothing_of_a_customer_the_asker_cannot_see(client_for, teams, roles, rep_east, customers):
+    """The lookup reads through the access layer too: a MANAGE_USERS role without customer scope
+    learns nothing about a customer, not even that it exists."""
     user_admin = UserFactory(username="hr", roles=[RoleFactory(
         capabilities=[Capability.MANAGE_USERS], customers_scope=Scope.NONE)])
     response = client_for(user_admin).get(ACCESS, {"user": rep_east.pk, "customer": customers["sh"].pk})
-    assert response.context["explanation"].can_see
+    assert response.status_code == 200
+    assert response.context.get("explanation") is None
+    assert customers["sh"].name not in response.content.decode()
 
 
 def test_it_refuses_a_rep(client_for, rep_east, customers):
