@@ -19,10 +19,17 @@ def sign_in(page, login, password=DEMO_PASSWORD):
     expect(page.locator("nav [data-testid=main-nav]")).to_be_attached()
 
 
+NAVBAR_EXPANDS_AT = 992  # Bootstrap's navbar-expand-lg breakpoint
+
+
 def open_nav(page):
-    """Open the main navigation if the navbar is collapsed (narrow screens); return the nav list."""
+    """Open the main navigation if the navbar is collapsed (narrow screens); return the nav list.
+    Collapsed or not is decided by the viewport, not by looking: right after a click the next page
+    may not have its stylesheet applied yet, when every button looks visible."""
+    page.wait_for_load_state("load")
     toggler = page.locator("nav .navbar-toggler")
-    if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
+    if page.viewport_size["width"] < NAVBAR_EXPANDS_AT and toggler.get_attribute("aria-expanded") != "true":
+        expect(toggler).to_be_visible()
         expect(page.locator("#mainNav")).to_be_hidden()
         toggler.click()
         expect(page.locator("#mainNav.show")).to_be_visible()
