@@ -160,23 +160,33 @@ def team_edit(request, pk):
     return _render(request, "settings/team_form.html", {"form": form, "team": team}, section="teams")
 
 
-@manage_users
-def team_delete(request, pk):
-    team = get_object_or_404(Team, pk=pk)
+def _confirm_delete(request, obj, delete, *, section, list_url, question, note, done):
+    """GET asks `question`; POST calls `delete()` (a service) and goes back to the list, or shows
+    the service's refusal on the same page with status 422."""
     error = None
     if request.method == "POST":
         try:
-            services.team_delete(team=team, by=request.user)
+            delete()
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:
-            messages.success(request, _("Team %(name)s deleted.") % {"name": team.name})
-            return redirect("accounts:settings_teams")
+            messages.success(request, done)
+            return redirect(list_url)
     return _render(request, "settings/confirm_delete.html", {
-        "object": team, "error": error, "cancel_url": "accounts:settings_teams",
-        "question": _("Delete the team %(name)s?") % {"name": team.name},
-        "note": _("Only a team without members and sub-teams can be deleted."),
-    }, section="teams", status=422 if error else 200)
+        "object": obj, "error": error, "cancel_url": list_url, "question": question, "note": note,
+    }, section=section, status=422 if error else 200)
+
+
+@manage_users
+def team_delete(request, pk):
+    team = get_object_or_404(Team, pk=pk)
+    return _confirm_delete(
+        request, team, lambda: services.team_delete(team=team, by=request.user),
+        section="teams", list_url="accounts:settings_teams",
+        question=_("Delete the team %(name)s?") % {"name": team.name},
+        note=_("Only a team without members and sub-teams can be deleted."),
+        done=_("Team %(name)s deleted.") % {"name": team.name},
+    )
 
 
 # Roles -----------------------------------------------------------------------------------------
@@ -223,20 +233,13 @@ def role_edit(request, pk):
 @manage_users
 def role_delete(request, pk):
     role = get_object_or_404(selectors.roles_with_counts(), pk=pk)
-    error = None
-    if request.method == "POST":
-        try:
-            services.role_delete(role=role, by=request.user)
-        except ValidationError as exc:
-            error = " ".join(exc.messages)
-        else:
-            messages.success(request, _("Role %(name)s deleted.") % {"name": role.name})
-            return redirect("accounts:settings_roles")
-    return _render(request, "settings/confirm_delete.html", {
-        "object": role, "error": error, "cancel_url": "accounts:settings_roles",
-        "question": _("Delete the role %(name)s?") % {"name": role.name},
-        "note": _("Only a role that no user holds can be deleted."),
-    }, section="roles", status=422 if error else 200)
+    return _confirm_delete(
+        request, role, lambda: services.role_delete(role=role, by=request.user),
+        section="roles", list_url="accounts:settings_roles",
+        question=_("Delete the role %(name)s?") % {"name": role.name},
+        note=_("Only a role that no user holds can be deleted."),
+        done=_("Role %(name)s deleted.") % {"name": role.name},
+    )
 
 
 # Access check ----------------------------------------------------------------------------------
