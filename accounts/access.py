@@ -205,12 +205,7 @@ def get_visible_or_404(user, model_or_qs, pk, *, write=False):
     return obj
 
 
-def require_capability(user, capability):
-    if not user_access(user).has(capability):
-        raise PermissionDenied
-
-
 __all__ = [
     "AccessRule", "Capability", "Module", "Scope", "UserAccess", "access_q", "can_edit",
-    "editable", "forget_access", "get_visible_or_404", "require_capability", "user_access", "visible",
+    "editable", "forget_access", "get_visible_or_404", "user_access", "visible",
 ]

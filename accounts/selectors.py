@@ -184,7 +184,7 @@ def _granted_text(user, obj, rule, scope, facts):
         why = _("the %(record)s's team %(team)s is the user's team.") % facts
     else:
         why = _("the %(record)s's team %(team)s is the user's team %(user_team)s or one of its sub-teams.") % facts
-    return f"{prefix}: {why}"
+    return _("%(prefix)s: %(why)s") % {"prefix": prefix, "why": why}
 
 
 def _refused_text(user, scope, facts):

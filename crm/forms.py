@@ -18,7 +18,6 @@ class CustomerForm(forms.ModelForm):
 
 
 class ShareForm(forms.Form):
-    RECIPIENT_USER, RECIPIENT_TEAM = "user", "team"
     user = forms.ModelChoiceField(label=_("User"), queryset=User.objects.none(), required=False)
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
     can_edit = forms.BooleanField(label=_("May edit"), required=False)

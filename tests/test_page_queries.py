@@ -19,3 +19,28 @@ def test_it_renders_in_few_queries(person, client, persona, url_name, most, djan
     with django_assert_max_num_queries(most):
         response = client.get(reverse(url_name))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("persona, url_name, target, most", [
+    ("rep_east", "crm:customer_edit", "customer", 9),
+    ("admin", "accounts:settings_user_create", None, 9),
+    ("admin", "accounts:settings_user_edit", "user", 11),
+    ("admin", "accounts:settings_user_password", "user", 7),
+    ("admin", "accounts:settings_team_create", None, 8),
+    ("admin", "accounts:settings_team_edit", "team", 8),
+    ("admin", "accounts:settings_team_delete", "team", 7),
+    ("admin", "accounts:settings_role_create", None, 7),
+    ("admin", "accounts:settings_role_edit", "role", 7),
+    ("admin", "accounts:settings_role_delete", "role", 7),
+])
+def test_it_renders_forms_in_few_queries(person, client, rep_east, roles, persona, url_name, target, most,
+                                         django_assert_max_num_queries):
+    from crm.tests.factories import CustomerFactory
+
+    objects = {"customer": lambda: CustomerFactory(owner=rep_east), "user": lambda: rep_east,
+               "team": lambda: rep_east.team, "role": lambda: roles["销售代表"]}
+    args = [objects[target]().pk] if target else []
+    client.force_login(person(persona))
+    with django_assert_max_num_queries(most):
+        response = client.get(reverse(url_name, args=args))
+    assert response.status_code == 200

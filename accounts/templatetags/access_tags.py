@@ -1,7 +1,5 @@
 from django import template
 
-from accounts.access import user_access
-
 register = template.Library()
 
 
@@ -15,8 +13,3 @@ def can(access, capability):
 def opens(access, module):
     """{% if crm_access|opens:"sales" %}: may the user open a module at all?"""
     return access.can_open(module)
-
-
-@register.simple_tag
-def access_of(user):
-    return user_access(user)

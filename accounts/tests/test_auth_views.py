@@ -115,3 +115,11 @@ def test_it_saves_profile_preferences(client, rep_east):
     assert response.status_code == 302
     rep_east.refresh_from_db()
     assert (rep_east.preferred_language, rep_east.time_zone) == ("en", "Europe/London")
+
+
+def test_it_explains_a_403_in_chinese(client, rep_east):
+    client.force_login(rep_east)
+    response = client.get(reverse("reports:index"))
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "无权操作" in page and "您的角色不允许此操作" in page
