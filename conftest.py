@@ -29,6 +29,19 @@ def roles(db):
 
 
 @pytest.fixture
+def picklists(db):
+    """The seeded picklists as {kind: {code: Choice}} (re-created if a transactional test flushed them)."""
+    from crm.models import Choice
+    from crm.seed import seed_choices
+
+    seed_choices(Choice)
+    lists = {}
+    for entry in Choice.objects.all():
+        lists.setdefault(entry.kind, {})[entry.code] = entry
+    return lists
+
+
+@pytest.fixture
 def teams(db):
     hq = TeamFactory(name="总部")
     east = TeamFactory(name="华东区", parent=hq)

@@ -22,12 +22,15 @@ from .capabilities import Capability, LandingPage, Module, Scope
 
 @dataclass(frozen=True)
 class AccessRule:
-    """How a model's rows map to owners and teams. `parent` names a FK whose target decides."""
+    """How a model's rows map to owners and teams. `parent` names a FK whose target decides.
+    `pool` names a FK to a customer pool: unowned rows in a pool are visible (read-only) to the
+    members of the pool's teams and their sub-teams."""
 
     module: str = ""
     owner: str = "owner"
     team: str = "team"
     parent: str | None = None
+    pool: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,16 @@ def _shares_q(user, model, *, write):
     return Q(pk__any_of=shares.values("object_id"))
 
 
+def _pool_q(user, model, rule):
+    """Unowned rows in a pool one of the user's teams (or an ancestor team) is a member of."""
+    team_ids = _user_team_ancestor_ids(user)
+    if not team_ids:
+        return Q(pk__in=[])
+    pool_model = model._meta.get_field(rule.pool).related_model
+    pools = pool_model.objects.filter(teams__in=team_ids).values("pk")
+    return Q(**{f"{rule.owner}__isnull": True, f"{rule.pool}_id__any_of": pools})
+
+
 def _rule(model):
     rule = getattr(model, "access_rule", None)
     if rule is None:
@@ -160,6 +173,8 @@ def access_q(user, model, *, write=False):
     if any(len(c) == 0 for c in conditions):  # ALL: no narrowing
         return Q()
     combined = _shares_q(user, model, write=write)
+    if rule.pool and not write and conditions:
+        combined |= _pool_q(user, model, rule)
     for condition in conditions:
         combined |= condition
     return combined

@@ -15,6 +15,10 @@ class Capability(models.TextChoices):
     VIEW_DASHBOARDS = "reports.dashboard:view", _("View dashboards")
     MANAGE_SERVICE = "service.settings:manage", _("Manage service settings")
     MANAGE_CAMPAIGNS = "marketing.campaign:manage", _("Manage campaigns")
+    CONFIGURE_CUSTOMERS = "crm.settings:configure", _("Configure picklists and customer pools")
+    ASSIGN_FROM_POOL = "crm.pool:assign", _("Assign customers from the pool and in bulk")
+    MERGE_CUSTOMERS = "crm.customer:merge", _("Merge duplicate customers")
+    PURGE_CUSTOMERS = "crm.customer:purge", _("Delete archived customers for good")
 
 
 class Module(models.TextChoices):
@@ -36,6 +40,7 @@ class Scope(models.IntegerChoices):
 
 
 class LandingPage(models.TextChoices):
+    MY_DAY = "my_day", _("My day")
     CUSTOMERS = "customers", _("Customers")
     SALES = "sales", _("Sales")
     SERVICE = "service", _("Service")

@@ -10,15 +10,15 @@ SEED_ROLES = {
     "系统管理员": ("管理用户、团队、角色和全部设置", ALL_CAPABILITIES,
               S.ALL, S.ALL, S.ALL, S.ALL, L.SETTINGS, 10),
     "销售总监": ("查看全公司的客户与销售管道",
-             [C.VIEW_DASHBOARDS, C.EXPORT_DATA, C.CONFIGURE_PIPELINE],
+             [C.VIEW_DASHBOARDS, C.EXPORT_DATA, C.CONFIGURE_PIPELINE, C.ASSIGN_FROM_POOL, C.MERGE_CUSTOMERS],
              S.ALL, S.ALL, S.ALL, S.ALL, L.REPORTS, 20),
     "区域经理": ("查看本区域：本团队及其下属所有团队",
-             [C.VIEW_DASHBOARDS, C.EXPORT_DATA],
+             [C.VIEW_DASHBOARDS, C.EXPORT_DATA, C.ASSIGN_FROM_POOL, C.MERGE_CUSTOMERS],
              S.TEAM_AND_SUBTEAMS, S.TEAM_AND_SUBTEAMS, S.TEAM_AND_SUBTEAMS, S.NONE, L.REPORTS, 30),
-    "数据管理员/IT": ("导入、导出客户数据", [C.IMPORT_DATA, C.EXPORT_DATA],
+    "数据管理员/IT": ("导入、导出客户数据", [C.IMPORT_DATA, C.EXPORT_DATA, C.MERGE_CUSTOMERS],
                   S.ALL, S.NONE, S.NONE, S.NONE, L.CUSTOMERS, 40),
     "销售代表": ("本分公司内共享客户，其他分公司不可见", [],
-             S.TEAM, S.TEAM, S.NONE, S.NONE, L.CUSTOMERS, 50),
+             S.TEAM, S.TEAM, S.NONE, S.NONE, L.MY_DAY, 50),
     "客服专员": ("处理本团队客户的服务工单", [],
              S.TEAM, S.NONE, S.TEAM_AND_SUBTEAMS, S.NONE, L.SERVICE, 60),
     "市场专员": ("策划营销活动、跟进线索", [C.MANAGE_CAMPAIGNS],
@@ -34,3 +34,24 @@ def seed_roles(Role):
             "customers_scope": customers, "sales_scope": sales, "service_scope": service,
             "marketing_scope": marketing, "landing_page": landing, "priority": priority,
         })
+
+
+# Capabilities and home pages added after the first release, applied to seed roles that still exist.
+ADDED_IN_0003 = {
+    "系统管理员": ([C.CONFIGURE_CUSTOMERS, C.ASSIGN_FROM_POOL, C.MERGE_CUSTOMERS, C.PURGE_CUSTOMERS], None),
+    "销售总监": ([C.ASSIGN_FROM_POOL, C.MERGE_CUSTOMERS], None),
+    "区域经理": ([C.ASSIGN_FROM_POOL, C.MERGE_CUSTOMERS], None),
+    "数据管理员/IT": ([C.MERGE_CUSTOMERS], None),
+    "销售代表": ([], L.MY_DAY),
+}
+
+
+def seed_roles_0003(Role):
+    for name, (caps, landing) in ADDED_IN_0003.items():
+        role = Role.objects.filter(name=name).first()
+        if role is None:
+            continue
+        role.capabilities = list(dict.fromkeys([*role.capabilities, *(str(c) for c in caps)]))
+        if landing and role.landing_page == L.CUSTOMERS:
+            role.landing_page = str(landing)
+        role.save(update_fields=["capabilities", "landing_page"])

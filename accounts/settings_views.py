@@ -4,13 +4,15 @@ Every view needs MANAGE_USERS. Views parse a form, call a service in accounts/se
 selector in accounts/selectors.py, and render; a ValidationError from a service is shown on the form.
 """
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
+from .access import user_access
 from .capabilities import Capability, Module, Scope
 from .filters import UserFilter
 from .forms import AccessCheckForm, RoleForm, TeamForm, UserCreateForm, UserEditForm, UserPasswordResetForm
@@ -22,7 +24,7 @@ USERS_PER_PAGE = 25
 manage_users = capability_required(Capability.MANAGE_USERS)
 
 
-def _render(request, template, context, *, section, status=200):
+def render_settings(request, template, context, *, section, status=200):
     """Render a settings page; `section` marks the active entry of the sub-navigation."""
     return render(request, template, {**context, "settings_section": section}, status=status)
 
@@ -37,9 +39,15 @@ def _show_service_error(form, error, *, field=None):
         form.add_error(field, error)
 
 
-@manage_users
+@login_required
 def settings_index(request):
-    return _render(request, "settings/index.html", {"overview": selectors.settings_overview()}, section="index")
+    """The settings overview for user managers; those who only configure customers go to the picklists."""
+    access = user_access(request.user)
+    if not access.has(Capability.MANAGE_USERS):
+        if access.has(Capability.CONFIGURE_CUSTOMERS):
+            return redirect("crm:settings_picklists")
+        raise PermissionDenied
+    return render_settings(request, "settings/index.html", {"overview": selectors.settings_overview()}, section="index")
 
 
 # Users -----------------------------------------------------------------------------------------
@@ -49,7 +57,7 @@ def user_list(request):
     filters = UserFilter(request.GET or None, queryset=selectors.users_for_settings())
     page = Paginator(filters.qs, USERS_PER_PAGE).get_page(request.GET.get("page"))
     template = "settings/user_list.html#results" if request.htmx else "settings/user_list.html"
-    return _render(request, template, {"filters": filters, "page": page}, section="users")
+    return render_settings(request, template, {"filters": filters, "page": page}, section="users")
 
 
 @manage_users
@@ -64,7 +72,7 @@ def user_create(request):
             messages.success(request, _("User %(name)s created. They must change the password at first sign-in.")
                              % {"name": user.name})
             return redirect("accounts:settings_user_edit", user.pk)
-    return _render(request, "settings/user_form.html", {"form": form}, section="users")
+    return render_settings(request, "settings/user_form.html", {"form": form}, section="users")
 
 
 @manage_users
@@ -82,7 +90,7 @@ def user_edit(request, pk):
             return redirect("accounts:settings_user_edit", target.pk)
     if form.is_bound:  # validation wrote the submitted values onto the instance: show the saved ones
         target.refresh_from_db(fields=["display_name", "is_active"])
-    return _render(request, "settings/user_form.html", {"form": form, "target": target}, section="users")
+    return render_settings(request, "settings/user_form.html", {"form": form, "target": target}, section="users")
 
 
 @manage_users
@@ -94,7 +102,7 @@ def user_password(request, pk):
         messages.success(request, _("Temporary password set for %(name)s. They must change it at next sign-in.")
                          % {"name": target.name})
         return redirect("accounts:settings_user_edit", target.pk)
-    return _render(request, "settings/user_password.html", {"form": form, "target": target}, section="users")
+    return render_settings(request, "settings/user_password.html", {"form": form, "target": target}, section="users")
 
 
 def _set_active(request, pk, active):
@@ -127,7 +135,7 @@ def user_reactivate(request, pk):
 
 @manage_users
 def team_list(request):
-    return _render(request, "settings/team_list.html", {"teams": selectors.teams_tree()}, section="teams")
+    return render_settings(request, "settings/team_list.html", {"teams": selectors.teams_tree()}, section="teams")
 
 
 @manage_users
@@ -141,7 +149,7 @@ def team_create(request):
         else:
             messages.success(request, _("Team %(name)s created.") % {"name": team.name})
             return redirect("accounts:settings_teams")
-    return _render(request, "settings/team_form.html", {"form": form}, section="teams")
+    return render_settings(request, "settings/team_form.html", {"form": form}, section="teams")
 
 
 @manage_users
@@ -157,10 +165,10 @@ def team_edit(request, pk):
         else:
             messages.success(request, _("Team %(name)s saved.") % {"name": team.name})
             return redirect("accounts:settings_teams")
-    return _render(request, "settings/team_form.html", {"form": form, "team": team}, section="teams")
+    return render_settings(request, "settings/team_form.html", {"form": form, "team": team}, section="teams")
 
 
-def _confirm_delete(request, obj, delete, *, section, list_url, question, note, done):
+def confirm_delete(request, obj, delete, *, section, list_url, question, note, done):
     """GET asks `question`; POST calls `delete()` (a service) and goes back to the list, or shows
     the service's refusal on the same page with status 422."""
     error = None
@@ -172,7 +180,7 @@ def _confirm_delete(request, obj, delete, *, section, list_url, question, note, 
         else:
             messages.success(request, done)
             return redirect(list_url)
-    return _render(request, "settings/confirm_delete.html", {
+    return render_settings(request, "settings/confirm_delete.html", {
         "object": obj, "error": error, "cancel_url": list_url, "question": question, "note": note,
     }, section=section, status=422 if error else 200)
 
@@ -180,7 +188,7 @@ def _confirm_delete(request, obj, delete, *, section, list_url, question, note, 
 @manage_users
 def team_delete(request, pk):
     team = get_object_or_404(Team, pk=pk)
-    return _confirm_delete(
+    return confirm_delete(
         request, team, lambda: services.team_delete(team=team, by=request.user),
         section="teams", list_url="accounts:settings_teams",
         question=_("Delete the team %(name)s?") % {"name": team.name},
@@ -202,7 +210,7 @@ def role_list(request):
         "scopes": [(label, Scope(role.scope_for(module)).label) for module, label in Module.choices],
         "capabilities": [capability_labels.get(c, c) for c in role.capabilities],
     } for role in selectors.roles_with_counts()]
-    return _render(request, "settings/role_list.html", {"rows": rows, "modules": Module.choices}, section="roles")
+    return render_settings(request, "settings/role_list.html", {"rows": rows, "modules": Module.choices}, section="roles")
 
 
 def _role_form_page(request, role=None):
@@ -216,7 +224,7 @@ def _role_form_page(request, role=None):
             messages.success(request, _("Role %(name)s saved.") % {"name": saved.name})
             return redirect("accounts:settings_roles")
     scope_fields = [form[field] for _module, field in SCOPE_FIELDS]
-    return _render(request, "settings/role_form.html",
+    return render_settings(request, "settings/role_form.html",
                    {"form": form, "role": role, "scope_fields": scope_fields}, section="roles")
 
 
@@ -233,7 +241,7 @@ def role_edit(request, pk):
 @manage_users
 def role_delete(request, pk):
     role = get_object_or_404(selectors.roles_with_counts(), pk=pk)
-    return _confirm_delete(
+    return confirm_delete(
         request, role, lambda: services.role_delete(role=role, by=request.user),
         section="roles", list_url="accounts:settings_roles",
         question=_("Delete the role %(name)s?") % {"name": role.name},
@@ -256,4 +264,4 @@ def access_check(request):
         context["matches"] = matches
         if len(matches) == 1:
             context["explanation"] = selectors.access_explain(user=form.cleaned_data["user"], obj=matches[0])
-    return _render(request, "settings/access_check.html", context, section="access")
+    return render_settings(request, "settings/access_check.html", context, section="access")

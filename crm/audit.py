@@ -45,12 +45,14 @@ def history_of(obj, limit=50):
                 continue
             label, related = _field_label_and_model(model, name.removesuffix("_id"))
             if related is not None:
-                pending.setdefault(related, set()).update({str(old), str(new)})
+                pending.setdefault(related, set()).update({str(v) for v in (old, new) if v is not None})
             changes.append([label, related, old, new])
         rows.append({
             "when": event.pgh_created_at,
             "user_id": str(context["user"]) if context.get("user") else None,
             "label": LABELS.get(event.pgh_label.split(".")[-1], event.pgh_label),
+            "action": context.get("action"),
+            "note": context.get("reason", ""),
             "changes": changes,
         })
     names = _resolve_names(pending)

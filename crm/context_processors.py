@@ -11,8 +11,10 @@ def navigation(request):
 
     def build():
         sections = sections_for(user)
+        # The longest matching URL wins: /customers/my-day/ is "My day", not also "Customers".
+        current = max((s for s in sections if path.startswith(s["url"])), key=lambda s: len(s["url"]), default=None)
         for section in sections:
-            section["active"] = path.startswith(section["url"])
+            section["active"] = section is current
         return sections
 
     return {"nav_sections": SimpleLazyObject(build)}

@@ -1,20 +1,153 @@
-"""The customer core. Issue #3 grows Customer into the full record; the foundation keeps the
-fields the access layer needs (owner and team) so scoping is exercised from day one."""
+"""The customer core: customers, contacts, follow-ups, admin-configured picklists, the customer pool
+(公海), merges and exports. Every customer row is read through the access layer (`accounts.access`);
+contacts and follow-ups follow their customer."""
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import AccessRule
 from accounts.capabilities import Module
 
+from . import lookups  # noqa: F401 - registers the `like` lookup
 
-@pghistory.track()
+
+class Choice(models.Model):
+    """One entry of an admin-edited picklist. `code` is stable (code and imports refer to it);
+    the labels are what people read, in Chinese and English."""
+
+    class Kind(models.TextChoices):
+        INDUSTRY = "industry", _("Industry")
+        SOURCE = "source", _("Source")
+        FOLLOWUP_KIND = "followup_kind", _("Follow-up kind")
+        TIER = "tier", _("Tier")
+
+    kind = models.CharField(_("list"), max_length=20, choices=Kind.choices)
+    code = models.SlugField(_("code"), max_length=40)
+    label = models.CharField(_("label (Chinese)"), max_length=60)
+    label_en = models.CharField(_("label (English)"), max_length=60, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=100)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("picklist entry")
+        verbose_name_plural = _("picklist entries")
+        ordering = ["kind", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "code"], name="choice_unique_code")]
+
+    def __str__(self):
+        if self.label_en and (get_language() or "").startswith("en"):
+            return self.label_en
+        return self.label
+
+
+class Pool(models.Model):
+    """A customer pool (公海): customers without an owner wait here for a member team's reps.
+    The rules are applied by the nightly `pool_apply_rules` job; an empty number switches a rule off."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    teams = models.ManyToManyField(
+        "accounts.Team", verbose_name=_("member teams"), blank=True, related_name="pools",
+        help_text=_("Reps of these teams and their sub-teams see the pool and may claim from it."),
+    )
+    is_default = models.BooleanField(
+        _("default pool"), default=False,
+        help_text=_("Released customers of teams that belong to no pool go here."))
+    idle_days_a = models.PositiveSmallIntegerField(_("tier A: days without follow-up"), null=True, blank=True)
+    idle_days_b = models.PositiveSmallIntegerField(_("tier B: days without follow-up"), null=True, blank=True)
+    idle_days_c = models.PositiveSmallIntegerField(_("tier C: days without follow-up"), null=True, blank=True)
+    no_deal_days_a = models.PositiveSmallIntegerField(_("tier A: days after claim without a deal"), null=True, blank=True)
+    no_deal_days_b = models.PositiveSmallIntegerField(_("tier B: days after claim without a deal"), null=True, blank=True)
+    no_deal_days_c = models.PositiveSmallIntegerField(_("tier C: days after claim without a deal"), null=True, blank=True)
+    exempt_deal = models.BooleanField(_("customers with a deal never return"), default=True)
+    exempt_locked = models.BooleanField(_("locked customers never return"), default=True)
+    reclaim_block_days = models.PositiveSmallIntegerField(
+        _("days before a previous owner may claim again"), default=0)
+    daily_claim_limit = models.PositiveSmallIntegerField(
+        _("claims per rep per day"), null=True, blank=True)
+    owner_cap = models.PositiveIntegerField(_("most customers a rep may own"), null=True, blank=True)
+    cap_counts_deal = models.BooleanField(_("customers with a deal count towards the cap"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer pool")
+        verbose_name_plural = _("customer pools")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(
+            fields=["is_default"], condition=models.Q(is_default=True), name="pool_one_default")]
+
+    def __str__(self):
+        return self.name
+
+    def idle_days(self, tier):
+        return getattr(self, f"idle_days_{tier.lower()}", None)
+
+    def no_deal_days(self, tier):
+        return getattr(self, f"no_deal_days_{tier.lower()}", None)
+
+    def get_absolute_url(self):
+        return reverse("crm:pool_detail", args=[self.pk])
+
+
+class Tier(models.TextChoices):
+    A = "A", _("A (key)")
+    B = "B", _("B (regular)")
+    C = "C", _("C (low priority)")
+
+
+class CustomerKind(models.TextChoices):
+    COMPANY = "company", _("Company")
+    PERSON = "person", _("Individual")
+    GOVERNMENT = "government", _("Government body")
+
+
+class CustomerStatus(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    FOLLOWING = "following", _("Following up")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
+class DealStatus(models.TextChoices):
+    NONE = "none", _("No deal yet")
+    WON = "won", _("Deal won")
+
+
+class CustomerQuerySet(models.QuerySet):
+    def live(self):
+        """Neither archived nor merged away."""
+        return self.filter(archived_at__isnull=True, merged_into__isnull=True)
+
+
+@pghistory.track(exclude=["search_text", "version", "updated_at", "name_key", "last_followup_at"])
 class Customer(models.Model):
-    access_rule = AccessRule(module=Module.CUSTOMERS)
+    access_rule = AccessRule(module=Module.CUSTOMERS, pool="pool")
 
+    kind = models.CharField(_("type"), max_length=12, choices=CustomerKind.choices, default=CustomerKind.COMPANY)
     name = models.CharField(_("name"), max_length=200)
+    industry = models.ForeignKey(
+        Choice, verbose_name=_("industry"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", limit_choices_to={"kind": Choice.Kind.INDUSTRY})
+    tier = models.CharField(_("tier"), max_length=1, choices=Tier.choices, default=Tier.B)
+    source = models.ForeignKey(
+        Choice, verbose_name=_("source"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", limit_choices_to={"kind": Choice.Kind.SOURCE})
+    status = models.CharField(
+        _("status"), max_length=12, choices=CustomerStatus.choices, default=CustomerStatus.PROSPECT)
+    tags = ArrayField(models.CharField(max_length=30), verbose_name=_("tags"), default=list, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=32, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    province = models.CharField(_("province"), max_length=30, blank=True)
+    city = models.CharField(_("city"), max_length=30, blank=True)
+    district = models.CharField(_("district"), max_length=30, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="customers_owned",
@@ -23,8 +156,34 @@ class Customer(models.Model):
         "accounts.Team", verbose_name=_("team"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="customers",
     )
+    pool = models.ForeignKey(
+        Pool, verbose_name=_("pool"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="customers")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+")
+    claimed_at = models.DateTimeField(_("owned since"), null=True, blank=True)
+    last_followup_at = models.DateTimeField(_("last follow-up"), null=True, blank=True)
+    next_followup_at = models.DateTimeField(_("next follow-up"), null=True, blank=True)
+    deal_status = models.CharField(
+        _("deal status"), max_length=8, choices=DealStatus.choices, default=DealStatus.NONE)
+    deal_date = models.DateField(_("deal date"), null=True, blank=True)
+    locked = models.BooleanField(
+        _("locked"), default=False, help_text=_("A locked customer never returns to the pool by rule."))
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+")
+    # Kept by the services: the normalised name for duplicate checks, one lower-case text for search
+    # (name, its pinyin and initials, two-character words, phones, email, contacts), and a counter
+    # that makes a second, stale save fail instead of overwriting.
+    name_key = models.CharField(max_length=200, blank=True, editable=False)
+    search_text = models.TextField(blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("customer")
@@ -32,6 +191,13 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["owner", "-id"], name="customer_owner_recent"),
             models.Index(fields=["team", "-id"], name="customer_team_recent"),
+            models.Index(fields=["owner", "next_followup_at"], name="customer_owner_next"),
+            models.Index(fields=["pool", "-id"], name="customer_pool_recent",
+                         condition=models.Q(owner__isnull=True)),
+            models.Index(fields=["name_key"], name="customer_name_key"),
+            models.Index(fields=["mobile"], name="customer_mobile", condition=~models.Q(mobile="")),
+            models.Index(fields=["email"], name="customer_email", condition=~models.Q(email="")),
+            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="customer_search_trgm"),
         ]
 
     def __str__(self):
@@ -39,3 +205,147 @@ class Customer(models.Model):
 
     def get_absolute_url(self):
         return reverse("crm:customer_detail", args=[self.pk])
+
+    @property
+    def in_pool(self):
+        return self.owner_id is None
+
+
+@pghistory.track(exclude=["updated_at"])
+class Contact(models.Model):
+    access_rule = AccessRule(module=Module.CUSTOMERS, parent="customer")
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE,
+                                 related_name="contacts")
+    name = models.CharField(_("name"), max_length=100)
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=32, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    wechat = models.CharField(_("WeChat"), max_length=60, blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-is_primary", "id"]
+        indexes = [models.Index(fields=["customer", "id"], name="contact_customer")]
+        constraints = [models.UniqueConstraint(
+            fields=["customer"], condition=models.Q(is_primary=True), name="contact_one_primary")]
+
+    def __str__(self):
+        return self.name
+
+
+class FollowUp(models.Model):
+    """One call, visit, message or meeting with a customer (跟进记录)."""
+
+    access_rule = AccessRule(module=Module.CUSTOMERS, parent="customer")
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE,
+                                 related_name="followups")
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="followups")
+    kind = models.ForeignKey(Choice, verbose_name=_("kind"), on_delete=models.PROTECT, related_name="+",
+                             limit_choices_to={"kind": Choice.Kind.FOLLOWUP_KIND})
+    at = models.DateTimeField(_("when"))
+    summary = models.TextField(_("summary"))
+    outcome = models.CharField(_("outcome"), max_length=200, blank=True)
+    next_step = models.CharField(_("next step"), max_length=200, blank=True)
+    next_followup_at = models.DateTimeField(_("next follow-up"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["customer", "-at"], name="followup_customer_at")]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.at:%Y-%m-%d}"
+
+
+class PoolEvent(models.Model):
+    """Customers moving in and out of pools: the claim limit, the re-claim block and the timeline read it."""
+
+    class Kind(models.TextChoices):
+        CLAIM = "claim", _("claimed from the pool")
+        ASSIGN = "assign", _("assigned from the pool")
+        RELEASE = "release", _("released to the pool")
+        RETURN = "return", _("returned to the pool by rule")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="pool_events")
+    pool = models.ForeignKey(Pool, null=True, on_delete=models.SET_NULL, related_name="events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+                              help_text="The owner after a claim or assignment; the previous one after a release or return.")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["by", "kind", "at"], name="poolevent_by_kind_at"),
+            models.Index(fields=["customer", "owner", "at"], name="poolevent_customer_owner"),
+        ]
+
+
+class SavedView(models.Model):
+    """A customer-list filter a user saved under a name."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(_("name"), max_length=60)
+    query = models.CharField(max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="savedview_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class CustomerMerge(models.Model):
+    """Several customers merged into one, with what is needed to undo it."""
+
+    survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges")
+    merged_ids = ArrayField(models.BigIntegerField())
+    # {"survivor": {field: old value}, "moved": {"contact": [ids], "followup": [ids], ...}}
+    snapshot = models.JSONField(default=dict)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+
+    class Meta:
+        ordering = ["-at"]
+
+
+class Export(models.Model):
+    """A customer-list export to .xlsx. Small ones are written in the request; large ones by a worker."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports")
+    query = models.CharField(max_length=1000, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="exports/", blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -7,12 +7,14 @@ from accounts.capabilities import Capability, LandingPage, Module
 
 SECTIONS = [
     # key, label, url name, icon, test on UserAccess
+    (LandingPage.MY_DAY, _("My day"), "crm:my_day", "sun", lambda a: a.can_open(Module.CUSTOMERS)),
     (LandingPage.CUSTOMERS, _("Customers"), "crm:customer_list", "people", lambda a: a.can_open(Module.CUSTOMERS)),
     (LandingPage.SALES, _("Sales"), "sales:index", "graph-up-arrow", lambda a: a.can_open(Module.SALES)),
     (LandingPage.SERVICE, _("Service"), "service:index", "headset", lambda a: a.can_open(Module.SERVICE)),
     (LandingPage.MARKETING, _("Marketing"), "marketing:index", "megaphone", lambda a: a.can_open(Module.MARKETING)),
     (LandingPage.REPORTS, _("Reports"), "reports:index", "bar-chart", lambda a: a.has(Capability.VIEW_DASHBOARDS)),
-    (LandingPage.SETTINGS, _("Settings"), "accounts:settings", "gear", lambda a: a.has(Capability.MANAGE_USERS)),
+    (LandingPage.SETTINGS, _("Settings"), "accounts:settings", "gear",
+     lambda a: a.has(Capability.MANAGE_USERS) or a.has(Capability.CONFIGURE_CUSTOMERS)),
 ]
 
 

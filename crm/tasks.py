@@ -15,3 +15,19 @@ def worker_heartbeat():
 def ping():
     """Answers 'pong' from a worker: used by the health check and the worker tests."""
     return "pong"
+
+
+@shared_task(name="crm.tasks.pool_apply_rules", ignore_result=True)
+def pool_apply_rules():
+    """Nightly: return customers to their pool by the pools' rules (set-based; safe to run twice)."""
+    from .services.pool import pool_rules_apply
+
+    pool_rules_apply()
+
+
+@shared_task(name="crm.tasks.export_run", ignore_result=True, soft_time_limit=1800, time_limit=1860)
+def export_run(export_id):
+    """Write one queued customer export to .xlsx (safe to run twice: a finished export is left alone)."""
+    from .services.export import export_write
+
+    export_write(export_id=export_id)

@@ -1,24 +1,32 @@
-"""Project URLs. The customer core's own routes are `customer_patterns` (namespace "crm")."""
+"""Project URLs. The customer core's own routes are `customer_patterns` (namespace "crm"); the pool,
+merge and export views keep their routes next to them in `urlpatterns` of their module."""
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
 
-from . import views
+from .views import customers, export, followups, merge, pool, system
 
 customer_patterns = [
-    path("", views.customer_list, name="customer_list"),
-    path("new/", views.customer_create, name="customer_create"),
-    path("<int:pk>/", views.customer_detail, name="customer_detail"),
-    path("<int:pk>/edit/", views.customer_edit, name="customer_edit"),
-    path("<int:pk>/shares/", views.customer_share, name="customer_share"),
-    path("<int:pk>/shares/<int:share_pk>/revoke/", views.customer_share_revoke, name="customer_share_revoke"),
+    path("", customers.customer_list, name="customer_list"),
+    path("new/", customers.customer_create, name="customer_create"),
+    path("bulk/", customers.customer_bulk, name="customer_bulk"),
+    path("views/", customers.saved_view_create, name="saved_view_create"),
+    path("views/<int:pk>/delete/", customers.saved_view_delete, name="saved_view_delete"),
+    path("<int:pk>/", customers.customer_detail, name="customer_detail"),
+    path("<int:pk>/edit/", customers.customer_edit, name="customer_edit"),
+    path("<int:pk>/shares/", customers.customer_share, name="customer_share"),
+    path("<int:pk>/shares/<int:share_pk>/revoke/", customers.customer_share_revoke, name="customer_share_revoke"),
+    path("", include(followups.urlpatterns)),
+    path("", include(pool.urlpatterns)),
+    path("", include(merge.urlpatterns)),
+    path("", include(export.urlpatterns)),
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("", system.home, name="home"),
+    path("healthz", system.healthz, name="healthz"),
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("accounts/", include("accounts.urls")),
     path("customers/", include((customer_patterns, "crm"))),

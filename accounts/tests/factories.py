@@ -2,8 +2,8 @@
 import factory
 
 from accounts import services
-from accounts.models import Role, Team, User
 from accounts.capabilities import Scope
+from accounts.models import Role, Team, User
 
 PASSWORD = "correct horse battery staple"
 

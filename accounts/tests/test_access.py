@@ -216,7 +216,8 @@ def test_it_lets_an_edit_share_change_the_record(client, book, rep_east, rep_wes
     services.share_create(obj=c_bj, by=rep_west, user=rep_east, can_edit_record=True)
     client.force_login(rep_east)
     response = client.post(reverse("crm:customer_edit", args=[c_bj.pk]),
-                           {"name": "北京客户（改）", "owner": rep_west.pk, "team": c_bj.team_id})
+                           {"name": "北京客户（改）", "owner": rep_west.pk, "team": c_bj.team_id, "kind": "company",
+                            "tier": "B", "status": "prospect", "deal_status": "none"})
     assert response.status_code == 302
     c_bj.refresh_from_db()
-    assert c_bj.name == "北京客户（改）"
+    assert c_bj.name == "北京客户(改)"  # full-width brackets are stored half-width

@@ -79,7 +79,7 @@ def test_it_uses_the_preferred_language_after_sign_in(client, rep_east, password
     ("admin", "accounts:settings"),
     ("director", "reports:index"),
     ("manager_east", "reports:index"),
-    ("rep_east", "crm:customer_list"),
+    ("rep_east", "crm:my_day"),
     ("it_importer", "crm:customer_list"),
 ])
 def test_it_sends_each_persona_to_its_home(person, client, persona, home):
@@ -89,10 +89,10 @@ def test_it_sends_each_persona_to_its_home(person, client, persona, home):
 
 
 @pytest.mark.parametrize("persona, sections", [
-    ("rep_east", ["customers", "sales"]),
-    ("manager_east", ["customers", "sales", "service", "reports"]),
-    ("director", ["customers", "sales", "service", "marketing", "reports"]),
-    ("admin", ["customers", "sales", "service", "marketing", "reports", "settings"]),
+    ("rep_east", ["my_day", "customers", "sales"]),
+    ("manager_east", ["my_day", "customers", "sales", "service", "reports"]),
+    ("director", ["my_day", "customers", "sales", "service", "marketing", "reports"]),
+    ("admin", ["my_day", "customers", "sales", "service", "marketing", "reports", "settings"]),
 ])
 def test_it_shows_only_the_sections_the_roles_allow(person, client, persona, sections):
     import re

@@ -34,8 +34,8 @@ def test_it_refuses_a_manager_cycle(manager_east, rep_east, admin):
 
 def test_it_records_who_changed_what(client, admin, rep_east):
     from crm.audit import history_of
-    from crm.tests.factories import CustomerFactory
     from crm.services import customer_update
+    from crm.tests.factories import CustomerFactory
 
     customer = CustomerFactory(name="旧名称", owner=rep_east)
     customer_update(customer=customer, by=rep_east, name="新名称")

@@ -186,10 +186,13 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="crm")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+from celery.schedules import crontab
+
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "crm.tasks.worker_heartbeat", "schedule": 30.0},
     "shares-expire": {"task": "accounts.tasks.shares_expire", "schedule": 15 * 60.0},
+    "pool-apply-rules": {"task": "crm.tasks.pool_apply_rules", "schedule": crontab(hour=2, minute=0)},
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -32,8 +32,8 @@ def test_it_has_the_reliability_settings():
 
 
 def test_it_expires_shares_on_the_worker_and_is_safe_twice(celery_worker_process, rep_east, rep_west):
-    from crm.tests.factories import CustomerFactory
     from accounts.tasks import shares_expire
+    from crm.tests.factories import CustomerFactory
 
     customer = CustomerFactory(owner=rep_west)
     share = services.share_create(obj=customer, by=rep_west, user=rep_east,

@@ -9,18 +9,18 @@ from .pages import DESKTOP, PHONE, horizontal_overflow, nav_sections, sign_in
 
 pytestmark = pytest.mark.browser
 
-ALL_SECTIONS = ["customers", "sales", "service", "marketing", "reports", "settings"]
+ALL_SECTIONS = ["my_day", "customers", "sales", "service", "marketing", "reports", "settings"]
 
 # persona: (home page, section of the home page, sections in the navigation)
 PERSONAS = {
     "admin": ("/accounts/settings/", "settings", ALL_SECTIONS),
-    "director": ("/reports/", "reports", ["customers", "sales", "service", "marketing", "reports"]),
-    "manager_east": ("/reports/", "reports", ["customers", "sales", "service", "reports"]),
-    "rep_sh": ("/customers/", "customers", ["customers", "sales"]),
-    "rep_bj": ("/customers/", "customers", ["customers", "sales"]),
-    "service": ("/service/", "service", ["customers", "service"]),
-    "marketing": ("/marketing/", "marketing", ["customers", "marketing"]),
-    "it": ("/customers/", "customers", ["customers"]),
+    "director": ("/reports/", "reports", ["my_day", "customers", "sales", "service", "marketing", "reports"]),
+    "manager_east": ("/reports/", "reports", ["my_day", "customers", "sales", "service", "reports"]),
+    "rep_sh": ("/customers/my-day/", "my_day", ["my_day", "customers", "sales"]),
+    "rep_bj": ("/customers/my-day/", "my_day", ["my_day", "customers", "sales"]),
+    "service": ("/service/", "service", ["my_day", "customers", "service"]),
+    "marketing": ("/marketing/", "marketing", ["my_day", "customers", "marketing"]),
+    "it": ("/customers/", "customers", ["my_day", "customers"]),
 }
 
 
@@ -52,7 +52,7 @@ def test_it_signs_in_with_the_mobile_number(demo_company, open_page, live_server
 
     sign_in(page, rep.mobile)
 
-    expect(page).to_have_url(live_server.url + "/customers/")
+    expect(page).to_have_url(live_server.url + "/customers/my-day/")
     expect(page.locator("nav .dropdown-toggle")).to_contain_text(rep.display_name)
 
 

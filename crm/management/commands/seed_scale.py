@@ -1,20 +1,31 @@
-import time
-
 from django.core.management.base import BaseCommand
 
 from crm.scale import seed_scale
 
 
 class Command(BaseCommand):
-    help = "Generate volume for benchmarks: a large team tree and N customers (set-based SQL)."
+    help = ("Generate volume for benchmarks: a large team tree, customers, contacts and follow-ups "
+            "(set-based SQL). Running it again adds only what is missing.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--customers", type=int, default=100_000)
+        parser.add_argument("--customers", type=int, default=1_000_000)
+        parser.add_argument("--contacts", type=int, default=None, help="in all (default: 2 per customer)")
+        parser.add_argument("--followups", type=int, default=None, help="in all (default: 5 per customer)")
         parser.add_argument("--regions", type=int, default=10)
         parser.add_argument("--branches", type=int, default=10, help="branches per region")
         parser.add_argument("--reps", type=int, default=10, help="reps per branch")
+        index = parser.add_mutually_exclusive_group()
+        index.add_argument("--drop-index", dest="drop_index", action="store_true", default=None,
+                           help="drop the secondary indexes (search index too) for the load, rebuild after (default: when large)")
+        index.add_argument("--keep-index", dest="drop_index", action="store_false")
 
-    def handle(self, *args, customers, regions, branches, reps, **options):
-        started = time.perf_counter()
-        added = seed_scale(customers=customers, regions=regions, branches=branches, reps=reps)
-        self.stdout.write(f"Added {added} customers in {time.perf_counter() - started:.1f} s.")
+    def handle(self, *args, customers, contacts, followups, regions, branches, reps, drop_index, **options):
+        result = seed_scale(customers=customers, contacts=contacts, followups=followups, regions=regions,
+                            branches=branches, reps=reps, drop_index=drop_index, stdout=self.stdout)
+        if not result:
+            self.stdout.write(f"Already {customers:,} generated customers; nothing added.")
+            return
+        self.stdout.write(f"{'step':<14}{'rows':>12}{'seconds':>10}{'rows/s':>12}")
+        for step, (rows, seconds) in result.items():
+            rate = f"{rows / seconds:,.0f}" if rows and seconds else ""
+            self.stdout.write(f"{step:<14}{rows:>12,}{seconds:>10.1f}{rate:>12}")

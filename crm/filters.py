@@ -1,0 +1,146 @@
+"""The customer list's filters (django-filter), its saved views and its sort options."""
+import datetime
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.access import subordinate_ids_sql
+from accounts.models import Team, User
+
+from .models import Choice, CustomerKind, CustomerStatus, Tier
+from .paging import Ordering
+from .text import search_pattern
+
+# The only sorts offered; each is backed by an index together with the usual filters.
+SORTS = {
+    "-id": (_("Newest first"), Ordering("id", descending=True, nullable=False)),
+    "name": (_("Name"), Ordering("name", nullable=False)),
+    "next": (_("Next follow-up"), Ordering("next_followup_at")),
+    "-last": (_("Last follow-up, latest first"), Ordering("last_followup_at", descending=True)),
+}
+DEFAULT_SORT = "-id"
+
+
+def _today_bounds():
+    now = timezone.localtime()
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + datetime.timedelta(days=1)
+
+
+def _view_mine(qs, user):
+    return qs.filter(owner=user)
+
+
+def _view_subordinates(qs, user):
+    return qs.filter(owner_id__any_of=subordinate_ids_sql(user))
+
+
+def _view_today(qs, user):
+    start, end = _today_bounds()
+    return qs.filter(next_followup_at__gte=start, next_followup_at__lt=end)
+
+
+def _view_overdue(qs, user):
+    start, _end = _today_bounds()
+    return qs.filter(next_followup_at__lt=start)
+
+
+def _view_pool(qs, user):
+    return qs.filter(owner__isnull=True)
+
+
+# key: (label, icon, narrowing)
+VIEWS = {
+    "mine": (_("Mine"), "person", _view_mine),
+    "subordinates": (_("My reports'"), "people", _view_subordinates),
+    "today": (_("To contact today"), "calendar-check", _view_today),
+    "overdue": (_("Overdue follow-ups"), "alarm", _view_overdue),
+    "pool": (_("Pool"), "inbox", _view_pool),
+}
+
+
+class CustomerFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="filter_q")
+    view = django_filters.ChoiceFilter(
+        label=_("View"), choices=[(k, v[0]) for k, v in VIEWS.items()], method="filter_view")
+    tier = django_filters.MultipleChoiceFilter(label=_("Tier"), choices=Tier.choices,
+                                               widget=forms.CheckboxSelectMultiple)
+    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=CustomerStatus.choices,
+                                                 widget=forms.CheckboxSelectMultiple)
+    kind = django_filters.ChoiceFilter(label=_("Type"), choices=CustomerKind.choices)
+    industry = django_filters.ModelChoiceFilter(
+        label=_("Industry"), queryset=Choice.objects.filter(kind=Choice.Kind.INDUSTRY))
+    source = django_filters.ModelChoiceFilter(
+        label=_("Source"), queryset=Choice.objects.filter(kind=Choice.Kind.SOURCE))
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.filter(is_active=True))
+    team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all())
+    tag = django_filters.CharFilter(label=_("Tag"), method="filter_tag")
+    city = django_filters.CharFilter(label=_("City"), field_name="city")
+    overdue = django_filters.BooleanFilter(
+        label=_("Follow-up overdue"), method="filter_overdue",
+        widget=forms.Select(choices=[("", "---------"), ("true", _("Yes")), ("false", _("No"))]))
+    last_followup = django_filters.DateFromToRangeFilter(
+        label=_("Last follow-up between"), method="filter_last_followup",
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}))
+    created = django_filters.DateFromToRangeFilter(
+        label=_("Created between"), method="filter_created",
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}))
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort"), choices=[(k, v[0]) for k, v in SORTS.items()], method="filter_noop", empty_label=None)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user is not None:
+            from .selectors.customers import people_in_scope
+
+            self.filters["owner"].queryset = people_in_scope(user)
+
+    def filter_noop(self, qs, name, value):
+        return qs
+
+    def filter_q(self, qs, name, value):
+        # `search_text LIKE pattern`, which the trigram index answers (see crm.text.search_pattern).
+        pattern = search_pattern(value)
+        return qs if pattern is None else qs.filter(search_text__like=pattern)
+
+    def filter_view(self, qs, name, value):
+        entry = VIEWS.get(value)
+        return entry[2](qs, self.user) if entry else qs
+
+    def filter_tag(self, qs, name, value):
+        value = value.strip()
+        return qs.filter(tags__contains=[value]) if value else qs
+
+    def filter_overdue(self, qs, name, value):
+        now = timezone.now()
+        if value is True:
+            return qs.filter(next_followup_at__lt=now)
+        if value is False:
+            return qs.filter(Q(next_followup_at__gte=now) | Q(next_followup_at__isnull=True))
+        return qs
+
+    def _range(self, qs, field, value):
+        """Whole days in the user's time zone, as bounds on the column itself (index-friendly)."""
+        def midnight(day):
+            return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+        if value and value.start:
+            qs = qs.filter(**{f"{field}__gte": midnight(value.start)})
+        if value and value.stop:
+            qs = qs.filter(**{f"{field}__lt": midnight(value.stop + datetime.timedelta(days=1))})
+        return qs
+
+    def filter_last_followup(self, qs, name, value):
+        return self._range(qs, "last_followup_at", value)
+
+    def filter_created(self, qs, name, value):
+        return self._range(qs, "created_at", value)
+
+    @property
+    def ordering(self):
+        key = self.form.cleaned_data.get("sort") if self.form.is_valid() else None
+        return SORTS.get(key or DEFAULT_SORT, SORTS[DEFAULT_SORT])[1]

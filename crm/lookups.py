@@ -1,0 +1,17 @@
+"""`field__like=<pattern>` compiles to `field LIKE <pattern>`, the pattern passed as it is (the caller
+escapes it). Django's `contains` would do the same for one fragment, but the search needs word-start
+patterns too ("% bj%"), and `icontains` (UPPER(..) LIKE UPPER(..)) could not use the trigram index."""
+from django.db.models import CharField, Lookup, TextField
+
+
+class Like(Lookup):
+    lookup_name = "like"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} LIKE {rhs}", [*lhs_params, *rhs_params]
+
+
+TextField.register_lookup(Like)
+CharField.register_lookup(Like)

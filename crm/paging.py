@@ -1,0 +1,114 @@
+"""Keyset pagination ("seek method") for big lists: a page is found from the last row of the one
+before it, so page 10,000 costs what page 1 costs, and no page runs a full COUNT. The total is a
+capped count ("10,000+") that stops reading after the cap."""
+import base64
+import datetime
+import json
+from dataclasses import dataclass
+
+from django.db.models import F, Q
+from django.utils.dateparse import parse_datetime
+
+COUNT_CAP = 10_000
+
+
+@dataclass
+class Ordering:
+    """Sort by one field (may be NULL; NULLs always come last), ties broken by id in the same direction."""
+
+    field: str
+    descending: bool = False
+    nullable: bool = True
+
+    def order_by(self, reverse=False):
+        desc = self.descending != reverse
+        # NULLS LAST on a NOT NULL column would stop PostgreSQL from walking its index.
+        nulls = {} if not self.nullable else {"nulls_first": True} if reverse else {"nulls_last": True}
+        first = F(self.field).desc(**nulls) if desc else F(self.field).asc(**nulls)
+        return [first, "-id" if desc else "id"]
+
+    def after(self, value, pk, reverse=False):
+        """Rows after (value, pk) in this order (before it, with reverse=True)."""
+        desc = self.descending != reverse
+        beyond = "lt" if desc else "gt"
+        id_beyond = Q(**{f"id__{beyond}": pk})
+        if value is None:
+            # NULLs sort last: after a NULL come only NULLs with a later id; going back, every non-NULL row.
+            nulls_tail = Q(**{f"{self.field}__isnull": True}) & id_beyond
+            return nulls_tail | Q(**{f"{self.field}__isnull": False}) if reverse else nulls_tail
+        condition = Q(**{f"{self.field}__{beyond}": value}) | (Q(**{self.field: value}) & id_beyond)
+        if not reverse and self.nullable:
+            condition |= Q(**{f"{self.field}__isnull": True})
+        return condition
+
+
+def _encode(value, pk):
+    if isinstance(value, datetime.datetime):
+        value = {"dt": value.isoformat()}
+    return base64.urlsafe_b64encode(json.dumps([value, pk], ensure_ascii=False).encode()).decode().rstrip("=")
+
+
+def _decode(cursor):
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, pk = json.loads(raw)
+        if isinstance(value, dict):
+            value = parse_datetime(value["dt"])
+        return value, int(pk)
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+@dataclass
+class Page:
+    rows: list
+    next_cursor: str | None
+    prev_cursor: str | None
+    count: int
+    capped: bool
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self):
+        return len(self.rows)
+
+    @property
+    def has_other_pages(self):
+        return bool(self.next_cursor or self.prev_cursor)
+
+
+def capped_count(qs, cap=None):
+    """(count, capped): counts at most cap + 1 rows."""
+    cap = COUNT_CAP if cap is None else cap
+    n = qs.order_by().values("pk")[: cap + 1].count()
+    return min(n, cap), n > cap
+
+
+def keyset_page(qs, ordering, *, after=None, before=None, size=50, cap=None):
+    """One page of `qs` in `ordering`, after or before a cursor from a previous page."""
+    reverse = False
+    cursor = _decode(after) if after else None
+    if cursor is None and before:
+        cursor = _decode(before)
+        reverse = cursor is not None
+    page_qs = qs
+    if cursor is not None:
+        page_qs = page_qs.filter(ordering.after(*cursor, reverse=reverse))
+    rows = list(page_qs.order_by(*ordering.order_by(reverse=reverse))[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    if reverse:
+        rows.reverse()
+
+    def cursor_of(row):
+        return _encode(getattr(row, ordering.field), row.pk)
+
+    if reverse:
+        next_cursor = cursor_of(rows[-1]) if rows else None
+        prev_cursor = cursor_of(rows[0]) if rows and more else None
+    else:
+        next_cursor = cursor_of(rows[-1]) if rows and more else None
+        prev_cursor = cursor_of(rows[0]) if rows and cursor is not None else None
+    count, capped = capped_count(qs, cap)
+    return Page(rows=rows, next_cursor=next_cursor, prev_cursor=prev_cursor, count=count, capped=capped)

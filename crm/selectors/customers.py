@@ -1,0 +1,209 @@
+"""Reads of customers, contacts and follow-ups. Every one goes through the access layer."""
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+
+from accounts.access import can_edit, get_visible_or_404, visible
+from accounts.models import Share
+
+from ..audit import history_of
+from ..models import Choice, Contact, Customer, FollowUp
+
+__all__ = [
+    "choices_of",
+    "contacts_of",
+    "customer_for",
+    "customer_list",
+    "customer_list_queryset",
+    "customer_page",
+    "customers_visible_to",
+    "followups_visible_to",
+    "people_in_scope",
+    "saved_views_of",
+    "shares_of",
+    "tier_labels",
+    "timeline_of",
+]
+
+
+def customers_visible_to(user, *, archived=False):
+    """Live customers `user` may see (archived ones instead with archived=True), newest first,
+    with owner and team preloaded. Merged-away customers never show."""
+    qs = Customer.objects.filter(merged_into__isnull=True, archived_at__isnull=not archived)
+    return visible(user, qs).select_related("owner", "team").order_by("-id")
+
+
+def customer_for(user, pk, *, write=False):
+    """One customer, or 404 outside the user's reach (403 with write=True on a read-only one)."""
+    qs = Customer.objects.select_related("owner", "team", "pool", "industry", "source", "created_by")
+    return get_visible_or_404(user, qs, pk, write=write)
+
+
+def customer_list_queryset(user, params):
+    """The filtered list a user asked for (request.GET), scoped by the access layer, and its filter
+    set. Unknown sorts fall back to newest first; invalid filter values are ignored (shown on the form)."""
+    from ..filters import CustomerFilter
+
+    filterset = CustomerFilter(params, queryset=customers_visible_to(user), user=user)
+    qs = filterset.qs if filterset.is_valid() else customers_visible_to(user)
+    return filterset, qs
+
+
+def customer_list(user, params, *, size=50):
+    """One keyset page of the customer list, with its filter set and the rows' tier labels."""
+    from ..paging import keyset_page
+
+    filterset, qs = customer_list_queryset(user, params)
+    from .search import with_edit_flag
+
+    page = keyset_page(with_edit_flag(qs.select_related("owner", "team"), user), filterset.ordering,
+                       after=params.get("after"), before=params.get("before"), size=size)
+    labels = tier_labels()
+    for row in page.rows:
+        row.tier_label = labels[row.tier]
+    return {"filter": filterset, "page": page}
+
+
+def tier_labels():
+    """{"A": "A 重点", ...} in the active language, as admins named them."""
+    labels = {c.code: str(c) for c in Choice.objects.filter(kind=Choice.Kind.TIER)}
+    return {code: labels.get(code, label) for code, label in Customer._meta.get_field("tier").choices}
+
+
+def people_in_scope(user):
+    """Active people whose customers `user` may be shown: everyone for an all-customers scope, else
+    the members of the user's team and its sub-teams (and the user)."""
+    from accounts.access import user_access
+    from accounts.capabilities import Module, Scope
+    from accounts.models import User
+
+    people = User.objects.filter(is_active=True).order_by("username")
+    if user_access(user).scope(Module.CUSTOMERS) >= Scope.ALL:
+        return people
+    if user.team_id is None:
+        return people.filter(pk=user.pk)
+    return people.filter(team__path__startswith=user.team.path)
+
+
+def saved_views_of(user):
+    from ..models import SavedView
+
+    return SavedView.objects.filter(user=user)
+
+
+def followups_visible_to(user):
+    return visible(user, FollowUp).select_related("customer", "contact", "kind", "created_by")
+
+
+def contacts_of(customer):
+    """The contacts of a customer the caller already got through `customer_for`."""
+    return Contact.objects.filter(customer=customer).order_by("-is_primary", "id")
+
+
+def choices_of(kind, *, include=None):
+    """Active entries of one picklist (plus `include`, an entry in use that was retired)."""
+    qs = Choice.objects.filter(kind=kind)
+    if include is not None:
+        return qs.filter(active=True) | qs.filter(pk=include.pk)
+    return qs.filter(active=True)
+
+
+def shares_of(obj):
+    """The manual shares on a record, active first."""
+    ct = ContentType.objects.get_for_model(obj)
+    return (Share.objects.filter(content_type=ct, object_id=obj.pk)
+            .select_related("user", "team", "created_by").order_by("-created_at"))
+
+
+def timeline_of(customer, limit=50):
+    """Follow-ups and recorded changes of one customer, newest first, as dicts with `when`,
+    `type` ("followup" or "change") and either `followup` or the change fields of `history_of`
+    (who, label, action, note, changes), with `title` saying what happened in words. The change a
+    follow-up makes to the customer (its next follow-up time) is shown by the follow-up itself.
+    A fixed number of queries."""
+    from django.utils.dateparse import parse_date, parse_datetime
+    from django.utils.translation import gettext_lazy as _
+
+    actions = {
+        "customer_create": _("created the customer"), "customer_update": _("edited the customer"),
+        "customer_archive": _("archived the customer"), "customer_restore": _("restored the customer"),
+        "customers_tag": _("tagged the customer"), "customer_merge": _("merged duplicates into this customer"),
+        "customer_merge_undo": _("undid a merge"), "pool_claim": _("claimed the customer from the pool"),
+        "pool_release": _("released the customer to the pool"), "pool_assign": _("assigned the customer from the pool"),
+        "pool_return": _("returned the customer to the pool by rule"),
+    }
+    choices = {str(f.verbose_name): dict(f.choices) for f in Customer._meta.fields if f.choices}
+
+    def shown(label, value):
+        """A value of the audit trail as people read it: choice labels, local times, tag lists."""
+        if isinstance(value, list):
+            return "、".join(map(str, value))
+        if not isinstance(value, str):
+            return value
+        if label in choices:
+            return choices[label].get(value, value)
+        if len(value) >= 10 and value[4:5] == "-":
+            moment = parse_datetime(value)
+            if moment is not None:
+                return timezone.localtime(moment) if timezone.is_aware(moment) else moment
+            return (parse_date(value) if len(value) == 10 else None) or value
+        return value
+
+    followups = (FollowUp.objects.filter(customer=customer)
+                 .select_related("kind", "contact", "created_by").order_by("-at", "-id")[:limit])
+    items = [{"when": f.at, "type": "followup", "followup": f} for f in followups]
+    for event in history_of(customer, limit=limit):
+        if event.get("action") == "followup_log":
+            continue
+        event["changes"] = [(label, shown(label, old), shown(label, new)) for label, old, new in event["changes"]]
+        event["title"] = actions.get(event.get("action"), event["label"])
+        items.append({"type": "change", **event})
+    items.sort(key=lambda item: item["when"], reverse=True)
+    return items[:limit]
+
+
+def customer_page(user, pk):
+    """Everything the 360° page shows of one customer `user` may see (404 otherwise): the profile
+    with phones ready to show, contacts, shares, the timeline, the next follow-up's state
+    ("overdue", "today", "later" or None), what the user may do, and the panels other areas registered.
+    A fixed number of queries."""
+    from accounts.access import user_access
+    from accounts.capabilities import Capability
+
+    from ..panels import panels_for
+    from ..text import display_phone
+    from .myday import today_bounds
+
+    customer = customer_for(user, pk)
+    editable_by_user = can_edit(user, customer)
+    contacts = list(contacts_of(customer))
+    for contact in contacts:
+        contact.phones = [(p, display_phone(p)) for p in (contact.mobile, contact.phone) if p]
+    now = timezone.now()
+    start, end = today_bounds(user, now)
+    due = customer.next_followup_at
+    website = customer.website.strip()
+    live = customer.archived_at is None and customer.merged_into_id is None
+    from .duplicates import merges_of
+
+    return {
+        "customer": customer,
+        "merges": merges_of(customer, user=user),
+        "tier_label": tier_labels().get(customer.tier, customer.get_tier_display()),
+        "can_edit": editable_by_user,
+        "can_log": editable_by_user and live,
+        "can_purge": editable_by_user and customer.archived_at is not None
+        and user_access(user).has(Capability.PURGE_CUSTOMERS),
+        "can_claim": live and customer.owner_id is None,
+        "can_release": live and customer.owner_id == user.pk,
+        "phones": [(label, p, display_phone(p)) for label, p in (
+            (Customer._meta.get_field("mobile").verbose_name, customer.mobile),
+            (Customer._meta.get_field("phone").verbose_name, customer.phone)) if p],
+        "website_url": website if website.lower().startswith(("http://", "https://")) else (
+            f"https://{website}" if website else ""),
+        "next_state": None if due is None else "overdue" if due < start else "today" if due < end else "later",
+        "contacts": contacts,
+        "shares": shares_of(customer),
+        "timeline": timeline_of(customer),
+        "panels": panels_for(user, customer),
+        "now": now,
+    }

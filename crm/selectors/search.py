@@ -1,0 +1,94 @@
+"""Finding customers and contacts by what people type: a fragment of a name, pinyin (full or
+initials), a phone or an email fragment. Everything goes through the customer's `search_text`
+(see `crm.text.search_text`), matched with a plain `LIKE` so the trigram index
+`customer_search_trgm` answers it (Django's `icontains` would wrap the column in UPPER() and miss it)."""
+import re
+
+from django.db.models import BooleanField, Case, ExpressionWrapper, Lookup, Q, Value, When
+
+from accounts.access import access_q, visible
+
+from ..models import Contact, Customer
+from ..text import clean_text, display_phone, search_pattern
+
+__all__ = ["customers_matching_text", "global_search", "with_edit_flag"]
+
+CUSTOMER_LIMIT = 20
+CONTACT_LIMIT = 20
+# Contacts are looked for among the contacts of at most this many matching customers.
+CONTACT_CUSTOMER_LIMIT = 200
+
+
+class Like(Lookup):
+    """`field__like=pattern`: `field LIKE pattern`, the pattern used as given (already escaped)."""
+
+    lookup_name = "like"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} LIKE {rhs}", (*lhs_params, *rhs_params)
+
+
+# Registered on this one field only, so nothing else in the project grows a `like` lookup.
+Customer._meta.get_field("search_text").register_lookup(Like)
+
+
+def customers_matching_text(qs, q):
+    """Narrow a customer queryset to those whose search text matches `q` (a name fragment, pinyin,
+    a phone or an email fragment). An empty `q` leaves the queryset as it is."""
+    pattern = search_pattern(q)
+    if pattern is None:
+        return qs
+    return qs.filter(search_text__like=pattern)
+
+
+def with_edit_flag(qs, user):
+    """Annotate `user_can_edit` on a customer queryset (inside the same query), for lists that show
+    write buttons such as 跟进 only where the user may use them."""
+    condition = access_q(user, qs.model, write=True)
+    if condition is None:
+        flag = Value(False)
+    elif not condition:
+        flag = Value(True)
+    else:
+        flag = Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+    return qs.annotate(user_can_edit=ExpressionWrapper(flag, output_field=BooleanField()))
+
+
+def _contact_match(term):
+    """A condition for a contact that itself matches (name, phone or email), to list those first."""
+    term = clean_text(term).lower()
+    condition = Q(name__icontains=term) | Q(email__icontains=term)
+    digits = re.sub(r"[\s\-()+]", "", term)
+    if digits.isdigit() and len(digits) >= 3:
+        # Stored as E.164: "021 6234 5678" is "+862162345678", so the trunk 0 is not in it.
+        digits = digits.removeprefix("86") if len(digits) == 13 else digits.lstrip("0") or digits
+        condition |= Q(mobile__contains=digits) | Q(phone__contains=digits)
+    return condition
+
+
+def global_search(user, q):
+    """Up to 20 live customers and 20 contacts `user` may see that match `q`, as
+    {"q", "customers", "contacts", "more_customers"}. Contacts are those of matching visible customers
+    (a customer's search text holds its contacts' names, phones and emails), the ones that match
+    themselves first. Three queries, whatever the number of rows."""
+    q = clean_text(q)
+    result = {"q": q, "customers": [], "contacts": [], "more_customers": False}
+    if search_pattern(q) is None:
+        return result
+    matching = customers_matching_text(visible(user, Customer.objects.live()), q)
+    customers = list(with_edit_flag(matching, user).select_related("owner", "team").defer("search_text", "notes")
+                     .order_by("-id")[:CUSTOMER_LIMIT + 1])
+    result["more_customers"] = len(customers) > CUSTOMER_LIMIT
+    result["customers"] = customers[:CUSTOMER_LIMIT]
+    for customer in result["customers"]:
+        customer.phones = [(p, display_phone(p)) for p in (customer.mobile, customer.phone) if p]
+    ids = matching.order_by("-id").values("pk")[:CONTACT_CUSTOMER_LIMIT]
+    direct = ExpressionWrapper(_contact_match(q), output_field=BooleanField())
+    contacts = (Contact.objects.filter(customer_id__any_of=ids).select_related("customer")
+                .annotate(direct=direct).order_by("-direct", "-customer_id", "-is_primary", "id")[:CONTACT_LIMIT])
+    result["contacts"] = list(contacts)
+    for contact in result["contacts"]:
+        contact.phones = [(p, display_phone(p)) for p in (contact.mobile, contact.phone) if p]
+    return result

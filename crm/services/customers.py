@@ -1,0 +1,251 @@
+"""Writes to customers, contacts and follow-ups."""
+from urllib.parse import parse_qsl, urlencode
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Func, Value
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.access import can_edit, editable, user_access
+from accounts.capabilities import Capability, Module
+from accounts.services import audited
+
+from ..models import Contact, Customer, CustomerStatus, FollowUp, SavedView
+from ..text import name_key, search_text
+
+__all__ = [
+    "EditConflict", "contact_delete", "contact_save", "customer_archive", "customer_create",
+    "customer_purge", "customer_restore", "customer_update", "customers_refresh_search", "customers_tag",
+    "followup_log", "require_editable", "saved_view_delete", "saved_view_save",
+]
+
+# Fields a person may set on a customer through the form or an import.
+EDITABLE_FIELDS = (
+    "kind", "name", "industry", "tier", "source", "status", "tags", "phone", "mobile", "email", "website",
+    "province", "city", "district", "address", "notes", "owner", "team", "next_followup_at",
+    "deal_status", "deal_date", "locked",
+)
+
+
+class EditConflict(ValidationError):
+    """Someone else saved the customer after this form was opened."""
+
+
+def customers_refresh_search(ids):
+    """Recompute the search text and name key of the given customers (with their contacts)."""
+    ids = list(ids)
+    if not ids:
+        return
+    contacts = {}
+    for c in Contact.objects.filter(customer_id__in=ids).values("customer_id", "name", "mobile", "phone", "email"):
+        contacts.setdefault(c["customer_id"], []).append(c)
+    rows = Customer.objects.filter(pk__in=ids).values("pk", "name", "phone", "mobile", "email")
+    updates = []
+    for row in rows:
+        people = contacts.get(row["pk"], [])
+        text = search_text(
+            row["name"],
+            phones=[row["phone"], row["mobile"], *(p["mobile"] for p in people), *(p["phone"] for p in people)],
+            emails=[row["email"], *(p["email"] for p in people)],
+            contact_names=[p["name"] for p in people],
+        )
+        updates.append(Customer(pk=row["pk"], search_text=text, name_key=name_key(row["name"])))
+    Customer.objects.bulk_update(updates, ["search_text", "name_key"])
+
+
+def _normalised(fields):
+    """Emails are stored in lower case, so one btree index answers the duplicate check."""
+    if fields.get("email"):
+        fields["email"] = fields["email"].strip().lower()
+    return fields
+
+
+def _tags(value):
+    return sorted({t.strip() for t in (value or []) if t and t.strip()})
+
+
+def customer_create(*, by, name, owner=None, team=None, pool=None, contact=None, **fields):
+    """A new customer, owned by `by` in their team unless another owner, or a pool, is given.
+    `contact` (a dict of Contact fields) adds the primary contact in the same transaction."""
+    if not user_access(by).can_open(Module.CUSTOMERS):
+        raise PermissionDenied
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown customer fields: {sorted(unknown)}")
+    fields = _normalised(fields)
+    if pool is None:
+        owner = owner or by
+    now = timezone.now()
+    with audited(by, "customer_create"):
+        customer = Customer(
+            name=name, owner=owner, team=team or (owner.team if owner else None), pool=None if owner else pool,
+            created_by=by, claimed_at=now if owner else None, **fields,
+        )
+        customer.tags = _tags(customer.tags)
+        customer.full_clean(exclude=["search_text", "name_key"])
+        customer.save()
+        if contact:
+            Contact.objects.create(customer=customer, is_primary=True, **contact)
+        customers_refresh_search([customer.pk])
+    customer.refresh_from_db()
+    return customer
+
+
+def customer_update(*, customer, by, version=None, **fields):
+    """Change a customer `by` may edit. With `version` (the one the form was opened with) a save
+    made after someone else's is refused with EditConflict, and nothing is written."""
+    if not can_edit(by, customer):
+        raise PermissionDenied
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown customer fields: {sorted(unknown)}")
+    fields = _normalised(fields)
+    with audited(by, "customer_update"):
+        current = Customer.objects.select_for_update().get(pk=customer.pk)
+        if version is not None and current.version != int(version):
+            raise EditConflict(
+                _("Someone else saved this customer while you were editing it. "
+                  "Your changes were not saved; reload to see theirs."), code="conflict")
+        for key, value in fields.items():
+            setattr(current, key, value)
+        if "tags" in fields:
+            current.tags = _tags(current.tags)
+        if "owner" in fields and fields["owner"] and fields["owner"].pk != customer.owner_id:
+            current.claimed_at = timezone.now()
+            current.pool = None
+        current.version = F("version") + 1
+        current.full_clean(exclude=["search_text", "name_key", "version"])
+        current.save()
+        if {"name", "phone", "mobile", "email"} & set(fields):
+            customers_refresh_search([current.pk])
+    current.refresh_from_db()
+    return current
+
+
+def customer_archive(*, customer, by):
+    """Hide a customer from lists and searches without deleting anything."""
+    if not can_edit(by, customer):
+        raise PermissionDenied
+    with audited(by, "customer_archive"):
+        Customer.objects.filter(pk=customer.pk, archived_at__isnull=True).update(
+            archived_at=timezone.now(), version=F("version") + 1)
+
+
+def customer_restore(*, customer, by):
+    if not can_edit(by, customer):
+        raise PermissionDenied
+    with audited(by, "customer_restore"):
+        Customer.objects.filter(pk=customer.pk).update(archived_at=None, version=F("version") + 1)
+
+
+def customer_purge(*, customer, by):
+    """Delete an archived customer and everything hanging off it, for good (admins only)."""
+    if not user_access(by).has(Capability.PURGE_CUSTOMERS) or not can_edit(by, customer):
+        raise PermissionDenied
+    if customer.archived_at is None:
+        raise ValidationError(_("Archive the customer before deleting it for good."))
+    with audited(by, "customer_purge"):
+        customer.delete()
+
+
+def require_editable(by, ids):
+    """The set of `ids` if `by` may change every one of those live customers; PermissionDenied
+    (nothing is changed) if even one is not theirs to change, archived, or does not exist."""
+    wanted = {int(i) for i in ids}
+    if not wanted:
+        raise ValidationError(_("Tick at least one customer."))
+    allowed = set(editable(by, Customer.objects.live().filter(pk__in=wanted)).values_list("pk", flat=True))
+    if allowed != wanted:
+        raise PermissionDenied(_("Some of the ticked customers are not yours to change. Nothing was changed."))
+    return wanted
+
+
+def customers_tag(*, ids, tag, by):
+    """Add one tag to many customers in one UPDATE; all or nothing."""
+    ids = require_editable(by, ids)
+    tag = tag.strip()[:30]
+    with audited(by, "customers_tag"):
+        return Customer.objects.filter(pk__in=ids).exclude(tags__contains=[tag]).update(
+            tags=Func(F("tags"), Value(tag), function="array_append", output_field=Customer._meta.get_field("tags")),
+            version=F("version") + 1, updated_at=timezone.now())
+
+
+def _primary_first(contact):
+    if contact.is_primary:
+        Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(pk=contact.pk).update(
+            is_primary=False)
+
+
+def contact_save(*, customer, by, contact=None, **fields):
+    """Add a contact to a customer, or change one of its contacts. The first contact is primary."""
+    if not can_edit(by, customer):
+        raise PermissionDenied
+    with audited(by, "contact_save"):
+        if contact is None:
+            contact = Contact(customer=customer)
+            if not customer.contacts.exists():
+                fields.setdefault("is_primary", True)
+        elif contact.customer_id != customer.pk:
+            raise PermissionDenied
+        for key, value in fields.items():
+            setattr(contact, key, value)
+        contact.full_clean(exclude=["customer"])
+        if contact.is_primary:
+            _primary_first(contact)
+        contact.save()
+        customers_refresh_search([customer.pk])
+    return contact
+
+
+def contact_delete(*, contact, by):
+    customer = contact.customer
+    if not can_edit(by, customer):
+        raise PermissionDenied
+    with audited(by, "contact_delete"):
+        contact.delete()
+        customers_refresh_search([customer.pk])
+
+
+def followup_log(*, customer, by, kind, summary, at=None, contact=None, outcome="", next_step="",
+                 next_followup_at=None):
+    """Record a call, visit or message. The newest follow-up sets the customer's last follow-up time
+    and replaces its next follow-up time (empty clears it); a prospect becomes "following up"."""
+    if not can_edit(by, customer):
+        raise PermissionDenied
+    if contact is not None and contact.customer_id != customer.pk:
+        raise ValidationError(_("That contact belongs to another customer."))
+    at = at or timezone.now()
+    if next_followup_at is not None and next_followup_at <= at:
+        raise ValidationError({"next_followup_at": _("The next follow-up must be later than this one.")})
+    with transaction.atomic(), audited(by, "followup_log"):
+        followup = FollowUp.objects.create(
+            customer=customer, contact=contact, kind=kind, at=at, summary=summary, outcome=outcome,
+            next_step=next_step, next_followup_at=next_followup_at, created_by=by,
+        )
+        current = Customer.objects.select_for_update().get(pk=customer.pk)
+        changed = ["version", "updated_at"]
+        if current.last_followup_at is None or at >= current.last_followup_at:
+            current.last_followup_at = at
+            current.next_followup_at = next_followup_at
+            changed += ["last_followup_at", "next_followup_at"]
+        if current.status == CustomerStatus.PROSPECT:
+            current.status = CustomerStatus.FOLLOWING
+            changed.append("status")
+        current.version = F("version") + 1
+        current.save(update_fields=changed)
+    return followup
+
+
+def saved_view_save(*, user, name, query):
+    """Save (or overwrite) a named filter of the customer list for one user."""
+    pairs = [(k, v) for k, v in parse_qsl(query.lstrip("?"), keep_blank_values=False) if k not in ("after", "before")]
+    view, _created = SavedView.objects.update_or_create(user=user, name=name.strip()[:60],
+                                                        defaults={"query": urlencode(pairs)[:1000]})
+    return view
+
+
+def saved_view_delete(*, view, user):
+    if view.user_id != user.pk:
+        raise PermissionDenied
+    view.delete()

@@ -1,0 +1,80 @@
+"""The benchmark command, run on a tiny generated company (a smoke test: figures are not checked)."""
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from crm import scale
+from crm.management.commands.benchmark import Sample, customer_cases, pad
+
+PEOPLE = ("rep", "销售总监")
+PAGES = [case.page for case in customer_cases(Sample(1, "", "", "", "", "", ""))]
+
+
+@pytest.fixture
+def tiny_scale(roles):
+    scale.seed_scale(customers=120, regions=1, branches=2, reps=2, drop_index=False)
+
+
+def _run(*args):
+    out = StringIO()
+    call_command("benchmark", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_it_times_every_customer_page_as_a_rep_and_as_the_director(tiny_scale):
+    output = _run("customers", "--repeat", "2", "--warmup", "0")
+
+    lines = output.splitlines()
+    for person in PEOPLE:
+        for page in PAGES:
+            row = [line for line in lines if line.startswith(f"{page:<26}{pad(person, 10)}")]
+            assert len(row) == 1, f"no row for {page} as {person}"
+            assert row[0].rstrip().endswith(("PASS", "FAIL", "missing")) or "HTTP" in row[0]
+    assert "≤100" in output and "≤150" in output and "≤200" in output
+
+
+def test_it_writes_json_for_the_closing_note(tiny_scale):
+    report = json.loads(_run("customers", "--repeat", "2", "--warmup", "0", "--json"))
+
+    rows = report["rows"]
+    assert [(r["user"], r["page"]) for r in rows] == [(p, page) for p in PEOPLE for page in PAGES]
+    for row in rows:
+        if row["result"] == "missing":
+            assert row["p95_ms"] is None
+        else:
+            assert row["p50_ms"] <= row["p95_ms"] and row["queries"] > 0 and row["url"].startswith("/")
+    by_page = {(r["user"], r["page"]): r for r in rows}
+    assert by_page[("rep", "customer page")]["target_ms"] == 100
+    assert by_page[("rep", "my day")]["target_ms"] == 150
+    assert by_page[("销售总监", "phone fragment search")]["target_ms"] == 200
+    if report["explain"]:
+        assert any("Execution Time" in line for line in report["explain"]["plan"])
+
+
+def test_it_searches_with_what_a_person_would_type_for_a_real_customer(tiny_scale):
+    from accounts.models import User
+    from crm.management.commands.benchmark import Command
+
+    rep = User.objects.get(username="scale_rep_00_00_00")
+    sample = Command().sample_for(rep)
+
+    customer = rep.customers_owned.get(pk=sample.pk)
+    assert sample.fragment in customer.name and len(sample.fragment) == 3
+    assert f" {sample.trade} " in customer.search_text
+    assert sample.pinyin in customer.search_text and sample.initials in customer.search_text
+    assert len(sample.phone) == 7 and sample.phone in customer.mobile
+
+
+def test_it_still_times_the_access_layer(tiny_scale):
+    output = _run("access", "--repeat", "1")
+
+    assert "rep, seed role 销售代表 (team)" in output
+    assert "user owning nothing" in output
+
+
+def test_it_asks_for_scale_data_first(db):
+    with pytest.raises(CommandError, match="seed_scale"):
+        _run("customers")

@@ -1,0 +1,1 @@
+"""Views of the customer core, one module per area; `crm/urls.py` wires them."""

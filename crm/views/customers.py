@@ -1,0 +1,192 @@
+"""Customer pages: list, create, the 360° page, edit, shares."""
+import datetime
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import services as account_services
+from accounts.capabilities import Module
+from accounts.permissions import capability_required
+
+from .. import selectors, services
+from ..filters import VIEWS
+from ..forms import BulkForm, CustomerForm, SavedViewForm, ShareForm
+
+
+@capability_required(module=Module.CUSTOMERS)
+def customer_list(request):
+    context = selectors.customer_list(request.user, request.GET)
+    context.update({
+        "views": VIEWS, "current_view": request.GET.get("view", ""),
+        "saved_views": selectors.saved_views_of(request.user),
+        "bulk_form": BulkForm(), "saved_view_form": SavedViewForm(), "now": timezone.now(),
+        "assignable_users": selectors.assignable_users(request.user),
+    })
+    if request.htmx and request.htmx.target == "customer-results":
+        return render(request, "crm/customer_list.html#results", context)
+    return render(request, "crm/customer_list.html", context)
+
+
+def _check_duplicates(request, form, exclude_pk=None):
+    """On save, likely duplicates must be acknowledged once (the live warning may have been missed)."""
+    form.duplicate_warning = selectors.duplicate_warning(request.user, form.cleaned_data, exclude_pk)
+    form.duplicates = form.duplicate_warning["duplicates"]
+    if form.duplicates and not form.cleaned_data.get("confirm_duplicate"):
+        form.add_error(None, _("This looks like a customer that already exists (see below). "
+                               "Tick the box to save anyway."))
+        return False
+    return True
+
+
+@capability_required(module=Module.CUSTOMERS)
+def customer_create(request):
+    form = CustomerForm(request.POST or None, initial={"owner": request.user, "team": request.user.team})
+    if request.method == "POST" and form.is_valid() and _check_duplicates(request, form):
+        data = form.customer_fields()
+        customer = services.customer_create(by=request.user, contact=form.contact(), **data)
+        messages.success(request, _("Customer created."))
+        return redirect(customer)
+    return render(request, "crm/customer_form.html", {"form": form})
+
+
+@capability_required(module=Module.CUSTOMERS)
+def customer_detail(request, pk):
+    context = selectors.customer_page(request.user, pk)
+    context["share_form"] = ShareForm()
+    return render(request, "crm/customer_detail.html", context)
+
+
+@capability_required(module=Module.CUSTOMERS)
+def customer_edit(request, pk):
+    customer = selectors.customer_for(request.user, pk, write=True)
+    form = CustomerForm(request.POST or None, instance=customer)
+    if request.method == "POST" and form.is_valid() and _check_duplicates(request, form, customer.pk):
+        try:
+            services.customer_update(customer=customer, by=request.user, version=form.cleaned_data["version"],
+                                     **form.customer_fields())
+        except services.EditConflict as exc:
+            form.add_error(None, exc)
+            return render(request, "crm/customer_form.html",
+                          {"form": form, "customer": customer, "conflict": True}, status=409)
+        messages.success(request, _("Customer saved."))
+        return redirect(customer)
+    return render(request, "crm/customer_form.html", {"form": form, "customer": customer})
+
+
+@require_POST
+@capability_required(module=Module.CUSTOMERS)
+def customer_bulk(request):
+    """Assign, tag, release or merge the ticked customers. Every id is checked; one that is not the
+    user's to change rejects the whole request and nothing changes."""
+    form = BulkForm(request.POST)
+    back = request.POST.get("next") or reverse("crm:customer_list")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("crm:customer_list")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    data = form.cleaned_data
+    ids = data["ids"]
+    if data["action"] == "merge":
+        return redirect(reverse("crm:customer_merge") + "?" + urlencode([("ids", i) for i in ids]))
+    try:
+        if data["action"] == "assign":
+            services.pool_assign(ids=ids, owner=data["owner"], by=request.user)
+            messages.success(request, _("Assigned %(n)d customers to %(owner)s.") % {
+                "n": len(ids), "owner": data["owner"]})
+        elif data["action"] == "tag":
+            services.customers_tag(ids=ids, tag=data["tag"], by=request.user)
+            messages.success(request, _("Tagged %(n)d customers “%(tag)s”.") % {"n": len(ids), "tag": data["tag"]})
+        elif data["action"] == "release":
+            services.pool_release(ids=ids, by=request.user)
+            messages.success(request, _("Released %(n)d customers to the pool.") % {"n": len(ids)})
+    except PermissionDenied as exc:
+        message = str(exc) or _("Some of the ticked customers are not yours to change. Nothing was changed.")
+        if request.htmx:
+            return HttpResponse(message, status=403)
+        messages.error(request, message)
+        return redirect(back)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(back)
+
+
+@require_POST
+@capability_required(module=Module.CUSTOMERS)
+def saved_view_create(request):
+    form = SavedViewForm(request.POST)
+    query = request.POST.get("query", "")[:1000]
+    if form.is_valid():
+        services.saved_view_save(user=request.user, name=form.cleaned_data["name"], query=query)
+        messages.success(request, _("View saved."))
+    else:
+        messages.error(request, _("Give the view a name."))
+    return redirect(reverse("crm:customer_list") + ("?" + query if query else ""))
+
+
+@require_POST
+@capability_required(module=Module.CUSTOMERS)
+def saved_view_delete(request, pk):
+    view = get_object_or_404(selectors.saved_views_of(request.user), pk=pk)
+    services.saved_view_delete(view=view, user=request.user)
+    messages.success(request, _("View deleted."))
+    return redirect("crm:customer_list")
+
+
+def _shares_partial(request, customer, form=None, status=200):
+    context = {"customer": customer, "shares": selectors.shares_of(customer), "can_edit": True,
+               "share_form": form or ShareForm()}
+    return render(request, "crm/customer_detail.html#shares", context, status=status)
+
+
+@require_POST
+@capability_required(module=Module.CUSTOMERS)
+def customer_share(request, pk):
+    customer = selectors.customer_for(request.user, pk, write=True)
+    form = ShareForm(request.POST)
+    if form.is_valid():
+        until = form.cleaned_data["expires_at"]
+        expires_at = None
+        if until:
+            expires_at = timezone.make_aware(datetime.datetime.combine(until, datetime.time.max))
+        try:
+            account_services.share_create(
+                obj=customer, by=request.user, user=form.cleaned_data["user"],
+                team=form.cleaned_data["team"], can_edit_record=form.cleaned_data["can_edit"],
+                expires_at=expires_at,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    if form.errors:
+        if request.htmx:
+            return _shares_partial(request, customer, form, status=422)
+        messages.error(request, " ".join(form.non_field_errors()) or _("Please correct the errors."))
+        return redirect(customer)
+    if request.htmx:
+        return _shares_partial(request, customer)
+    messages.success(request, _("Shared."))
+    return redirect(customer)
+
+
+@require_POST
+@capability_required(module=Module.CUSTOMERS)
+def customer_share_revoke(request, pk, share_pk):
+    customer = selectors.customer_for(request.user, pk, write=True)
+    share = get_object_or_404(selectors.shares_of(customer), pk=share_pk)
+    account_services.share_revoke(share=share, by=request.user)
+    if request.htmx:
+        return _shares_partial(request, customer)
+    messages.success(request, _("Share withdrawn."))
+    return redirect(customer)
+
+
