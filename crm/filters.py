@@ -66,9 +66,11 @@ class CustomerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
     view = django_filters.ChoiceFilter(
         label=_("View"), choices=[(k, v[0]) for k, v in VIEWS.items()], method="filter_view")
-    tier = django_filters.MultipleChoiceFilter(label=_("Tier"), choices=Tier.choices,
+    # distinct=False: one column of the customer table cannot repeat rows, and DISTINCT would
+    # stop the index walk that finds the first page.
+    tier = django_filters.MultipleChoiceFilter(label=_("Tier"), choices=Tier.choices, distinct=False,
                                                widget=forms.CheckboxSelectMultiple)
-    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=CustomerStatus.choices,
+    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=CustomerStatus.choices, distinct=False,
                                                  widget=forms.CheckboxSelectMultiple)
     kind = django_filters.ChoiceFilter(label=_("Type"), choices=CustomerKind.choices)
     industry = django_filters.ModelChoiceFilter(

@@ -1,6 +1,6 @@
 """Keyset pagination ("seek method") for big lists: a page is found from the last row of the one
 before it, so page 10,000 costs what page 1 costs, and no page runs a full COUNT. The total is a
-capped count ("10,000+") that stops reading after the cap."""
+capped count ("1,000+") that stops reading after the cap."""
 import base64
 import datetime
 import json
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db.models import F, Q
 from django.utils.dateparse import parse_datetime
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 @dataclass

@@ -16,6 +16,7 @@ from accounts.models import User
 
 from ..models import Choice, Customer, Pool, PoolEvent
 from ..text import search_pattern
+from ..paging import COUNT_CAP
 from .customers import tier_labels
 
 __all__ = [
@@ -23,7 +24,6 @@ __all__ = [
     "pool_customers", "pool_for", "pool_page", "pools_for", "pools_for_settings", "start_of_today",
 ]
 
-COUNT_CAP = 1000  # counts stop here and show "1,000+": an exact count of a big pool costs a full scan
 PAGE_SIZE = 50
 
 
