@@ -65,14 +65,19 @@ def profile(request):
     return render(request, "accounts/profile.html", {"form": form})
 
 
+def posted_next_url(request, default):
+    """The form's `next` if it points back into this site, else `default`."""
+    url = request.POST.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(url, {request.get_host()}, require_https=request.is_secure()):
+        return url
+    return default
+
+
 @require_POST
 def set_language(request):
     """Switch the interface language; a signed-in user's choice is also kept on their profile."""
     language = request.POST.get("language")
-    next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
-        next_url = reverse("home")
-    response = redirect(next_url)
+    response = redirect(posted_next_url(request, reverse("home")))
     if language in dict(settings.LANGUAGES):
         _set_language_cookie(response, language)
         if request.user.is_authenticated:

@@ -12,7 +12,9 @@ from accounts.models import Team, User
 
 from .models import Choice, CustomerKind, CustomerStatus, Tier
 from .paging import Ordering
-from .text import search_pattern
+from .selectors.myday import today_bounds
+from .selectors.pool import assignable_users
+from .selectors.search import customers_matching_text
 
 # The only sorts offered; each is backed by an index together with the usual filters.
 SORTS = {
@@ -24,12 +26,6 @@ SORTS = {
 DEFAULT_SORT = "-id"
 
 
-def _today_bounds():
-    now = timezone.localtime()
-    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, start + datetime.timedelta(days=1)
-
-
 def _view_mine(qs, user):
     return qs.filter(owner=user)
 
@@ -39,12 +35,12 @@ def _view_subordinates(qs, user):
 
 
 def _view_today(qs, user):
-    start, end = _today_bounds()
+    start, end = today_bounds(user)
     return qs.filter(next_followup_at__gte=start, next_followup_at__lt=end)
 
 
 def _view_overdue(qs, user):
-    start, _end = _today_bounds()
+    start, _end = today_bounds(user)
     return qs.filter(next_followup_at__lt=start)
 
 
@@ -97,17 +93,13 @@ class CustomerFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.user = user
         if user is not None:
-            from .selectors.customers import people_in_scope
-
-            self.filters["owner"].queryset = people_in_scope(user)
+            self.filters["owner"].queryset = assignable_users(user)
 
     def filter_noop(self, qs, name, value):
         return qs
 
     def filter_q(self, qs, name, value):
-        # `search_text LIKE pattern`, which the trigram index answers (see crm.text.search_pattern).
-        pattern = search_pattern(value)
-        return qs if pattern is None else qs.filter(search_text__like=pattern)
+        return customers_matching_text(qs, value)
 
     def filter_view(self, qs, name, value):
         entry = VIEWS.get(value)

@@ -57,11 +57,10 @@ class CustomerForm(forms.ModelForm):
         self.fields["owner"].queryset = User.objects.filter(is_active=True).select_related("team")
         self.fields["owner"].required = False
         self.fields["team"].queryset = Team.objects.all()
+        from .selectors.customers import choices_of
+
         for name, kind in (("industry", Choice.Kind.INDUSTRY), ("source", Choice.Kind.SOURCE)):
-            current = getattr(self.instance, f"{name}_id", None)
-            qs = Choice.objects.filter(kind=kind)
-            self.fields[name].queryset = qs.filter(active=True) | qs.filter(pk=current) if current else \
-                qs.filter(active=True)
+            self.fields[name].queryset = choices_of(kind, include=getattr(self.instance, name))
         tier_labels = {c.code: str(c) for c in Choice.objects.filter(kind=Choice.Kind.TIER)}
         self.fields["tier"].choices = [(code, tier_labels.get(code, label))
                                        for code, label in self.fields["tier"].choices]

@@ -23,6 +23,9 @@ def test_it_renders_in_few_queries(person, client, persona, url_name, most, djan
 
 @pytest.mark.parametrize("persona, url_name, target, most", [
     ("rep_east", "crm:customer_edit", "customer", 12),
+    ("rep_east", "crm:followup_create", "customer", 9),
+    ("rep_east", "crm:contact_create", "customer", 6),
+    ("rep_east", "crm:customer_timeline", "customer", 11),
     ("admin", "accounts:settings_user_create", None, 9),
     ("admin", "accounts:settings_user_edit", "user", 11),
     ("admin", "accounts:settings_user_password", "user", 7),

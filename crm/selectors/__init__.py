@@ -1,6 +1,7 @@
 """Every read of the customer core, through the access layer; import from here."""
-from .customers import *
-from .duplicates import *
-from .myday import *
-from .pool import *
-from .search import *
+from .customers import *  # noqa: F401,F403
+from .duplicates import *  # noqa: F401,F403
+from .export import *  # noqa: F401,F403
+from .myday import *  # noqa: F401,F403
+from .pool import *  # noqa: F401,F403
+from .search import *  # noqa: F401,F403

@@ -16,8 +16,7 @@ __all__ = [
     "customer_list_queryset",
     "customer_page",
     "customers_visible_to",
-    "followups_visible_to",
-    "people_in_scope",
+
     "saved_views_of",
     "shares_of",
     "tier_labels",
@@ -69,29 +68,10 @@ def tier_labels():
     return {code: labels.get(code, label) for code, label in Customer._meta.get_field("tier").choices}
 
 
-def people_in_scope(user):
-    """Active people whose customers `user` may be shown: everyone for an all-customers scope, else
-    the members of the user's team and its sub-teams (and the user)."""
-    from accounts.access import user_access
-    from accounts.capabilities import Module, Scope
-    from accounts.models import User
-
-    people = User.objects.filter(is_active=True).order_by("username")
-    if user_access(user).scope(Module.CUSTOMERS) >= Scope.ALL:
-        return people
-    if user.team_id is None:
-        return people.filter(pk=user.pk)
-    return people.filter(team__path__startswith=user.team.path)
-
-
 def saved_views_of(user):
     from ..models import SavedView
 
     return SavedView.objects.filter(user=user)
-
-
-def followups_visible_to(user):
-    return visible(user, FollowUp).select_related("customer", "contact", "kind", "created_by")
 
 
 def contacts_of(customer):

@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from accounts.access import editable, user_access, visible
 from accounts.capabilities import Capability
 
-from ..models import Choice, Contact, Customer, CustomerMerge, FollowUp
+from ..models import Contact, Customer, CustomerMerge, FollowUp
 from ..text import PhoneError, clean_text, name_key, normalise_phone, phone_digits
 
-__all__ = ["customers_for_merge", "duplicate_warning", "duplicates_for", "merge_tier_labels", "merges_of"]
+__all__ = ["customers_for_merge", "duplicate_warning", "duplicates_for", "merges_of"]
 
 
 def _lookup_terms(name, mobile, email):
@@ -176,8 +176,3 @@ def customers_for_merge(user, ids):
     if editable(user, Customer.objects.filter(pk__in=wanted)).count() != len(wanted):
         raise PermissionDenied
     return [found[pk] for pk in wanted]
-
-
-def merge_tier_labels():
-    """{tier code: label} as the admins named the tiers."""
-    return {c.code: str(c) for c in Choice.objects.filter(kind=Choice.Kind.TIER)}

@@ -1,13 +1,10 @@
 """Reads of the customer pool (公海): which pools a person may open, the customers waiting in one,
 how many claims are left today, and who a manager may hand customers to. Customer rows are read
 through the access layer (`accounts.access.visible`); pools themselves carry no customer data."""
-import datetime
-import zoneinfo
 
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 from django.http import Http404
-from django.utils import timezone
 from django.utils.formats import number_format
 
 from accounts.access import subordinate_ids_sql, user_access, visible
@@ -15,13 +12,14 @@ from accounts.capabilities import Capability, Module, Scope
 from accounts.models import User
 
 from ..models import Choice, Customer, Pool, PoolEvent
+from ..paging import COUNT_CAP, capped_count
 from ..text import search_pattern
-from ..paging import COUNT_CAP
 from .customers import tier_labels
+from .myday import today_bounds
 
 __all__ = [
     "COUNT_CAP", "assignable_users", "capped_label", "claims_left_today", "member_pool_ids", "picklists_for_settings",
-    "pool_customers", "pool_for", "pool_page", "pools_for", "pools_for_settings", "start_of_today",
+    "pool_customers", "pool_for", "pool_page", "pools_for", "pools_for_settings",
 ]
 
 PAGE_SIZE = 50
@@ -90,24 +88,12 @@ def _pool_queryset(user, pool, *, term="", tier=""):
     return qs
 
 
-def _capped_count(qs):
-    return qs.order_by()[:COUNT_CAP + 1].count()
-
-
-def capped_label(count):
-    """A capped count as shown: "37", or "1,000+" past the cap."""
-    if count > COUNT_CAP:
+def capped_label(count, capped=None):
+    """A capped count as shown: "37", or "1,000+" past the cap. `count` is either a count of at most
+    COUNT_CAP + 1 rows, or the (count, capped) pair of `crm.paging.capped_count`."""
+    if capped or count > COUNT_CAP:
         return f"{number_format(COUNT_CAP, force_grouping=True)}+"
     return number_format(count, force_grouping=True)
-
-
-def start_of_today(user, now):
-    """Midnight of `now`'s day in the user's time zone: where "today" starts for the daily claim limit."""
-    try:
-        zone = zoneinfo.ZoneInfo(user.time_zone or "Asia/Shanghai")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("Asia/Shanghai")
-    return datetime.datetime.combine(now.astimezone(zone).date(), datetime.time.min, tzinfo=zone)
 
 
 def claims_left_today(user, pool, now=None):
@@ -115,7 +101,7 @@ def claims_left_today(user, pool, now=None):
     the pool sets no daily limit."""
     if pool.daily_claim_limit is None:
         return None
-    today = start_of_today(user, now or timezone.now())
+    today, _tomorrow = today_bounds(user, now)
     used = PoolEvent.objects.filter(by=user, kind=PoolEvent.Kind.CLAIM, pool=pool, at__gte=today).count()
     return max(pool.daily_claim_limit - used, 0)
 
@@ -152,7 +138,7 @@ def pool_page(user, pool, *, term="", tier="", before=None, tiers=None):
         "customers": rows,
         "more": more,
         "next_before": rows[-1].pk if more and rows else None,
-        "count": capped_label(_capped_count(_pool_queryset(user, pool, term=term, tier=tier))) if not before else None,
+        "count": capped_label(*capped_count(_pool_queryset(user, pool, term=term, tier=tier))) if not before else None,
         "can_claim": bool(pool.is_member),
         "claims_left": claims_left_today(user, pool) if pool.is_member else None,
         "can_assign": can_assign,

@@ -4,7 +4,7 @@ initials), a phone or an email fragment. Everything goes through the customer's 
 `customer_search_trgm` answers it (Django's `icontains` would wrap the column in UPPER() and miss it)."""
 import re
 
-from django.db.models import BooleanField, Case, ExpressionWrapper, Lookup, Q, Value, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, Q, Value, When
 
 from accounts.access import access_q, visible
 
@@ -17,21 +17,6 @@ CUSTOMER_LIMIT = 20
 CONTACT_LIMIT = 20
 # Contacts are looked for among the contacts of at most this many matching customers.
 CONTACT_CUSTOMER_LIMIT = 200
-
-
-class Like(Lookup):
-    """`field__like=pattern`: `field LIKE pattern`, the pattern used as given (already escaped)."""
-
-    lookup_name = "like"
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} LIKE {rhs}", (*lhs_params, *rhs_params)
-
-
-# Registered on this one field only, so nothing else in the project grows a `like` lookup.
-Customer._meta.get_field("search_text").register_lookup(Like)
 
 
 def customers_matching_text(qs, q):

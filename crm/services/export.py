@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.http import QueryDict
-from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -44,7 +43,7 @@ from ..queue import enqueue_on_commit
 from ..tasks import export_run
 from ..text import display_phone
 
-__all__ = ["ExportStarted", "export_filename", "export_for", "export_start", "export_write", "exports_of"]
+__all__ = ["ExportStarted", "export_filename", "export_start", "export_write"]
 
 logger = logging.getLogger(__name__)
 
@@ -298,15 +297,3 @@ def _cell(sheet, value):
     cell.data_type = "s"
     cell.quotePrefix = True
     return cell
-
-
-# Reads of a user's own exports (they are the user's, not customer data behind the access layer).
-
-def exports_of(user, limit=20):
-    """The user's most recent exports, newest first."""
-    return Export.objects.filter(user=user).order_by("-created_at", "-id")[:limit]
-
-
-def export_for(user, pk):
-    """One of the user's own exports; anyone else's is a 404."""
-    return get_object_or_404(Export, pk=pk, user=user)

@@ -23,7 +23,8 @@ from accounts.models import Team, User
 from accounts.services import audited
 
 from ..models import Choice, Customer, DealStatus, FollowUp, Pool, PoolEvent, Tier
-from ..selectors.pool import assignable_users, member_pool_ids, start_of_today
+from ..selectors.myday import today_bounds
+from ..selectors.pool import assignable_users, member_pool_ids
 
 __all__ = [
     "RETURN_REASONS", "choice_delete", "choice_move", "choice_save", "pool_assign", "pool_claim", "pool_delete",
@@ -101,7 +102,7 @@ def _check_claim_limits(by, customers, now):
     wanted = {}
     for _name, pool_id in customers.values():
         wanted[pool_id] = wanted.get(pool_id, 0) + 1
-    today = start_of_today(by, now)
+    today, _tomorrow = today_bounds(by, now)
     claimed = {row["pool"]: row["n"] for row in PoolEvent.objects.filter(
         by=by, kind=PoolEvent.Kind.CLAIM, at__gte=today, pool__in=list(pools)).values("pool").annotate(n=Count("pk"))}
     for pool_id, count in wanted.items():

@@ -1,5 +1,5 @@
 """Local development: debug on, mail to the console, a throwaway secret unless one is set."""
-from .base import *
+from .base import *  # noqa: F401,F403
 from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)

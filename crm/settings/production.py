@@ -1,7 +1,7 @@
 """Production: every secret comes from the environment, and a wrong value stops the start."""
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *
+from .base import *  # noqa: F401,F403
 from .base import env
 
 SECRET_KEY = env.str("SECRET_KEY")  # no default: a missing secret is an error
@@ -11,9 +11,9 @@ DEBUG = env.bool("DEBUG", default=False)
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must not be on in production settings.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=300)
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=300)  # noqa: F405
 
-STORAGES["staticfiles"] = {
+STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",
 }
 

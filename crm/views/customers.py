@@ -8,13 +8,13 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import services as account_services
 from accounts.capabilities import Module
 from accounts.permissions import capability_required
+from accounts.views import posted_next_url
 
 from .. import selectors, services
 from ..filters import VIEWS
@@ -87,9 +87,7 @@ def customer_bulk(request):
     """Assign, tag, release or merge the ticked customers. Every id is checked; one that is not the
     user's to change rejects the whole request and nothing changes."""
     form = BulkForm(request.POST)
-    back = request.POST.get("next") or reverse("crm:customer_list")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = reverse("crm:customer_list")
+    back = posted_next_url(request, reverse("crm:customer_list"))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:

@@ -11,12 +11,11 @@ from django.views.decorators.cache import never_cache
 from accounts.capabilities import Capability, Module
 from accounts.permissions import capability_required
 
+from .. import selectors
 from ..services.export import (
     XLSX_CONTENT_TYPE,
     export_filename,
-    export_for,
     export_start,
-    exports_of,
 )
 
 export_required = capability_required(Capability.EXPORT_DATA, module=Module.CUSTOMERS)
@@ -49,7 +48,7 @@ def customer_export(request):
 @export_required
 def export_status(request, export_pk):
     """The progress of one of the user's exports; htmx polls the progress partial every second."""
-    export = export_for(request.user, export_pk)
+    export = selectors.export_for(request.user, export_pk)
     template = "crm/export/status.html#progress" if request.htmx else "crm/export/status.html"
     return render(request, template, {"export": export})
 
@@ -58,7 +57,7 @@ def export_status(request, export_pk):
 @export_required
 def export_download(request, export_pk):
     """The finished file, streamed to its owner only (never a public media URL)."""
-    export = export_for(request.user, export_pk)
+    export = selectors.export_for(request.user, export_pk)
     if export.status != export.Status.DONE or not export.file:
         raise Http404
     try:
@@ -70,7 +69,7 @@ def export_download(request, export_pk):
 
 @export_required
 def export_list(request):
-    return render(request, "crm/export/list.html", {"exports": exports_of(request.user)})
+    return render(request, "crm/export/list.html", {"exports": selectors.exports_of(request.user)})
 
 
 urlpatterns = [

@@ -34,7 +34,7 @@ def customer_merge(request):
     if len(customers) < 2:
         messages.error(request, _("Choose at least two different customers to merge."))
         return redirect(customers[0])
-    form = MergeForm(customers, request.POST or None, tier_labels=selectors.merge_tier_labels())
+    form = MergeForm(customers, request.POST or None, tier_labels=selectors.tier_labels())
     if request.method == "POST" and form.is_valid():
         arguments = form.merge_arguments()
         try:

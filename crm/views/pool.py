@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import include, path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -15,6 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.access import get_visible_or_404, user_access, visible
 from accounts.capabilities import Capability, Module
 from accounts.permissions import capability_required
+from accounts.views import posted_next_url
 
 from .. import selectors, services
 from ..forms_pool import AssignForm, ClaimForm, PoolSearchForm, ReleaseForm
@@ -29,14 +29,6 @@ def _go(request, url):
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)
-
-
-def _next_url(request, default):
-    url = request.POST.get("next") or ""
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
-        return url
-    return default
 
 
 def _error(request, error):
@@ -116,7 +108,7 @@ def pool_assign(request, pool_pk):
 def customer_claim(request, pk):
     """The "claim" button of a pool customer's page."""
     customer = get_visible_or_404(request.user, Customer.objects.live(), pk)
-    back = _next_url(request, customer.get_absolute_url())
+    back = posted_next_url(request, customer.get_absolute_url())
     try:
         services.pool_claim(ids=[customer.pk], by=request.user)
     except ValidationError as error:
@@ -144,7 +136,7 @@ def customer_release(request, pk):
     messages.success(request, _("%(name)s was released to the pool %(pool)s.")
                      % {"name": customer.name, "pool": customer.pool})
     if visible(request.user, Customer.objects.filter(pk=customer.pk)).exists():
-        return _go(request, _next_url(request, customer.get_absolute_url()))
+        return _go(request, posted_next_url(request, customer.get_absolute_url()))
     if customer.pool_id in selectors.member_pool_ids(request.user):
         return _go(request, customer.pool.get_absolute_url())
     return _go(request, reverse("crm:pool_list"))
