@@ -1,6 +1,7 @@
 """My day: whom the signed-in rep should contact today."""
 import datetime
 import zoneinfo
+from typing import NamedTuple
 
 from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
@@ -9,6 +10,7 @@ from accounts.access import visible
 
 from ..models import Contact, Customer, FollowUp
 from ..text import display_phone
+from .search import with_edit_flag
 
 __all__ = ["my_day", "today_bounds"]
 
@@ -28,17 +30,25 @@ def today_bounds(user, now=None):
     return start, datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
 
 
-def _rows(qs, limit=LIST_LIMIT):
-    """The first `limit` customers of `qs`, each with `primary_contact` and `call` (the number to
-    dial: the primary contact's, else the customer's, as (E.164, shown))."""
+class Dial(NamedTuple):
+    """A number to call: E.164 for the tel: link, and as people read it."""
+
+    number: str
+    shown: str
+
+
+def _rows(qs, user, limit=LIST_LIMIT):
+    """The first `limit` customers of `qs`, each with `primary_contact`, `call` (a Dial: the primary
+    contact's number, else the customer's) and `user_can_edit` (for the 跟进 button)."""
     primary = Prefetch("contacts", queryset=Contact.objects.filter(is_primary=True), to_attr="primary_contacts")
-    rows = list(qs.select_related("team").defer("search_text", "notes").prefetch_related(primary)[:limit])
+    qs = with_edit_flag(qs.select_related("team").defer("search_text", "notes"), user)
+    rows = list(qs.prefetch_related(primary)[:limit])
     for customer in rows:
         contact = customer.primary_contacts[0] if customer.primary_contacts else None
         customer.primary_contact = contact
         phone = (contact.mobile or contact.phone) if contact else ""
         phone = phone or customer.mobile or customer.phone
-        customer.call = (phone, display_phone(phone)) if phone else None
+        customer.call = Dial(phone, display_phone(phone)) if phone else None
     return rows
 
 
@@ -63,8 +73,8 @@ def my_day(user, *, now=None):
         "start": start,
         "now": now,
         "counts": counts,
-        "overdue": _rows(mine.filter(next_followup_at__lt=start).order_by("next_followup_at", "id")),
+        "overdue": _rows(mine.filter(next_followup_at__lt=start).order_by("next_followup_at", "id"), user),
         "today": _rows(mine.filter(next_followup_at__gte=start, next_followup_at__lt=end)
-                       .order_by("next_followup_at", "id")),
-        "idle": _rows(idle.order_by(F("last_followup_at").asc(nulls_first=True), "id"), IDLE_LIMIT),
+                       .order_by("next_followup_at", "id"), user),
+        "idle": _rows(idle.order_by(F("last_followup_at").asc(nulls_first=True), "id"), user, IDLE_LIMIT),
     }

@@ -10,6 +10,7 @@ from django.utils.formats import number_format
 from accounts.access import subordinate_ids_sql, user_access, visible
 from accounts.capabilities import Capability, Module, Scope
 from accounts.models import User
+from accounts.selectors import people_choices
 
 from ..models import Choice, Customer, Pool, PoolEvent
 from ..paging import COUNT_CAP, capped_count
@@ -18,7 +19,7 @@ from .customers import tier_labels
 from .myday import today_bounds
 
 __all__ = [
-    "COUNT_CAP", "assignable_users", "capped_label", "claims_left_today", "member_pool_ids", "picklists_for_settings",
+    "COUNT_CAP", "assignable_choices", "assignable_users", "capped_label", "claims_left_today", "member_pool_ids", "picklists_for_settings",
     "pool_customers", "pool_for", "pool_page", "pools_for", "pools_for_settings",
 ]
 
@@ -124,6 +125,11 @@ def assignable_users(user):
     if scope == Scope.TEAM:
         return qs.filter(own | Q(team_id=user.team_id))
     return qs.filter(own | Q(team__path__startswith=user.team.path))
+
+
+def assignable_choices(user):
+    """`assignable_users(user)` for a <select>, grouped by team (see `people_choices`)."""
+    return people_choices(assignable_users(user))
 
 
 def pool_page(user, pool, *, term="", tier="", before=None, tiers=None):

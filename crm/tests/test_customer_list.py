@@ -205,3 +205,39 @@ def test_it_renders_only_the_results_for_htmx(client_for, rep_east, huaxin):
     assert body.lstrip().startswith('<div id="customer-results">')
     assert "<html" not in body
     assert names_in(response) == ["北京华信科技有限公司"]
+
+
+def owner_options(response, select_name_attr):
+    """{team: [(value, label, selected)]} of one owner <select>, found by its opening tag."""
+    html = response.content.decode()
+    select = html.split(select_name_attr, 1)[1].split("</select>", 1)[0]
+    groups = {}
+    for team, body in re.findall(r'<optgroup label="([^"]*)">(.*?)</optgroup>', select):
+        groups[team] = re.findall(r'<option value="(\d+)"( selected)?>([^<]*)</option>', body)
+    return groups
+
+
+def test_owner_choices_are_the_people_in_scope_grouped_by_team(client_for, manager_east, rep_east, rep_east2,
+                                                               rep_hz, rep_west):
+    rep_hz.display_name = "<b>杭州</b>"
+    rep_hz.save()
+    CustomerFactory(name="杭州的", owner=rep_hz)
+    response = client_for(manager_east).get(LIST, {"owner": rep_hz.pk})
+    assert names_in(response) == ["杭州的"]
+    for attr in ('<select name="owner" id="id_owner"', '<select name="owner" class="form-select form-select-sm'):
+        groups = owner_options(response, attr)
+        assert list(groups) == ["华东区", "上海分公司", "杭州分公司"]  # tree order; 北京分公司 is out of scope
+        assert [label for _pk, _sel, label in groups["上海分公司"]] == [str(rep_east), str(rep_east2)]
+        assert groups["杭州分公司"][0][2] == "&lt;b&gt;杭州&lt;/b&gt;"
+    filter_groups = owner_options(response, '<select name="owner" id="id_owner"')
+    assert filter_groups["杭州分公司"][0] == (str(rep_hz.pk), " selected", "&lt;b&gt;杭州&lt;/b&gt;")
+    assert [o for g in filter_groups.values() for o in g if o[1]] == [(str(rep_hz.pk), " selected", "&lt;b&gt;杭州&lt;/b&gt;")]
+    assert str(rep_west) not in response.content.decode()
+
+
+def test_team_choices_are_indented_in_tree_order(client_for, director, teams):
+    html = client_for(director).get(LIST).content.decode()
+    select = html.split('<select name="team" id="id_team"', 1)[1].split("</select>", 1)[0]
+    labels = re.findall(r'<option value="\d+">([^<]*)</option>', select)
+    assert labels == ["总部", "\u3000华东区", "\u3000\u3000上海分公司", "\u3000\u3000杭州分公司",
+                      "\u3000华北区", "\u3000\u3000北京分公司"]

@@ -80,6 +80,8 @@ def test_it_offers_a_number_to_call(rep_east):
     assert rows[0].primary_contact.name == "王芳"
     assert rows[0].call == ("+8613900002222", "139 0000 2222")
     assert rows[1].call == ("+862162345678", "021 6234 5678")
+    assert (rows[1].call.number, rows[1].call.shown) == ("+862162345678", "021 6234 5678")
+    assert [row.user_can_edit for row in rows] == [True, True]  # their own: the 跟进 button shows
 
 
 def test_the_page_has_a_constant_number_of_queries(client_for, rep_east, django_assert_max_num_queries):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.capabilities import Module
 from accounts.permissions import capability_required
@@ -28,7 +29,7 @@ def customer_list(request):
         "views": VIEWS, "current_view": request.GET.get("view", ""),
         "saved_views": selectors.saved_views_of(request.user),
         "bulk_form": BulkForm(), "saved_view_form": SavedViewForm(), "now": timezone.now(),
-        "assignable_users": selectors.assignable_users(request.user),
+        "owner_choices": selectors.assignable_choices(request.user), "team_choices": account_selectors.team_choices(),
     })
     if request.htmx and request.htmx.target == "customer-results":
         return render(request, "crm/customer_list.html#results", context)
@@ -60,7 +61,7 @@ def customer_create(request):
 @capability_required(module=Module.CUSTOMERS)
 def customer_detail(request, pk):
     context = selectors.customer_page(request.user, pk)
-    context["share_form"] = ShareForm()
+    context.update(_share_context(ShareForm(), context["can_edit"]))
     return render(request, "crm/customer_detail.html", context)
 
 
@@ -141,9 +142,18 @@ def saved_view_delete(request, pk):
     return redirect("crm:customer_list")
 
 
+def _share_context(form, can_edit):
+    """The share form with its user and team options (read only when the form is shown)."""
+    selects = []
+    if can_edit:
+        selects = [(form["user"], account_selectors.people_choices()),
+                   (form["team"], account_selectors.team_choices())]
+    return {"share_form": form, "share_selects": selects}
+
+
 def _shares_partial(request, customer, form=None, status=200):
     context = {"customer": customer, "shares": selectors.shares_of(customer), "can_edit": True,
-               "share_form": form or ShareForm()}
+               **_share_context(form or ShareForm(), True)}
     return render(request, "crm/customer_detail.html#shares", context, status=status)
 
 
