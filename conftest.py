@@ -152,18 +152,11 @@ def english_client_for(client_for):
     return sign_in
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real Celery worker in its own process, on the real Redis, using the test database.
-    Yields a dict with the queue it consumes and the folder its mail goes to. Tests that use
-    it need committed data: mark them `django_db(transaction=True)`."""
+def worker_env(queue, **extra):
+    """The environment of a test worker: the test database, the real Redis, its own queue."""
     from django.conf import settings
     from django.db import connection
 
-    from crm.celery import app
-
-    queue = f"crm-test-{uuid.uuid4().hex[:8]}"
-    mail_dir = tmp_path_factory.mktemp("worker-mail")
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -171,30 +164,49 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_QUEUE": queue,
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(mail_dir),
+        **extra,
     }
     if db.get("PASSWORD"):
         env["DATABASE_URL"] = env["DATABASE_URL"].replace(f"{db['USER']}@", f"{db['USER']}:{db['PASSWORD']}@")
-    log = open(tmp_path_factory.mktemp("worker-log") / "worker.log", "w+")
+    return env
+
+
+def start_worker(queue, env, log):
+    """Start a Celery worker process (its own session, so it can be killed as a group) and wait until
+    it answers a ping; fail the test with its log if it does not start within a minute."""
+    from crm.celery import app
+
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "crm", "worker", "-Q", queue, "--pool", "solo",
          "--concurrency", "1", "--without-gossip", "--without-mingle", "-n", f"{queue}@%h", "-l", "info"],
         cwd=Path(__file__).parent, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    replies = []
+    while time.monotonic() < deadline and not replies:
         replies = app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=1.0)
-        if replies:
-            break
         if proc.poll() is not None:
             break
-    else:
-        replies = []
     if not replies:
         proc.kill()
         log.seek(0)
         pytest.fail("The Celery worker did not start:\n" + log.read()[-4000:])
+    return proc
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real Celery worker in its own process, on the real Redis, using the test database.
+    Yields a dict with the queue it consumes and the folder its mail goes to. Tests that use
+    it need committed data: mark them `django_db(transaction=True)`."""
+    from crm.celery import app
+
+    queue = f"crm-test-{uuid.uuid4().hex[:8]}"
+    mail_dir = tmp_path_factory.mktemp("worker-mail")
+    env = worker_env(queue, EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+                     EMAIL_FILE_PATH=str(mail_dir))
+    log = open(tmp_path_factory.mktemp("worker-log") / "worker.log", "w+")
+    proc = start_worker(queue, env, log)
     app.conf.task_default_queue = queue
     yield {"queue": queue, "mail_dir": mail_dir, "process": proc, "log": log}
     proc.terminate()

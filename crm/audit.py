@@ -53,6 +53,7 @@ def history_of(obj, limit=50):
             "label": LABELS.get(event.pgh_label.split(".")[-1], event.pgh_label),
             "action": context.get("action"),
             "note": context.get("reason", ""),
+            "batch": context.get("import_batch"),
             "changes": changes,
         })
     names = _resolve_names(pending)

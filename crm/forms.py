@@ -44,7 +44,7 @@ class CustomerForm(forms.ModelForm):
         fields = [
             "kind", "name", "tier", "status", "industry", "source", "tags", "mobile", "phone", "email",
             "website", "province", "city", "district", "address", "owner", "team", "next_followup_at",
-            "deal_status", "deal_date", "locked", "notes",
+            "deal_status", "deal_date", "deal_amount", "locked", "notes",
         ]
         widgets = {
             "next_followup_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

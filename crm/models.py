@@ -168,6 +168,7 @@ class Customer(models.Model):
     deal_status = models.CharField(
         _("deal status"), max_length=8, choices=DealStatus.choices, default=DealStatus.NONE)
     deal_date = models.DateField(_("deal date"), null=True, blank=True)
+    deal_amount = models.DecimalField(_("deal amount"), max_digits=14, decimal_places=2, null=True, blank=True)
     locked = models.BooleanField(
         _("locked"), default=False, help_text=_("A locked customer never returns to the pool by rule."))
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
@@ -349,3 +350,144 @@ class Export(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class ImportMapping(models.Model):
+    """A column mapping saved under a name, reused for the next file of the same layout:
+    {heading_key: field key} and extra tier words {word: "A"}."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    columns = models.JSONField(default=dict)
+    tier_words = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ImportPolicy(models.TextChoices):
+    SKIP = "skip", _("Skip the row")
+    FILL = "fill", _("Fill empty fields only")
+    OVERWRITE = "overwrite", _("Overwrite with the file's values")
+
+
+class ImportBatch(models.Model):
+    """One file imported (or being imported): who, when, which file, how it was read and mapped,
+    what was decided for duplicates, and what came of every row. Its rows are in ImportRow; what
+    it created or changed, for undo, in ImportRecord."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        PREVIEWING = "previewing", _("Checking rows")
+        PREVIEWED = "previewed", _("Checked, waiting to import")
+        COMMITTING = "committing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        UNDOING = "undoing", _("Undoing")
+        UNDONE = "undone", _("Undone")
+
+    class UnknownOwner(models.TextChoices):
+        POOL = "pool", _("Put the customer in the pool")
+        DEFAULT = "default", _("Give the customer to the chosen owner")
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    file = models.FileField(upload_to="imports/", blank=True)
+    file_name = models.CharField(_("file"), max_length=255)
+    file_sha256 = models.CharField(max_length=64)
+    file_size = models.BigIntegerField(default=0)
+    file_format = models.CharField(max_length=8, blank=True)
+    sheet_names = models.JSONField(default=list)
+    sheet = models.CharField(_("sheet"), max_length=100, blank=True)
+    header_row = models.IntegerField(null=True, blank=True, help_text="0-based index of the heading row")
+    headings = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict, help_text="{column index: field key}")
+    mapping_name = models.CharField(max_length=60, blank=True)
+    tier_words = models.JSONField(default=dict, blank=True)
+    policy = models.CharField(_("duplicates"), max_length=10, choices=ImportPolicy.choices, default=ImportPolicy.SKIP)
+    unknown_owner = models.CharField(_("unknown owners"), max_length=10, choices=UnknownOwner.choices,
+                                     default=UnknownOwner.POOL)
+    default_owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
+                                      on_delete=models.SET_NULL, related_name="+")
+    team = models.ForeignKey("accounts.Team", verbose_name=_("team"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    pool = models.ForeignKey(Pool, verbose_name=_("pool"), null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.UPLOADED)
+    counts = models.JSONField(default=dict)
+    preview = models.JSONField(default=list)
+    error = models.TextField(blank=True)
+    error_report = models.FileField(upload_to="imports/reports/", blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    conflicts = models.JSONField(default=list, blank=True)
+    previewed_at = models.DateTimeField(null=True, blank=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"#{self.pk} {self.file_name}"
+
+    def get_absolute_url(self):
+        return reverse("crm:import_detail", args=[self.pk])
+
+
+class ImportRow(models.Model):
+    """One data row of an import file, cleaned, with its verdict. Written with COPY, read by the
+    set-based commit, the preview and the error report."""
+
+    class Verdict(models.TextChoices):
+        NEW = "new", _("New")
+        EXISTING = "existing", _("Duplicate of an existing customer")
+        IN_FILE = "in_file", _("Duplicate of an earlier row")
+        ERROR = "error", _("Error")
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    row_number = models.IntegerField()
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    reason = models.TextField(blank=True)
+    first_row = models.IntegerField(null=True)
+    match = models.ForeignKey(Customer, null=True, on_delete=models.SET_NULL, db_constraint=False, related_name="+")
+    match_on = models.CharField(max_length=10, blank=True)
+    customer = models.ForeignKey(Customer, null=True, on_delete=models.SET_NULL, db_constraint=False,
+                                 related_name="+")
+    name_key = models.CharField(max_length=200, blank=True)
+    mobile = models.CharField(max_length=32, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    data = models.JSONField(default=dict)
+    original = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "row_number"], name="importrow_unique")]
+
+
+class ImportRecord(models.Model):
+    """A customer an import created or changed: what undo removes or restores. `before` holds the
+    changed fields' earlier values; `version` the customer's version right after the import (a
+    later edit makes it differ, and undo then leaves that customer alone)."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("created")
+        UPDATED = "updated", _("updated")
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="records")
+    customer = models.ForeignKey(Customer, null=True, on_delete=models.SET_NULL, db_constraint=False,
+                                 related_name="+")
+    action = models.CharField(max_length=8, choices=Action.choices)
+    before = models.JSONField(null=True)
+    version = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "customer"], name="importrecord_unique")]

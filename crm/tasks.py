@@ -31,3 +31,27 @@ def export_run(export_id):
     from .services.export import export_write
 
     export_write(export_id=export_id)
+
+
+@shared_task(name="crm.tasks.import_preview", ignore_result=True, soft_time_limit=1800, time_limit=1860)
+def import_preview(batch_id):
+    """Read, clean and check every row of an uploaded import (safe to run twice: the staged rows are replaced)."""
+    from .services.imports import import_preview as preview
+
+    preview(batch_id)
+
+
+@shared_task(name="crm.tasks.import_commit", ignore_result=True, soft_time_limit=1800, time_limit=1860)
+def import_commit(batch_id, by_id):
+    """Write a previewed import in one transaction (safe to run twice: a finished batch is not written again)."""
+    from .services.imports import import_commit as commit
+
+    commit(batch_id, by_id=by_id)
+
+
+@shared_task(name="crm.tasks.import_undo", ignore_result=True, soft_time_limit=1800, time_limit=1860)
+def import_undo(batch_id, by_id):
+    """Undo an import in one transaction (safe to run twice: an undone batch is left alone)."""
+    from .services.imports import import_undo as undo
+
+    undo(batch_id, by_id=by_id)

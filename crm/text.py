@@ -1,10 +1,18 @@
 """Normalising what people type: widths and spaces, company-name keys for duplicate checks, phone
-numbers (phonenumbers, region CN) and the one search text a customer is found by."""
+numbers (phonenumbers, region CN) and the one search text a customer is found by.
+
+Every customer save and every imported row goes through `search_text`, so the slow libraries have
+exact fast paths: pinyin is looked up per segmented word through a cache, and mainland mobile
+numbers skip phonenumbers when they match its own CN mobile pattern. crm/tests/test_text.py proves the
+results identical to the plain library calls."""
+import functools
 import re
 import unicodedata
 
 import phonenumbers
 from pypinyin import lazy_pinyin
+from pypinyin.constants import RE_HANS
+from pypinyin.seg.mmseg import seg as _mmseg
 
 DEFAULT_REGION = "CN"
 
@@ -39,6 +47,29 @@ class PhoneError(ValueError):
     pass
 
 
+# phonenumbers' own pattern for mainland mobiles (11 digits, 13x–19x). None of them starts with what
+# CN strips as a carrier or trunk prefix (0, 11x, 12x, 179xx), so phonenumbers gives "+86" + the digits.
+_CN_MOBILE = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
+_FLOAT_DIGITS = re.compile(r"\d+\.0+")
+_E164_CN_MOBILE = re.compile(r"\+861[0-9]{10}")
+_NOT_DIGIT = re.compile(r"\D")
+
+
+def _mainland_mobile(raw):
+    """The 11 digits of `raw` if it is plainly a mainland mobile ("13812345678", "+86 138-1234-5678",
+    "0086…", "86…"), else None (phonenumbers decides)."""
+    compact = raw.replace(" ", "").replace("-", "")
+    if compact.startswith("+86"):
+        compact = compact[3:]
+    elif len(compact) == 15 and compact.startswith("0086"):
+        compact = compact[4:]
+    elif len(compact) == 13 and compact.startswith("86"):
+        compact = compact[2:]
+    if len(compact) == 11 and compact.isascii() and _CN_MOBILE.fullmatch(compact):
+        return compact
+    return None
+
+
 def normalise_phone(value, region=DEFAULT_REGION):
     """A phone as E.164 ("+8613812345678", "+862162345678"), or "" for an empty value.
     Accepts +86/86/0086 prefixes, spaces, dashes, brackets, full-width digits, and numbers that a
@@ -46,8 +77,12 @@ def normalise_phone(value, region=DEFAULT_REGION):
     raw = clean_text(value)
     if not raw:
         return ""
-    if re.fullmatch(r"\d+\.0+", raw):
+    if _FLOAT_DIGITS.fullmatch(raw):
         raw = raw.split(".")[0]
+    if region == "CN":
+        mobile = _mainland_mobile(raw)
+        if mobile:
+            return "+86" + mobile
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
@@ -75,21 +110,53 @@ def phone_digits(e164):
     """The digits people type for a stored number: national ones with the trunk 0 ("02162345678")."""
     if not e164:
         return ""
+    if e164.__class__ is str and _E164_CN_MOBILE.fullmatch(e164) and _CN_MOBILE.fullmatch(e164, 3):
+        return e164[3:]
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
-        return re.sub(r"\D", "", e164)
+        return _NOT_DIGIT.sub("", e164)
     national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    return re.sub(r"\D", "", national)
+    return _NOT_DIGIT.sub("", national)
+
+
+# pypinyin's own "has pinyin" character class, as runs: lazy_pinyin splits text the same way.
+_HANS_RUN = re.compile("(" + RE_HANS.pattern.removeprefix("^(?:").removesuffix(")+$") + "+)")
+_NOT_WORD = re.compile(r"\W")
+
+
+def _keep_chars(chars):
+    return list(chars)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _word_pinyin(word):
+    """The pinyin of one segmented word; the same few thousand words make up most names."""
+    return tuple(lazy_pinyin(word, errors=_keep_chars))
+
+
+def _pinyin_syllables(text):
+    """What `lazy_pinyin(text, errors=_keep_chars)` returns, from the same pieces: runs of Chinese
+    cut by pypinyin's segmenter (mmseg) and converted per word, every other character as itself."""
+    if not isinstance(text, str):
+        return lazy_pinyin(text, errors=_keep_chars)
+    syllables = []
+    for index, part in enumerate(_HANS_RUN.split(text)):
+        if index % 2:
+            for word in _mmseg.cut(part):
+                syllables.extend(_word_pinyin(word))
+        else:
+            syllables.extend(part)
+    return syllables
 
 
 def pinyin_forms(text):
     """(full pinyin, initials) of the Chinese in `text`, lower case without spaces:
     北京华信 → ("beijinghuaxin", "bjhx"). Non-Chinese characters are kept as they are."""
-    syllables = [s.lower() for s in lazy_pinyin(text, errors=lambda chars: list(chars)) if s.strip()]
+    syllables = [s.lower() for s in _pinyin_syllables(text) if s.strip()]
     full = "".join(syllables)
     initials = "".join(s[0] for s in syllables if s and s[0].isalnum())
-    return re.sub(r"\W", "", full), re.sub(r"\W", "", initials)
+    return _NOT_WORD.sub("", full), _NOT_WORD.sub("", initials)
 
 
 def cjk_bigrams(text):

@@ -6,7 +6,7 @@ from django.urls import include, path
 
 from accounts import views as account_views
 
-from .views import customers, export, followups, merge, pool, system
+from .views import customers, export, followups, imports, merge, pool, system
 
 customer_patterns = [
     path("", customers.customer_list, name="customer_list"),
@@ -22,6 +22,7 @@ customer_patterns = [
     path("", include(pool.urlpatterns)),
     path("", include(merge.urlpatterns)),
     path("", include(export.urlpatterns)),
+    path("", include(imports.urlpatterns)),
 ]
 
 urlpatterns = [

@@ -110,6 +110,7 @@ def timeline_of(customer, limit=50):
         "customer_merge_undo": _("undid a merge"), "pool_claim": _("claimed the customer from the pool"),
         "pool_release": _("released the customer to the pool"), "pool_assign": _("assigned the customer from the pool"),
         "pool_return": _("returned the customer to the pool by rule"),
+        "customer_import": _("imported the customer"), "customer_import_undo": _("undid an import"),
     }
     choices = {str(f.verbose_name): dict(f.choices) for f in Customer._meta.fields if f.choices}
 

@@ -24,7 +24,7 @@ __all__ = [
 EDITABLE_FIELDS = (
     "kind", "name", "industry", "tier", "source", "status", "tags", "phone", "mobile", "email", "website",
     "province", "city", "district", "address", "notes", "owner", "team", "next_followup_at",
-    "deal_status", "deal_date", "locked",
+    "deal_status", "deal_date", "deal_amount", "locked",
 )
 
 

@@ -58,14 +58,14 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = (
     "name", "kind", "tier", "status", "industry", "source", "tags", "phone", "mobile", "email", "website",
     "province", "city", "district", "address", "owner", "team", "last_followup_at", "next_followup_at",
-    "deal_status", "deal_date", "created_at", "notes",
+    "deal_status", "deal_date", "deal_amount", "created_at", "notes",
 )
 # What one row reads: plain columns and the names of the related rows, in one query (no query per row).
 VALUES = (
     "name", "kind", "tier", "status", "industry__label", "industry__label_en", "source__label",
     "source__label_en", "tags", "phone", "mobile", "email", "website", "province", "city", "district",
     "address", "owner__display_name", "owner__first_name", "owner__last_name", "owner__username",
-    "team__name", "last_followup_at", "next_followup_at", "deal_status", "deal_date", "created_at", "notes",
+    "team__name", "last_followup_at", "next_followup_at", "deal_status", "deal_date", "deal_amount", "created_at", "notes",
 )
 WIDTHS = {"name": 32, "tags": 20, "email": 26, "website": 24, "address": 36, "notes": 48,
           "last_followup_at": 18, "next_followup_at": 18, "created_at": 18}
@@ -271,6 +271,7 @@ def _values(row, labels, zone):
         _local(row.next_followup_at, zone),
         labels["deal_status"].get(row.deal_status, row.deal_status),
         row.deal_date,
+        row.deal_amount,
         _local(row.created_at, zone),
         row.notes,
     ]

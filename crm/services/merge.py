@@ -20,7 +20,7 @@ from accounts.access import editable, user_access
 from accounts.capabilities import Capability
 from accounts.services import audited
 
-from ..models import Contact, Customer, CustomerMerge, FollowUp
+from ..models import Contact, Customer, CustomerMerge, FollowUp, ImportRecord, ImportRow
 from .customers import EDITABLE_FIELDS, EditConflict, customers_refresh_search
 
 __all__ = ["MERGE_CONCAT", "MERGE_UNION", "customer_merge_undo", "customers_merge", "merge_relations"]
@@ -36,14 +36,14 @@ _FOLLOWS_OWNER = ("pool", "claimed_at")
 def merge_relations():
     """[(model, field)] for every foreign key to Customer whose rows belong to the customer:
     not the audit events (they stay with the record they describe), not Customer.merged_into,
-    not the merge records themselves. Hidden reverse relations (related_name="+", the through
+    not the merge records themselves, not an import's rows and records (they say what the import did). Hidden reverse relations (related_name="+", the through
     tables of many-to-many fields) are included."""
     found = []
     for rel in Customer._meta.get_fields(include_hidden=True):
         if not (rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one)):
             continue
         model = rel.related_model
-        if model in (Customer, CustomerMerge) or issubclass(model, pghistory.models.Event):
+        if model in (Customer, CustomerMerge, ImportRow, ImportRecord) or issubclass(model, pghistory.models.Event):
             continue
         if model._meta.proxy or not model._meta.managed:
             continue

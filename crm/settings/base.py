@@ -184,7 +184,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="crm")
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# A task taken by a worker that died before acknowledging it goes back to the queue once it has
+# been out this many seconds; workers look for such tasks every `unacked_restore_interval` seconds
+# (kombu's default throttle would make that every tenth look only).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": 1,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -208,3 +215,14 @@ LOGGING = {
 }
 ADMIN_URL = env.str("ADMIN_URL", default="django-admin/")
 AXES_VERBOSE = env.bool("AXES_VERBOSE", default=False)
+
+# Imports of legacy customer lists: the largest file and the most data rows one import takes
+# (a sheet holds at most 1,048,576 rows).
+CRM_IMPORT_MAX_BYTES = env.int("CRM_IMPORT_MAX_BYTES", default=200 * 2**20)
+CRM_IMPORT_MAX_ROWS = env.int("CRM_IMPORT_MAX_ROWS", default=1_048_576)
+# Seconds an import commit waits inside its transaction after writing the customers: only the
+# crash test sets it, to kill a worker mid-commit for certain. Never set in production.
+CRM_IMPORT_COMMIT_PAUSE = env.float("CRM_IMPORT_COMMIT_PAUSE", default=0)
+# Uploads larger than this are streamed to a temporary file instead of held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 2**20
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 2**20

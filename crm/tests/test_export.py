@@ -164,10 +164,10 @@ def test_it_writes_formula_like_text_as_text(client_for, director):
     sheet = workbook_of(export(client_for(director)))
     written = {}
     for row in sheet.iter_rows(min_row=2):
-        for cell in (row[0], row[14], row[22]):  # name, address, notes
+        for cell in (row[0], row[14], row[23]):  # name, address, notes
             assert cell.data_type == "s", cell.value  # never "f": Excel shows it, never evaluates it
             assert cell.quotePrefix  # and keeps it text when someone edits the cell
-        written[row[0].value] = row[22].value
+        written[row[0].value] = row[23].value
     # Written as they were; a leading CR (which XML cannot carry) as the line break Excel uses.
     assert written == {text.replace("\r", "\n"): text.replace("\r", "\n") for text in dangerous}
 
@@ -404,7 +404,7 @@ def test_it_writes_a_large_export_on_the_real_worker(settings, celery_worker_pro
         assert rows[0][0] == "Name"  # the worker writes in the user's language
         # the worker applies the stored filters and the user's own access again
         assert {row[0] for row in rows[1:]} == {f"北京新客户{i}" for i in range(4)}
-        notes = [row[22] for row in sheet.iter_rows(min_row=2) if row[0].value.startswith("北京新客户")]
+        notes = [row[23] for row in sheet.iter_rows(min_row=2) if row[0].value.startswith("北京新客户")]
         assert [(n.value, n.data_type) for n in notes] == [("=1+1", "s")] * 4
     finally:
         if export_row.file:

@@ -1,0 +1,228 @@
+"""The layout of a legacy sheet: which row holds the column headings, which column is which field,
+and what every other row is (data, blank, a repeated heading row, a section title, a totals row).
+
+Legacy lists put a title, a date line and blank rows above the headings, split the customers into
+sections ("上海市（3家）", "二、江苏地区"), repeat the headings after a page break and end with a
+"合计" row. Only data rows are imported; when a row is not clearly something else it is data, so the
+cleaners report it with a reason instead of losing it silently.
+"""
+import functools
+import itertools
+import re
+import unicodedata
+
+from .fields import SYNONYMS, heading_key
+
+ROW_DATA, ROW_BLANK, ROW_HEADER, ROW_SECTION, ROW_TOTAL = "data", "blank", "header", "section", "total"
+
+MAX_HEADING_CHARS = 24  # a heading_key longer than this is a value, not a heading
+MIN_CONTAINED_SHARE = 0.3  # a contained synonym must cover this share of the heading ("billingcity": 4/11)
+MAX_SECTION_CHARS = 40
+
+
+# Headings ----------------------------------------------------------------------------------------
+
+# Synonyms a longer heading may contain, longest first, so "联系人手机号" is a contact mobile, not a
+# contact. Single characters (省, 市, 区) are too common to look for inside other words.
+_CONTAINED = sorted(((word, key) for word, key in SYNONYMS.items() if len(word) >= 2),
+                    key=lambda item: -len(item[0]))
+_BRACKETED = re.compile(r"[(（\[【<《][^)）\]】>》]*[)）\]】>》]?")
+_ALTERNATIVES = re.compile(r"[/／、|｜\\]|或")
+# Headings that number or code a thing ("客户编号", "Account ID") are not the thing itself.
+_CODE_HEADING = re.compile(r"(?:编号|序号|代码|编码|id|no|number|code)$")
+EXACT, PARTIAL, CONTAINED = 0, 1, 2  # how well a heading matched, best first
+
+
+@functools.lru_cache(maxsize=4096)
+def _heading_match(text):
+    """(field, how) for a heading text; (None, None) if it names no field.
+
+    EXACT: its heading_key is a synonym. PARTIAL: it is one once bracketed asides are dropped
+    ("客户名称（全称）", "金额(元)") or as the first of alternatives ("手机号码/电话"). CONTAINED: a synonym
+    ends it ("负责人电话" is a phone) or, failing that, sits inside it ("Created Date"); English
+    synonyms only at either end and of four letters or more, so "cell" does not match "cancelled".
+    """
+    key = heading_key(text)
+    if key in SYNONYMS:
+        return SYNONYMS[key], EXACT
+    for part in (_BRACKETED.sub("", text), *_ALTERNATIVES.split(_BRACKETED.sub("", text))):
+        part_key = heading_key(part)
+        if part_key in SYNONYMS:
+            return SYNONYMS[part_key], PARTIAL
+    key = heading_key(_BRACKETED.sub("", text)) or key
+    if not key or len(key) > MAX_HEADING_CHARS or _CODE_HEADING.search(key):
+        return None, None
+    for at_end in (True, False):
+        for word, field in _CONTAINED:
+            if len(word) / len(key) < MIN_CONTAINED_SHARE:
+                break  # the rest are shorter still
+            if word not in key:
+                continue
+            if word.isascii() and (len(word) < 4 or not (key.startswith(word) or key.endswith(word))):
+                continue
+            if at_end and not key.endswith(word):
+                continue
+            return field, CONTAINED
+    return None, None
+
+
+def _heading_field(cell):
+    """(field, how) for a heading cell; (None, None) for an empty, unknown or non-text cell."""
+    if not isinstance(cell, str) or not cell.strip():
+        return None, None
+    return _heading_match(cell.strip())
+
+
+def find_header(rows, *, scan=30):
+    """Index of the heading row among the first `scan` rows, or None.
+
+    The heading row is the one whose cells name the most distinct fields (an exact synonym, or a
+    heading containing one, like "客户名称（全称）"); it needs two of them, or only the customer name
+    if it has at least three text cells. The first such row wins a tie, so title rows, merged
+    banners and blank rows above the headings are skipped, and data rows below never win.
+    """
+    best, best_score = None, 0
+    for index, row in enumerate(itertools.islice(rows, scan)):
+        fields = {field for field, _how in map(_heading_field, row) if field}
+        score = len(fields)
+        if score == 1 and "name" in fields:
+            score = 1 if sum(1 for cell in row if isinstance(cell, str) and cell.strip()) >= 3 else 0
+        elif score < 2:
+            score = 0
+        if score > best_score:
+            best, best_score = index, score
+    return best
+
+
+def auto_mapping(header_cells):
+    """{column index: field key} for the heading cells: exact synonyms first, then near ones
+    ("客户名称（全称）"), then headings containing one; each field used once (at a tie the leftmost
+    column wins); unknown headings unmapped."""
+    mapping, used = {}, set()
+    matches = [_heading_field(cell) for cell in header_cells]
+    for quality in (EXACT, PARTIAL, CONTAINED):
+        for index, (field, how) in enumerate(matches):
+            if field and how == quality and field not in used and index not in mapping:
+                mapping[index] = field
+                used.add(field)
+    return dict(sorted(mapping.items()))
+
+
+# Rows --------------------------------------------------------------------------------------------
+
+
+# Characters that leave a cell empty: every kind of space, and the zero-width ones Word and web pages leave.
+_BLANK = "".join(chr(code) for code in range(0x3001) if chr(code).isspace()) + "\u200b\u200c\u200d\u2060\ufeff"
+_key = functools.lru_cache(maxsize=16384)(heading_key)  # column values repeat (types, tiers, cities)
+
+
+
+
+def _text(cell):
+    """A text cell trimmed and width-folded ("Ｔｏｔａｌ　" → "Total")."""
+    return unicodedata.normalize("NFKC", cell).strip(_BLANK)
+
+
+_TOTAL = re.compile(
+    r"^[\W_]*(?:(?:合计|总计|小计|共计|总数|总合计|累计)"
+    r"|(?:grand\s*total|sub\s*total|totals?|sum)(?![a-z])"
+    r"|共\s*\d+\s*(?:家|所|个|户|条|位|名|人)(?:客户|单位|学校|企业|公司)?\W*$)",
+    re.IGNORECASE)
+_COUNT_IN_BRACKETS = re.compile(
+    r"[(\[【]\s*(?:共|计|合计)?\s*\d+\s*(?:家|所|个|户|条|位|名|人|项|间|school|schools|customers?|accounts?)?\s*[)\]】]",
+    re.IGNORECASE)
+_ORG_SUFFIX = re.compile(
+    r"(?:公司|学校|医院|大学|学院|中学|小学|幼儿园|集团|厂|店|中心|研究所|研究院|所|院|局|馆|社|行|站|部|处|委员会|协会|"
+    r"商会|基金会|银行|事务所|工作室|合作社|门诊|诊所|酒店|宾馆|超市|商场|市场|工作室|"
+    r"ltd|limited|inc|llc|corp|corporation|company|co|gmbh|plc|group|school|university|college|hospital)"
+    r"[\s.。）)]*$",
+    re.IGNORECASE)
+_NUMBERED_TITLE = re.compile(
+    r"^(?:[一二三四五六七八九十百]+\s*[、.．:：]"
+    r"|[(（]\s*[一二三四五六七八九十]+\s*[)）]"
+    r"|第\s*[一二三四五六七八九十百\d]+\s*(?:部分|章|节|类|组|批|片区|区域|篇)"
+    r"|(?:part|section)\s*[\divx]+\b)",
+    re.IGNORECASE)
+_DECORATED = re.compile(r"^(?:[=\-*#~_<>]{2,}|[■□◆◇●○★☆▲△►▶▼◎【\[])")
+_REGION_OR_GROUP = re.compile(
+    r"(?:地区|区域|片区|大区|省|市|自治区|特别行政区|区|县|分区|客户|名单|客户群|类|部分|板块|系统)$")
+
+
+def classify(row, header_cells, mapping):
+    """ROW_BLANK, ROW_HEADER, ROW_TOTAL, ROW_SECTION or ROW_DATA for one row below the heading row.
+
+    blank: no value; header: the heading row again (most of its values equal the headings in the
+    same columns); total: its first value starts with 合计/总计/小计/共计/总数/Total/Sum …; section:
+    one value (or one value repeated, from a merged banner) that reads as a section title and not as
+    a customer; data: everything else, including a row holding only a company name.
+    """
+    filled = [index for index, cell in enumerate(row)
+              if cell is not None and (cell.__class__ is not str or cell.strip(_BLANK))]
+    if not filled:
+        return ROW_BLANK
+    if header_cells and _repeats_header(row, filled, _header_info(tuple(header_cells))):
+        return ROW_HEADER
+    first = row[filled[0]]
+    if first.__class__ is str and _is_total(_text(first)):
+        return ROW_TOTAL
+    if _is_section(row, filled, mapping):
+        return ROW_SECTION
+    return ROW_DATA
+
+
+def _is_total(text):
+    return bool(_TOTAL.match(text) or _TOTAL.match(re.sub(r"\s+", "", text)))  # "合 计" too
+
+
+@functools.lru_cache(maxsize=8)
+def _header_info(header_cells):
+    """(headings, their heading keys, how many are not empty) of a heading row."""
+    keys = tuple(heading_key(cell) if isinstance(cell, str) else "" for cell in header_cells)
+    return header_cells, keys, sum(1 for key in keys if key)
+
+
+def _repeats_header(row, filled, header):
+    """True if more than half of the row's values (and at least two) are the headings of their
+    columns. Stops as soon as the answer is known: it runs on every row of a sheet."""
+    headings, keys, named = header
+    if not named:
+        return False
+    need = max(len(filled) // 2 + 1, min(2, named))
+    misses_allowed = len(filled) - need
+    same = misses = 0
+    for index in filled:
+        cell = row[index]
+        if (index < len(keys) and keys[index] and cell.__class__ is str
+                and (cell == headings[index] or _key(cell) == keys[index])):
+            same += 1
+            if same >= need:
+                return True
+        else:
+            misses += 1
+            if misses > misses_allowed:
+                return False
+    return False
+
+
+def _is_section(row, filled, mapping):
+    first = row[filled[0]]
+    if first.__class__ is not str:
+        return False
+    text = _text(first)
+    if any(row[index].__class__ is not str or _text(row[index]) != text for index in filled[1:]):
+        return False  # more than one value, unless a merged banner repeated the same one
+    if len(text) > MAX_SECTION_CHARS:
+        return False
+    if _COUNT_IN_BRACKETS.search(text):
+        return True
+    if _ORG_SUFFIX.search(text):
+        return False  # a customer with nothing but its name is still a customer
+    if len(filled) == 1 and mapping.get(filled[0]) not in (None, "name"):
+        return False  # a lone phone, email or note in its own column belongs to a customer
+    bare = re.sub(r"[\W_]+", "", text)
+    return bool(_NUMBERED_TITLE.match(text) or (_DECORATED.match(text) and bare)
+                or (len(bare) <= 12 and _REGION_OR_GROUP.search(bare)))
+
+
+__all__ = ["ROW_BLANK", "ROW_DATA", "ROW_HEADER", "ROW_SECTION", "ROW_TOTAL", "auto_mapping", "classify",
+           "find_header"]

@@ -1,0 +1,78 @@
+"""Import a legacy customer list from the command line, for IT scripts: the same reading, cleaning,
+verdicts, policy and error report as the web flow, run in this process.
+
+    manage.py import_customers FILE --user it [--sheet NAME] [--mapping NAME] [--policy skip|fill|overwrite]
+                               [--owner USERNAME] [--team ID] [--pool ID] [--dry-run]
+"""
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import Team, User
+from crm.models import ImportBatch, ImportPolicy, Pool
+from crm.services import imports
+
+
+class Command(BaseCommand):
+    help = "Import customers from an .xlsx, .xls or .csv file (see --help); --dry-run stops after the check."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--user", required=True, help="username of the importer (needs the import capability)")
+        parser.add_argument("--sheet", help="the sheet to read (default: the first with a customer-name column)")
+        parser.add_argument("--mapping", help="a saved column mapping, by name")
+        parser.add_argument("--policy", choices=ImportPolicy.values, default=ImportPolicy.SKIP,
+                            help="what to do with customers that exist already (default: skip)")
+        parser.add_argument("--owner", help="username given the customers whose owner is unknown or missing "
+                                            "(default: they go to the pool)")
+        parser.add_argument("--team", type=int, help="team id for customers without an owner")
+        parser.add_argument("--pool", type=int, help="pool id for customers without an owner")
+        parser.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+
+    def handle(self, *args, file, user, sheet, mapping, policy, owner, team, pool, dry_run, **options):
+        by = _get(User, username=user)
+        default_owner = _get(User, username=owner) if owner else None
+        try:
+            batch = imports.import_upload(by=by, path=file, file_name=file)
+            if sheet or mapping:
+                batch = imports.import_configure(batch=batch, by=by, sheet=sheet, mapping_name=mapping or "")
+            batch = imports.import_preview(batch.pk)
+        except (imports.ImportFileError, ValidationError, OSError) as exc:
+            raise CommandError(_message(exc)) from exc
+        except PermissionDenied as exc:
+            raise CommandError(f"{by.username} may not import data.") from exc
+        if batch.status == ImportBatch.Status.FAILED:
+            raise CommandError(batch.error)
+        self.report(batch, "checked")
+        if dry_run:
+            return
+        batch.policy = policy
+        batch.unknown_owner = ImportBatch.UnknownOwner.DEFAULT if default_owner else ImportBatch.UnknownOwner.POOL
+        batch.default_owner = default_owner
+        batch.team = _get(Team, pk=team) if team else None
+        batch.pool = _get(Pool, pk=pool) if pool else None
+        batch.status = ImportBatch.Status.COMMITTING
+        batch.save()
+        batch = imports.import_commit(batch.pk, by_id=by.pk)
+        self.report(batch, "imported")
+
+    def report(self, batch, stage):
+        counts = batch.counts
+        self.stdout.write(f"batch {batch.pk} ({batch.file_name}, sheet {batch.sheet!r}) {stage}:")
+        order = ("data", "new", "existing", "in_file", "error", "created", "updated", "merged_in_file", "skipped",
+                 "errors", "title", "blank", "header", "section", "total")
+        for key in order:
+            if key in counts:
+                self.stdout.write(f"  {key:<15}{counts[key]:>10,}")
+        if batch.error_report:
+            self.stdout.write(f"  error report: {batch.error_report.path}")
+
+
+def _get(model, **lookup):
+    try:
+        return model.objects.get(**lookup)
+    except model.DoesNotExist as exc:
+        raise CommandError(f"No {model._meta.verbose_name} with {lookup}.") from exc
+
+
+def _message(exc):
+    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)

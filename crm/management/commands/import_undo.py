@@ -1,0 +1,33 @@
+"""Undo an import batch from the command line: `manage.py import_undo BATCH --user it`."""
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.access import user_access
+from accounts.capabilities import Capability
+from accounts.models import User
+from crm.models import ImportBatch
+from crm.services import imports
+
+
+class Command(BaseCommand):
+    help = "Remove what an import created and restore what it changed; customers edited since are left alone."
+
+    def add_arguments(self, parser):
+        parser.add_argument("batch", type=int)
+        parser.add_argument("--user", required=True, help="username of the person undoing it")
+
+    def handle(self, *args, batch, user, **options):
+        try:
+            by = User.objects.get(username=user)
+            found = ImportBatch.objects.get(pk=batch)
+        except (User.DoesNotExist, ImportBatch.DoesNotExist) as exc:
+            raise CommandError(str(exc)) from exc
+        if not user_access(by).has(Capability.IMPORT_DATA):
+            raise CommandError(f"{by.username} may not import data.")
+        if found.status not in (ImportBatch.Status.DONE, ImportBatch.Status.UNDOING):
+            raise CommandError(f"Batch {batch} is {found.get_status_display()}; only a finished import can be undone.")
+        found.status = ImportBatch.Status.UNDOING
+        found.save(update_fields=["status"])
+        found = imports.import_undo(found.pk, by_id=by.pk)
+        self.stdout.write(f"batch {found.pk} undone; {len(found.conflicts)} customers left as they are:")
+        for conflict in found.conflicts:
+            self.stdout.write(f"  #{conflict['id']} {conflict['name']} ({conflict['why']})")

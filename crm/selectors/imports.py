@@ -1,0 +1,94 @@
+"""Reads of imports: the batches a person may open, a batch's rows by verdict, and the customers its
+rows match, shown only as far as the reader may see them."""
+from django.http import Http404
+
+from accounts.access import user_access, visible
+from accounts.capabilities import Capability, Module, Scope
+
+from ..imports.fields import BY_KEY, FIELDS
+from ..models import Choice, Customer, ImportBatch, ImportMapping, ImportRow, Tier
+
+__all__ = ["import_batch_for", "import_batches_for", "import_mappings", "import_rows_page", "import_value_labels"]
+
+ROWS_PAGE = 50
+
+
+def import_batches_for(user):
+    """The imports `user` may open: none without the import capability; every import for one who
+    sees all customers; otherwise the user's own."""
+    access = user_access(user)
+    if not access.has(Capability.IMPORT_DATA):
+        return ImportBatch.objects.none()
+    qs = ImportBatch.objects.select_related("created_by")
+    if access.scope(Module.CUSTOMERS) == Scope.ALL:
+        return qs
+    return qs.filter(created_by=user)
+
+
+def import_batch_for(user, pk):
+    """One import `user` may open, else 404 (for anyone else, it does not exist)."""
+    try:
+        return import_batches_for(user).get(pk=pk)
+    except (ImportBatch.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def import_mappings():
+    return ImportMapping.objects.all()
+
+
+def import_rows_page(user, batch, *, verdict="", after=0, size=ROWS_PAGE):
+    """One page of a batch's rows (by row number, after `after`), optionally of one verdict, each
+    with `shown` [(field label, value shown)] and, for a duplicate of an existing customer, `match`
+    (the customer, if `user` may see it) or `match_owner` (only the owner's name if not).
+    A fixed number of queries. Returns (rows, next_after or None)."""
+    qs = ImportRow.objects.filter(batch=batch, row_number__gt=after or 0).order_by("row_number")
+    if verdict:
+        qs = qs.filter(verdict=verdict)
+    rows = list(qs[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    match_ids = {r.match_id for r in rows if r.match_id}
+    seen = {c.pk: c for c in visible(user, Customer.objects.filter(pk__in=match_ids))} if match_ids else {}
+    owners = dict(Customer.objects.filter(pk__in=match_ids - set(seen)).values_list("pk", "owner__display_name"))
+    labels = import_value_labels(owner_ids={r.data.get("owner") for r in rows if r.data.get("owner")})
+    for row in rows:
+        row.shown = _shown_values(row.data, labels)
+        row.match = seen.get(row.match_id)
+        row.match_owner = owners.get(row.match_id) if row.match_id and row.match is None else None
+    return rows, (rows[-1].row_number if more and rows else None)
+
+
+def import_value_labels(owner_ids=()):
+    """What stored codes read as: {"industry": {id: label}, "source": {…}, "tier": {…}, "kind": …, "status": …}."""
+    from ..models import CustomerKind, CustomerStatus
+
+    labels = {"industry": {}, "source": {}, "tier": dict(Tier.choices), "kind": dict(CustomerKind.choices),
+              "status": dict(CustomerStatus.choices), "owner": {}}
+    for choice in Choice.objects.filter(kind__in=[Choice.Kind.INDUSTRY, Choice.Kind.SOURCE, Choice.Kind.TIER]):
+        if choice.kind == Choice.Kind.TIER:
+            labels["tier"][choice.code] = str(choice)
+        else:
+            labels[choice.kind][choice.pk] = str(choice)
+    from accounts.models import User
+
+    if owner_ids:
+        labels["owner"] = {pk: name or username for pk, name, username in
+                           User.objects.filter(pk__in=owner_ids).values_list("pk", "display_name", "username")}
+    return labels
+
+
+def _shown_values(data, labels):
+    shown = []
+    for field in FIELDS:
+        value = data.get(field.key)
+        if value in (None, "", []):
+            if field.key == "owner" and data.get("owner_unknown"):
+                shown.append((field.label, f"? {data['owner_unknown']}"))
+            continue
+        if field.key in labels:
+            value = labels[field.key].get(value, value)
+        elif isinstance(value, list):
+            value = "、".join(value)
+        shown.append((BY_KEY[field.key].label, value))
+    return shown

@@ -1,0 +1,847 @@
+"""Importing a legacy customer list, in sets: every row is read and cleaned in Python once, COPYed
+into ImportRow, and from there the preview, the commit and the undo are a handful of SQL statements
+per batch, never one per row.
+
+    import_upload    the file is kept, its sheets listed, the header found and the columns mapped
+    import_configure the user's sheet, header and mapping (optionally saved under a name)
+    import_preview   (worker) read, clean, stage, find duplicates: a verdict for every row
+    import_commit    (worker) write the batch in one transaction, by the chosen duplicate policy
+    import_undo      (worker) remove what the batch created, restore what it changed
+"""
+import datetime
+import decimal
+import hashlib
+import os
+
+import pghistory
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.access import editable, user_access
+from accounts.capabilities import Capability
+from accounts.models import User
+
+from ..imports import layout
+from ..imports.clean import CleanError, UnknownOwner, clean_value, context_from_lists, word_key
+from ..imports.fields import BY_KEY, CONTACT, heading_key
+from ..imports.read import ImportFileError, open_workbook
+from ..models import (
+    Choice,
+    Contact,
+    Customer,
+    CustomerStatus,
+    ImportBatch,
+    ImportMapping,
+    ImportPolicy,
+    ImportRecord,
+    ImportRow,
+)
+from ..text import name_key, search_text
+
+__all__ = [
+    "ImportFileError", "import_cancel", "import_commit", "import_configure", "import_mapping_save", "import_preview",
+    "import_request_commit", "import_request_preview", "import_request_undo", "import_undo", "import_upload",
+    "progress_of",
+]
+
+Status = ImportBatch.Status
+Verdict = ImportRow.Verdict
+
+PREVIEW_ROWS = 20
+PROGRESS_EVERY = 5000
+# Customer fields an import may write (the contact's are written to its primary contact).
+CUSTOMER_FIELDS = (
+    "name", "kind", "industry", "tier", "source", "status", "tags", "phone", "mobile", "email", "website",
+    "province", "city", "district", "address", "notes", "created_at", "last_followup_at", "next_followup_at",
+    "deal_date", "deal_amount",
+)
+# How each field is cast from the staged JSON in SQL.
+SQL_TYPES = {
+    "industry": "bigint", "source": "bigint", "deal_amount": "numeric", "deal_date": "date",
+    "created_at": "date", "last_followup_at": "date", "next_followup_at": "date",
+}
+DATE_TIMES = ("created_at", "last_followup_at", "next_followup_at")
+
+
+def _require_importer(user):
+    if not user_access(user).has(Capability.IMPORT_DATA):
+        raise PermissionDenied
+
+
+def _limits():
+    return settings.CRM_IMPORT_MAX_BYTES, settings.CRM_IMPORT_MAX_ROWS
+
+
+# Upload and configuration --------------------------------------------------------------------------
+
+
+def import_upload(*, by, path, file_name):
+    """A new batch for the file at `path`: kept under media, hashed, its sheets listed, the first
+    sheet with a recognisable header chosen and its columns mapped. ImportFileError (nothing kept)
+    for a file that is not a spreadsheet, is unsafe or is too large."""
+    _require_importer(by)
+    max_bytes, _max_rows = _limits()
+    size = os.path.getsize(path)
+    if size > max_bytes:
+        raise ImportFileError(_("The file is %(size)s MB; the limit is %(limit)s MB.") % {
+            "size": round(size / 2**20, 1), "limit": round(max_bytes / 2**20)})
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    with open_workbook(path, filename=file_name, max_bytes=max_bytes) as book:
+        sheet_names = list(book.sheet_names)
+        file_format = book.format
+        sheet, header_row, headings, mapping = _best_sheet(book)
+        estimate = book.row_count(sheet) if sheet else None
+    batch = ImportBatch(
+        counts={"rows_estimate": estimate} if estimate else {},
+        created_by=by, file_name=os.path.basename(file_name)[:255], file_sha256=digest.hexdigest(), file_size=size,
+        file_format=file_format, sheet_names=sheet_names, sheet=sheet, header_row=header_row, headings=headings,
+        mapping={str(k): v for k, v in mapping.items()},
+    )
+    with open(path, "rb") as handle:
+        batch.file.save(f"{digest.hexdigest()[:16]}{os.path.splitext(file_name)[1].lower()[:6]}", File(handle),
+                        save=False)
+    batch.save()
+    return batch
+
+
+def _first_rows(book, sheet, count=40):
+    rows = []
+    for row in book.rows(sheet):
+        rows.append(row)
+        if len(rows) >= count:
+            break
+    return rows
+
+
+def _header_of(rows):
+    """(header row index, headings as text, automatic mapping) of the first rows of a sheet."""
+    index = layout.find_header(rows)
+    if index is None:
+        return None, [], {}
+    headings = ["" if cell is None else str(cell).strip() for cell in rows[index]]
+    return index, headings, layout.auto_mapping(rows[index])
+
+
+def _best_sheet(book):
+    """The first sheet whose header maps a customer name; else the first sheet."""
+    first = None
+    for name in book.sheet_names:
+        found = (name, *_header_of(_first_rows(book, name)))
+        first = first or found
+        if "name" in found[3].values():
+            return found
+    return first or ("", None, [], {})
+
+
+def import_configure(*, batch, by, sheet=None, header_row=None, mapping=None, tier_words=None, mapping_name=""):
+    """Set what the preview reads: another sheet (its header found again unless given), the heading
+    row, the mapping {column index: field key} and extra tier words. A saved mapping (`mapping_name`)
+    maps columns by their heading text."""
+    _require_batch_editable(batch, by)
+    if sheet is not None and sheet != batch.sheet:
+        if sheet not in batch.sheet_names:
+            raise ValidationError(_("The file has no sheet called “%(sheet)s”.") % {"sheet": sheet})
+        with open_workbook(batch.file.path, filename=batch.file_name) as book:
+            rows = _first_rows(book, sheet)
+        batch.sheet = sheet
+        batch.header_row, batch.headings, auto = _header_of(rows)
+        batch.mapping = {str(k): v for k, v in auto.items()}
+    if header_row is not None and header_row != batch.header_row:
+        with open_workbook(batch.file.path, filename=batch.file_name) as book:
+            rows = _first_rows(book, batch.sheet, count=max(header_row + 1, 40))
+        if header_row >= len(rows):
+            raise ValidationError(_("The sheet has no row %(n)d.") % {"n": header_row + 1})
+        batch.header_row = header_row
+        batch.headings = ["" if c is None else str(c).strip() for c in rows[header_row]]
+        batch.mapping = {str(k): v for k, v in layout.auto_mapping(rows[header_row]).items()}
+    if mapping_name:
+        saved = ImportMapping.objects.filter(name=mapping_name).first()
+        if saved is None:
+            raise ValidationError(_("There is no saved mapping called “%(name)s”.") % {"name": mapping_name})
+        batch.mapping = {str(i): saved.columns[heading_key(h)] for i, h in enumerate(batch.headings)
+                         if heading_key(h) in saved.columns}
+        batch.tier_words = {**saved.tier_words, **batch.tier_words}
+        batch.mapping_name = saved.name
+    if mapping is not None:
+        batch.mapping = _valid_mapping(mapping, len(batch.headings))
+    if tier_words is not None:
+        batch.tier_words = tier_words
+    batch.status = Status.UPLOADED
+    batch.save()
+    return batch
+
+
+def _valid_mapping(mapping, width):
+    """{column index: field key} with known fields, each used once, in range; else ValidationError."""
+    cleaned, used = {}, {}
+    for column, key in mapping.items():
+        if not key:
+            continue
+        if key not in BY_KEY:
+            raise ValidationError(_("Unknown field “%(field)s”.") % {"field": key})
+        column = int(column)
+        if not 0 <= column < max(width, 1):
+            raise ValidationError(_("The sheet has no column %(n)d.") % {"n": column + 1})
+        if key in used:
+            raise ValidationError(_("“%(field)s” is mapped to two columns.") % {"field": BY_KEY[key].label})
+        used[key] = column
+        cleaned[str(column)] = key
+    if "name" not in used:
+        raise ValidationError(_("Map a column to “%(field)s”: a customer needs a name.") % {
+            "field": BY_KEY["name"].label})
+    return cleaned
+
+
+def import_mapping_save(*, batch, by, name):
+    """Save the batch's mapping under `name` (by heading text), replacing one of that name."""
+    _require_importer(by)
+    columns = {heading_key(batch.headings[int(i)]): key for i, key in batch.mapping.items()
+               if int(i) < len(batch.headings) and heading_key(batch.headings[int(i)])}
+    saved, _created = ImportMapping.objects.update_or_create(
+        name=name, defaults={"columns": columns, "tier_words": batch.tier_words, "created_by": by})
+    batch.mapping_name = saved.name
+    batch.save(update_fields=["mapping_name"])
+    return saved
+
+
+def _require_batch_editable(batch, by):
+    _require_importer(by)
+    if batch.status not in (Status.UPLOADED, Status.PREVIEWED, Status.FAILED):
+        raise ValidationError(_("This import can no longer be changed."))
+
+
+# Preview: read, clean, stage, match ----------------------------------------------------------------
+
+
+def _clean_context(batch):
+    industries = Choice.objects.filter(kind=Choice.Kind.INDUSTRY).values_list("pk", "code", "label", "label_en")
+    sources = Choice.objects.filter(kind=Choice.Kind.SOURCE).values_list("pk", "code", "label", "label_en")
+    users = User.objects.filter(is_active=True).values_list("pk", "username", "mobile", "display_name")
+    context = context_from_lists(industries=industries, sources=sources, users=users,
+                                 today=timezone.localdate())
+    for word, tier in (batch.tier_words or {}).items():
+        context.tier_map[word_key(word)] = tier
+    return context
+
+
+def _max_lengths():
+    lengths = {}
+    for key, field in BY_KEY.items():
+        model = Contact if field.target == CONTACT else Customer
+        name = key.removeprefix("contact_") if field.target == CONTACT else key
+        try:
+            lengths[key] = getattr(model._meta.get_field(name), "max_length", None)
+        except Exception:  # a field of the catalogue that the model stores elsewhere
+            lengths[key] = None
+    return lengths
+
+
+def _as_json(value):
+    if isinstance(value, (datetime.date, decimal.Decimal)):
+        return str(value)
+    return value
+
+
+def _shown(value):
+    """A raw cell as the error report and the preview show it."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
+    return str(value)
+
+
+class _Cleaner:
+    """Turns one data row into (verdict, reason, data) with the batch's mapping and context."""
+
+    def __init__(self, batch):
+        self.columns = sorted((int(i), BY_KEY[key]) for i, key in batch.mapping.items())
+        self.headings = batch.headings
+        self.context = _clean_context(batch)
+        self.lengths = _max_lengths()
+
+    def __call__(self, row):
+        data, problems = {}, []
+        width = len(row)
+        for index, field in self.columns:
+            raw = row[index] if index < width else None
+            try:
+                value = clean_value(field.kind, raw, self.context, max_length=self.lengths.get(field.key))
+            except UnknownOwner:
+                data["owner_unknown"] = _shown(raw)[:100]
+                continue
+            except CleanError as exc:
+                heading = self.headings[index] if index < len(self.headings) else ""
+                problems.append(f"{heading or field.label}: {exc}")
+                continue
+            if value is not None and value != [] and value != "":
+                data[field.key] = _as_json(value)
+        if "name" not in data and not problems:
+            problems.append(_("The customer name is empty."))
+        return data, "; ".join(problems)
+
+
+def _search_text_of(data):
+    return search_text(
+        data.get("name", ""),
+        phones=[data.get("phone"), data.get("mobile"), data.get("contact_mobile")],
+        emails=[data.get("email"), data.get("contact_email")],
+        contact_names=[data.get("contact_name")] if data.get("contact_name") else (),
+    )
+
+
+def import_preview(batch_id):
+    """(worker) Read every row of the batch's sheet, clean it and stage it in ImportRow with its verdict:
+    new, duplicate of an existing customer, duplicate of an earlier row, or error. Safe to run again:
+    the batch's staged rows are replaced. Returns the batch."""
+    batch = ImportBatch.objects.select_related("created_by").get(pk=batch_id)
+    if batch.status not in (Status.UPLOADED, Status.PREVIEWING, Status.PREVIEWED, Status.FAILED):
+        return batch
+    with translation.override(_language_of(batch.created_by)):
+        return _preview(batch)
+
+
+def _language_of(user):
+    """The importer's language for reasons and the error report (a worker has no request)."""
+    return getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE
+
+
+def _preview(batch):
+    ImportBatch.objects.filter(pk=batch.pk).update(status=Status.PREVIEWING, error="")
+    try:
+        counts = _stage_rows(batch)
+    except (ImportFileError, ValidationError) as exc:
+        message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        ImportBatch.objects.filter(pk=batch.pk).update(status=Status.FAILED, error=message)
+        return ImportBatch.objects.get(pk=batch.pk)
+    with transaction.atomic():
+        counts.update(_match_existing(batch, preview=True))
+        batch.refresh_from_db()
+        batch.counts = counts
+        batch.preview = _preview_sample(batch)
+        batch.status = Status.PREVIEWED
+        batch.previewed_at = timezone.now()
+        batch.save()
+    _write_error_report(batch)
+    return batch
+
+
+def _stage_rows(batch):
+    """Read, classify and clean every row, COPY the data rows into ImportRow, fold duplicates within
+    the file into their first row. Returns the layout counts and the in-file verdict counts."""
+    _max_bytes, max_rows = _limits()
+    if batch.header_row is None or not batch.mapping:
+        raise ValidationError(_("No heading row was found: choose the row that holds the column names."))
+    cleaner = _Cleaner(batch)
+    header = None
+    counts = {"title": 0, "blank": 0, "header": 0, "section": 0, "total": 0, "data": 0,
+              "new": 0, "in_file": 0, "error": 0}
+    mapping = {int(i): key for i, key in batch.mapping.items()}
+    seen = {"name_key": {}, "mobile": {}, "email": {}}
+    columns = ("batch_id", "row_number", "verdict", "reason", "first_row", "name_key", "mobile", "email",
+               "match_on", "data", "original")
+    ImportRow.objects.filter(batch=batch).delete()
+    with connection.cursor() as cursor, open_workbook(batch.file.path, filename=batch.file_name) as book:
+        with cursor.copy(f"COPY {ImportRow._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for index, row in enumerate(book.rows(batch.sheet)):
+                if index < batch.header_row:
+                    counts["title"] += 1
+                    continue
+                if index == batch.header_row:
+                    header = row
+                    continue
+                kind = layout.classify(row, header, mapping)
+                if kind != layout.ROW_DATA:
+                    counts[kind] += 1
+                    continue
+                counts["data"] += 1
+                if counts["data"] > max_rows:
+                    raise ValidationError(_("The sheet has more than %(n)s data rows, the limit for one import.") % {
+                        "n": f"{max_rows:,}"})
+                data, reason = cleaner(row)
+                original = [_shown(v) for v in row]
+                number = index + 1
+                if reason:
+                    verdict, first, key, mobile, email = Verdict.ERROR, None, "", "", ""
+                else:
+                    key = name_key(data["name"])
+                    mobile, email = data.get("mobile", ""), data.get("email", "")
+                    first = next((seen[k][v] for k, v in (("name_key", key), ("mobile", mobile), ("email", email))
+                                  if v and v in seen[k]), None)
+                    verdict = Verdict.IN_FILE if first else Verdict.NEW
+                    owner_row = first or number
+                    for k, v in (("name_key", key), ("mobile", mobile), ("email", email)):
+                        if v:
+                            seen[k].setdefault(v, owner_row)
+                    if first:
+                        reason = _("Same customer as row %(n)d of the file.") % {"n": first}
+                    else:
+                        data["search_text"] = _search_text_of(data)
+                counts[verdict] += 1
+                copy.write_row((batch.pk, number, verdict, reason, first, key, mobile, email, "",
+                                _json(data), _json(original)))
+                if counts["data"] % PROGRESS_EVERY == 0:
+                    _progress(batch, counts["data"])
+    if header is None:
+        raise ValidationError(_("The sheet ends before its heading row."))
+    _fold_in_file_duplicates(batch)
+    return counts
+
+
+def _json(value):
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _progress(batch, done):
+    """Rows done so far, written outside the running transaction so the progress bar sees it."""
+    from django.core.cache import cache
+
+    cache.set(f"crm:import:{batch.pk}:progress", done, 3600)
+
+
+def progress_of(batch):
+    from django.core.cache import cache
+
+    return cache.get(f"crm:import:{batch.pk}:progress", 0)
+
+
+def _fold_in_file_duplicates(batch):
+    """A later row of the same customer fills what its first row left empty (the first row wins
+    where both have a value); the first row's search text is then made again."""
+    table = ImportRow._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            UPDATE {table} p SET data = d.merged || p.data
+            FROM (
+                SELECT first_row, jsonb_object_agg(key, value) AS merged FROM (
+                    SELECT r.first_row, e.key, e.value FROM {table} r, jsonb_each(r.data) e
+                    WHERE r.batch_id = %s AND r.verdict = 'in_file' AND e.key <> 'search_text'
+                    ORDER BY r.row_number DESC
+                ) s GROUP BY first_row
+            ) d
+            WHERE p.batch_id = %s AND p.row_number = d.first_row
+            RETURNING p.id, p.data""", [batch.pk, batch.pk])
+        folded = cursor.fetchall()
+    if folded:
+        import json
+
+        updates = []
+        for pk, data in folded:
+            data = json.loads(data) if isinstance(data, str) else data
+            data["search_text"] = _search_text_of(data)
+            updates.append(ImportRow(pk=pk, data=data, mobile=data.get("mobile", ""), email=data.get("email", "")))
+        ImportRow.objects.bulk_update(updates, ["data", "mobile", "email"], batch_size=2000)
+
+
+def _match_existing(batch, *, preview):
+    """Mark the batch's new rows that are customers already (same name key, mobile or email, in that
+    order; the oldest customer of several), and second rows that match the same customer as an
+    earlier one. Returns {"new": n, "existing": n, "in_file": n} of the rows now."""
+    table, customers = ImportRow._meta.db_table, Customer._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET verdict = 'new', match_id = NULL, match_on = '' "
+                       "WHERE batch_id = %s AND verdict = 'existing'", [batch.pk])
+        for column, how in (("name_key", "name"), ("mobile", "mobile"), ("email", "email")):
+            cursor.execute(f"""
+                UPDATE {table} r SET verdict = 'existing', match_id = m.id, match_on = %s
+                FROM (
+                    SELECT DISTINCT ON (r2.id) r2.id AS row_id, c.id FROM {table} r2
+                    JOIN {customers} c ON c.{column} = r2.{column}
+                    WHERE r2.batch_id = %s AND r2.verdict = 'new' AND r2.{column} <> ''
+                      AND c.archived_at IS NULL AND c.merged_into_id IS NULL
+                    ORDER BY r2.id, c.id
+                ) m
+                WHERE r.id = m.row_id""", [how, batch.pk])
+        # Two rows of the file that match one customer: the later one joins the earlier.
+        cursor.execute(f"""
+            UPDATE {table} r SET verdict = 'in_file', first_row = f.first_row
+            FROM (
+                SELECT id, min(row_number) OVER (PARTITION BY match_id) AS first_row, row_number
+                FROM {table} WHERE batch_id = %s AND verdict = 'existing'
+            ) f
+            WHERE r.id = f.id AND f.row_number > f.first_row""", [batch.pk])
+        cursor.execute(f"SELECT verdict, count(*) FROM {table} WHERE batch_id = %s GROUP BY verdict", [batch.pk])
+        found = dict(cursor.fetchall())
+    return {"new": found.get("new", 0), "existing": found.get("existing", 0), "in_file": found.get("in_file", 0),
+            "error": found.get("error", 0)}
+
+
+def _preview_sample(batch):
+    """The first rows as they will be stored: [{"row", "verdict", "reason", "values": {field: shown}}]."""
+    sample = []
+    for row in ImportRow.objects.filter(batch=batch).order_by("row_number")[:PREVIEW_ROWS]:
+        values = {k: v for k, v in row.data.items() if k != "search_text"}
+        sample.append({"row": row.row_number, "verdict": row.verdict, "reason": row.reason,
+                       "match": row.match_id, "values": values})
+    return sample
+
+
+def _write_error_report(batch):
+    """An .xlsx of the rows that cannot be imported: 错误原因, the row number, then the row as it was."""
+    from openpyxl import Workbook
+
+    from .export import _cell
+
+    rows = ImportRow.objects.filter(batch=batch, verdict=Verdict.ERROR).order_by("row_number")
+    if not rows.exists():
+        if batch.error_report:
+            batch.error_report.delete(save=False)
+            ImportBatch.objects.filter(pk=batch.pk).update(error_report="")
+        return
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Errors"))
+    sheet.append([_cell(sheet, v) for v in [_("Error reason"), _("Row"), *batch.headings]])
+    for row in rows.values_list("reason", "row_number", "original").iterator(chunk_size=2000):
+        reason, number, original = row
+        sheet.append([_cell(sheet, v) for v in [reason, number, *original]])
+    import io
+
+    buffer = io.BytesIO()
+    book.save(buffer)
+    stem = os.path.splitext(batch.file_name)[0][:80]
+    batch.error_report.save(f"{batch.pk}-{stem}-errors.xlsx", ContentFile(buffer.getvalue()), save=False)
+    ImportBatch.objects.filter(pk=batch.pk).update(error_report=batch.error_report.name)
+
+
+# Commit -----------------------------------------------------------------------------------------------
+
+
+def import_commit(batch_id, *, by_id):
+    """(worker) Write the previewed batch in one transaction: new customers (with their primary
+    contact), existing ones by the batch's duplicate policy, a record of each for undo, the audit
+    trail with the batch id. Run twice, or again after a worker died mid-way, it leaves what one
+    clean run leaves: the batch row is locked and a finished batch is not written again."""
+    by = User.objects.get(pk=by_id)
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status not in (Status.PREVIEWED, Status.COMMITTING):
+            return batch
+        if batch.cancel_requested:
+            batch.status, batch.cancel_requested = Status.CANCELLED, False
+            batch.save(update_fields=["status", "cancel_requested"])
+            return batch
+        with pghistory.context(user=by.pk, action="customer_import", import_batch=batch.pk):
+            counts = _commit_rows(batch, by)
+        batch.counts = {**batch.counts, **counts}
+        batch.status = Status.DONE
+        batch.committed_at = timezone.now()
+        batch.save(update_fields=["counts", "status", "committed_at"])
+    return batch
+
+
+def _owner_sql(batch):
+    """SQL of the owner id of a staged row `r`: its own owner, else (unknown or no owner column) the
+    chosen owner when the batch says so, else none (the customer goes to a pool)."""
+    default = batch.default_owner_id if batch.unknown_owner == ImportBatch.UnknownOwner.DEFAULT else None
+    if default:
+        return f"COALESCE((r.data->>'owner')::bigint, {int(default)})"
+    return "(r.data->>'owner')::bigint"
+
+
+def _value_sql(field):
+    cast = SQL_TYPES.get(field)
+    if field == "tags":
+        return "ARRAY(SELECT jsonb_array_elements_text(r.data->'tags'))::varchar(30)[]"
+    if field in DATE_TIMES:
+        return f"((r.data->>'{field}')::date::timestamp AT TIME ZONE %s)"
+    if cast:
+        return f"(r.data->>'{field}')::{cast}"
+    return f"(r.data->>'{field}')"
+
+
+def _commit_rows(batch, by):
+    rows, customers, contacts = ImportRow._meta.db_table, Customer._meta.db_table, Contact._meta.db_table
+    records = ImportRecord._meta.db_table
+    zone = settings.TIME_ZONE
+    _progress(batch, 0)
+    _match_existing(batch, preview=False)
+    from .pool import pool_for_team
+
+    fallback_pool = batch.pool or pool_for_team(batch.team)
+    owner = _owner_sql(batch)
+    with connection.cursor() as cursor:
+        # Ids first, so that the customer, its contact and its undo record are joined by them.
+        cursor.execute(f"UPDATE {rows} SET customer_id = nextval(pg_get_serial_sequence(%s, 'id')) "
+                       "WHERE batch_id = %s AND verdict = 'new'", [customers, batch.pk])
+        created = cursor.rowcount
+        params = []
+        values = []
+        for field in CUSTOMER_FIELDS:
+            if field in ("created_at",):
+                continue
+            sql = _value_sql(field)
+            if field in DATE_TIMES:
+                params.append(zone)
+            defaults = {"kind": "'company'", "tier": "'B'", "status": f"'{CustomerStatus.PROSPECT}'",
+                        "tags": "'{}'::varchar(30)[]"}
+            if field in defaults:
+                sql = f"COALESCE({sql}, {defaults[field]})"
+            elif field not in SQL_TYPES and field not in DATE_TIMES:
+                sql = f"COALESCE({sql}, '')"
+            values.append(sql)
+        field_columns = [f"{f}_id" if f in ("industry", "source") else f for f in CUSTOMER_FIELDS if f != "created_at"]
+        cursor.execute(f"""
+            INSERT INTO {customers} (id, {", ".join(field_columns)}, owner_id, team_id, pool_id, created_by_id,
+                claimed_at, deal_status, locked, name_key, search_text, version, created_at, updated_at)
+            SELECT r.customer_id, {", ".join(values)}, o.id,
+                COALESCE(o.team_id, %s::bigint), CASE WHEN o.id IS NULL THEN %s::bigint END, %s,
+                CASE WHEN o.id IS NOT NULL THEN now() END,
+                CASE WHEN r.data->>'status' = 'won' OR r.data ? 'deal_date' THEN 'won' ELSE 'none' END,
+                false, r.name_key, r.data->>'search_text', 1,
+                COALESCE(((r.data->>'created_at')::date::timestamp AT TIME ZONE %s), now()), now()
+            FROM {rows} r LEFT JOIN {User._meta.db_table} o ON o.id = {owner} AND o.is_active
+            WHERE r.batch_id = %s AND r.verdict = 'new'""",
+            [*params, batch.team_id, getattr(fallback_pool, "pk", None), by.pk, zone, batch.pk])
+        cursor.execute(f"""
+            INSERT INTO {contacts} (customer_id, name, title, mobile, phone, email, wechat, is_primary, notes,
+                created_at, updated_at)
+            SELECT r.customer_id,
+                COALESCE(r.data->>'contact_name', r.data->>'contact_mobile', r.data->>'contact_email'),
+                COALESCE(r.data->>'contact_title', ''), COALESCE(r.data->>'contact_mobile', ''), '',
+                COALESCE(r.data->>'contact_email', ''), COALESCE(r.data->>'contact_wechat', ''), true, '', now(), now()
+            FROM {rows} r
+            WHERE r.batch_id = %s AND r.verdict = 'new'
+              AND (r.data ? 'contact_name' OR r.data ? 'contact_mobile' OR r.data ? 'contact_email')""",
+            [batch.pk])
+        cursor.execute(f"""
+            INSERT INTO {records} (batch_id, customer_id, action, before, version)
+            SELECT batch_id, customer_id, 'created', NULL, 1 FROM {rows} WHERE batch_id = %s AND verdict = 'new'""",
+            [batch.pk])
+        _progress(batch, created)
+        if settings.CRM_IMPORT_COMMIT_PAUSE:  # the crash test kills the worker here
+            import time
+
+            time.sleep(settings.CRM_IMPORT_COMMIT_PAUSE)
+        updated, skipped = _update_existing(cursor, batch, by, owner)
+        cursor.execute(f"SELECT count(*) FILTER (WHERE verdict = 'in_file'), count(*) FILTER (WHERE verdict = 'error') "
+                       f"FROM {rows} WHERE batch_id = %s", [batch.pk])
+        merged, errors = cursor.fetchone()
+    return {"created": created, "updated": updated, "skipped": skipped, "merged_in_file": merged, "errors": errors}
+
+
+def _update_existing(cursor, batch, by, owner):
+    """The rows that are customers already, by the policy: skip them, fill the customers' empty
+    fields, or overwrite with the file's non-empty values. A customer the importer may not change is
+    skipped. Returns (updated, skipped)."""
+    rows, customers, records = ImportRow._meta.db_table, Customer._meta.db_table, ImportRecord._meta.db_table
+    cursor.execute(f"SELECT count(*) FROM {rows} WHERE batch_id = %s AND verdict = 'existing'", [batch.pk])
+    (existing,) = cursor.fetchone()
+    if batch.policy == ImportPolicy.SKIP or not existing:
+        return 0, existing
+    writable_sql, writable_params = editable(by, Customer.objects.all()).values("pk").query.sql_with_params()
+    mapped = [key for key in batch.mapping.values() if key in CUSTOMER_FIELDS and key != "created_at"]
+    if "owner" in batch.mapping.values():
+        mapped += ["owner", "team"]
+    columns = [f"{f}_id" if f in ("industry", "source", "owner", "team") else f for f in mapped]
+    before = ", ".join(f"'{c}', c.{c}" for c in columns)
+    cursor.execute(f"""
+        INSERT INTO {records} (batch_id, customer_id, action, before, version)
+        SELECT r.batch_id, c.id, 'updated', jsonb_build_object({before}), c.version + 1
+        FROM {rows} r JOIN {customers} c ON c.id = r.match_id
+        WHERE r.batch_id = %s AND r.verdict = 'existing' AND c.id IN ({writable_sql})""",
+        [batch.pk, *writable_params])
+    updated = cursor.rowcount
+    assignments, params = [], []
+    for field, column in zip(mapped, columns, strict=True):
+        if field == "owner":
+            new = f"(SELECT u.id FROM {User._meta.db_table} u WHERE u.id = {owner} AND u.is_active)"
+        elif field == "team":
+            new = f"(SELECT u.team_id FROM {User._meta.db_table} u WHERE u.id = {owner} AND u.is_active)"
+        else:
+            new = _value_sql(field)
+        if field in DATE_TIMES:
+            params.append(settings.TIME_ZONE)
+        if field == "tags":
+            new = f"(SELECT array_agg(DISTINCT t) FROM unnest(c.tags || {new}) t)"
+            assignments.append(f"{column} = COALESCE({new}, c.{column})")
+            continue
+        empty = f"(c.{column} IS NULL OR c.{column}::text = '')"
+        if batch.policy == ImportPolicy.FILL:
+            assignments.append(f"{column} = CASE WHEN {empty} THEN COALESCE({new}, c.{column}) ELSE c.{column} END")
+        else:
+            assignments.append(f"{column} = COALESCE({new}, c.{column})")
+    cursor.execute(f"""
+        UPDATE {customers} c SET {", ".join(assignments)}, version = c.version + 1, updated_at = now()
+        FROM {rows} r, {records} rec
+        WHERE r.batch_id = %s AND r.verdict = 'existing' AND c.id = r.match_id
+          AND rec.batch_id = r.batch_id AND rec.customer_id = c.id""", [*params, batch.pk])
+    cursor.execute(f"SELECT customer_id FROM {records} WHERE batch_id = %s AND action = 'updated'", [batch.pk])
+    from .customers import customers_refresh_search
+
+    customers_refresh_search([pk for (pk,) in cursor.fetchall()])
+    return updated, existing - updated
+
+
+# Queueing the worker's parts (on commit, with ids) ---------------------------------------------------
+
+
+def import_request_preview(*, batch, by):
+    """Queue the preview of a configured batch."""
+    from .. import tasks
+
+    _require_batch_editable(batch, by)
+    if batch.header_row is None or not batch.mapping:
+        raise ValidationError(_("No heading row was found: choose the row that holds the column names."))
+    _valid_mapping(batch.mapping, len(batch.headings))
+    ImportBatch.objects.filter(pk=batch.pk).update(status=Status.PREVIEWING, error="")
+    _progress(batch, 0)
+    transaction.on_commit(lambda: tasks.import_preview.delay(batch.pk))
+
+
+def import_request_commit(*, batch, by, policy, unknown_owner, default_owner=None, team=None, pool=None):
+    """Record the importer's choices for a previewed batch and queue its commit."""
+    from .. import tasks
+
+    _require_importer(by)
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != Status.PREVIEWED:
+            raise ValidationError(_("Only a checked import can be imported."))
+        if unknown_owner == ImportBatch.UnknownOwner.DEFAULT and default_owner is None:
+            raise ValidationError(_("Choose the owner for customers without a known owner."))
+        batch.policy, batch.unknown_owner = policy, unknown_owner
+        batch.default_owner, batch.team, batch.pool = default_owner, team, pool
+        batch.status, batch.cancel_requested = Status.COMMITTING, False
+        batch.save()
+        transaction.on_commit(lambda: tasks.import_commit.delay(batch.pk, by.pk))
+    _progress(batch, 0)
+    return batch
+
+
+def import_request_undo(*, batch, by):
+    """Queue the undo of a finished batch."""
+    from .. import tasks
+
+    _require_importer(by)
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != Status.DONE:
+            raise ValidationError(_("Only a finished import can be undone."))
+        batch.status = Status.UNDOING
+        batch.save(update_fields=["status"])
+        transaction.on_commit(lambda: tasks.import_undo.delay(batch.pk, by.pk))
+    return batch
+
+
+# Cancel and undo --------------------------------------------------------------------------------------
+
+
+def import_cancel(*, batch, by):
+    """Stop a batch before it is written: a preview or a queued commit is dropped; a commit that
+    already runs finishes or rolls back as a whole (nothing is half written)."""
+    _require_importer(by)
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status in (Status.UPLOADED, Status.PREVIEWING, Status.PREVIEWED, Status.FAILED):
+            batch.status = Status.CANCELLED
+        elif batch.status == Status.COMMITTING:
+            batch.cancel_requested = True
+        else:
+            raise ValidationError(_("This import has finished and cannot be cancelled; undo it instead."))
+        batch.save(update_fields=["status", "cancel_requested"])
+    return batch
+
+
+def import_undo(batch_id, *, by_id):
+    """(worker) Remove the customers the batch created and restore the ones it changed, in one
+    transaction. A customer edited since (its version moved on), or one that has gained follow-ups or
+    other records, is left as it is and listed in `conflicts`. Safe to run twice."""
+    by = User.objects.get(pk=by_id)
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status not in (Status.DONE, Status.UNDOING):
+            return batch
+        with pghistory.context(user=by.pk, action="customer_import_undo", import_batch=batch.pk):
+            conflicts = _undo_rows(batch)
+        batch.status, batch.undone_at, batch.undone_by, batch.conflicts = Status.UNDONE, timezone.now(), by, conflicts
+        batch.save(update_fields=["status", "undone_at", "undone_by", "conflicts"])
+    return batch
+
+
+def _blocking_relations():
+    """(model, table, column) of every table that points at a customer and whose rows undo must not
+    delete silently (follow-ups, merges, later areas' records). Contacts and pool events go with the
+    customer; the audit trail stays, it is history."""
+    import pghistory.models
+
+    from ..models import PoolEvent
+
+    ours = {Contact, ImportRow, ImportRecord, PoolEvent}
+    found = []
+    for relation in Customer._meta.related_objects:
+        model = relation.related_model
+        if model in ours or issubclass(model, pghistory.models.Event) or not relation.field.concrete:
+            continue
+        found.append((model, model._meta.db_table, relation.field.column))
+    return found
+
+
+def _undo_rows(batch):
+    records, customers, contacts = ImportRecord._meta.db_table, Customer._meta.db_table, Contact._meta.db_table
+    from ..models import PoolEvent
+
+    conflicts = {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            SELECT rec.customer_id, c.name FROM {records} rec JOIN {customers} c ON c.id = rec.customer_id
+            WHERE rec.batch_id = %s AND (c.version <> rec.version OR c.merged_into_id IS NOT NULL)""", [batch.pk])
+        for pk, name in cursor.fetchall():
+            conflicts[pk] = {"id": pk, "name": name, "why": "edited"}
+        for _model, table, column in _blocking_relations():
+            cursor.execute(f"""
+                SELECT DISTINCT rec.customer_id, c.name FROM {records} rec
+                JOIN {table} t ON t.{column} = rec.customer_id JOIN {customers} c ON c.id = rec.customer_id
+                WHERE rec.batch_id = %s AND rec.action = 'created'""", [batch.pk])
+            for pk, name in cursor.fetchall():
+                conflicts.setdefault(pk, {"id": pk, "name": name, "why": "linked"})
+        blocked = list(conflicts) or [0]
+        cursor.execute(f"""
+            CREATE TEMP TABLE import_undo_created ON COMMIT DROP AS
+            SELECT customer_id AS id FROM {records}
+            WHERE batch_id = %s AND action = 'created' AND customer_id <> ALL(%s)""", [batch.pk, blocked])
+        cursor.execute(f"DELETE FROM {contacts} WHERE customer_id IN (SELECT id FROM import_undo_created)")
+        cursor.execute(f"DELETE FROM {PoolEvent._meta.db_table} WHERE customer_id IN (SELECT id FROM import_undo_created)")
+        cursor.execute(f"DELETE FROM {customers} WHERE id IN (SELECT id FROM import_undo_created)")
+        cursor.execute(f"""
+            SELECT rec.customer_id, rec.before FROM {records} rec
+            WHERE rec.batch_id = %s AND rec.action = 'updated' AND rec.customer_id <> ALL(%s)""", [batch.pk, blocked])
+        restore = cursor.fetchall()
+        _restore(cursor, restore)
+    return sorted(conflicts.values(), key=lambda c: c["id"])
+
+
+def _restore(cursor, restore):
+    """Put back the fields an import changed, grouped by the set of fields so each group is one UPDATE."""
+    import json
+
+    customers = Customer._meta.db_table
+    groups = {}
+    for pk, before in restore:
+        before = json.loads(before) if isinstance(before, str) else before
+        groups.setdefault(tuple(sorted(before)), []).append((pk, before))
+    for columns, items in groups.items():
+        if not columns:
+            continue
+        values = ", ".join(
+            f"{column} = (jsonb_populate_record(NULL::{customers}, v.before)).{column}" for column in columns)
+        cursor.execute(f"""
+            UPDATE {customers} c SET {values}, version = c.version + 1, updated_at = now()
+            FROM (SELECT (x->>'id')::bigint AS id, x->'before' AS before FROM jsonb_array_elements(%s::jsonb) x) v
+            WHERE c.id = v.id""", [json.dumps([{"id": pk, "before": before} for pk, before in items],
+                                              ensure_ascii=False)])
+    if restore:
+        from .customers import customers_refresh_search
+
+        customers_refresh_search([pk for pk, _before in restore])

@@ -1,0 +1,156 @@
+"""The import pages: upload, mapping, check, import, result, undo, the template, and who may see a batch."""
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from accounts.capabilities import Capability, Scope
+from accounts.models import Role
+from crm.models import Customer, ImportBatch
+from crm.services import imports
+from crm.tests.test_imports import sheet_file
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("crm:import_list")
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def upload(client, path, name="客户.xlsx"):
+    with open(path, "rb") as handle:
+        return client.post(LIST, {"file": SimpleUploadedFile(name, handle.read())})
+
+
+def mapping_post(batch, **extra):
+    data = {"sheet": batch.sheet, "header_row": batch.header_row + 1, "tier_words": "", "save_as": ""}
+    data.update({f"col_{i}": key for i, key in batch.mapping.items()})
+    data.update(extra)
+    return data
+
+
+def test_the_it_persona_goes_from_upload_to_undo(client_for, it_importer, tmp_path,
+                                                 django_capture_on_commit_callbacks):
+    client = client_for(it_importer)
+    path = sheet_file(tmp_path, [["上海申通物流有限公司", "重点客户", "13812345678", "", "", "", "", "", ""],
+                                 ["坏电话公司", "", "12345", "", "", "", "", "", ""]])
+    response = upload(client, path)
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302 and response.url == batch.get_absolute_url()
+    page = client.get(batch.get_absolute_url()).content.decode()
+    assert 'data-testid="mapping-table"' in page
+    assert '<option value="name" selected>' in page and '<option value="mobile" selected>' in page
+    assert "上海申通物流有限公司" in page  # first values shown next to the columns
+
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post(reverse("crm:import_configure", args=[batch.pk]),
+                               mapping_post(batch, check="1", save_as="华东模板"))
+    assert response.status_code == 302 and len(queued) == 1
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.PREVIEWING and batch.mapping_name == "华东模板"
+    imports.import_preview(batch.pk)  # what the queued task runs
+
+    page = client.get(batch.get_absolute_url()).content.decode()
+    assert 'data-count="new">1<' in page and 'data-count="error">1<' in page
+    assert 'data-testid="error-report"' in page and 'data-testid="import-commit"' in page
+    rows = client.get(reverse("crm:import_rows", args=[batch.pk]), {"verdict": "error"},
+                      HTTP_HX_REQUEST="true").content.decode()
+    assert "坏电话公司" in rows and "上海申通" not in rows and "<html" not in rows
+    report = client.get(reverse("crm:import_error_report", args=[batch.pk]))
+    sheet = load_workbook(io.BytesIO(b"".join(report.streaming_content))).active
+    first = next(sheet.iter_rows(values_only=True))
+    assert first[:2] == ("错误原因", "行号")
+
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post(reverse("crm:import_commit", args=[batch.pk]),
+                               {"policy": "skip", "unknown_owner": "pool"})
+    assert response.status_code == 302 and len(queued) == 1
+    imports.import_commit(batch.pk, by_id=it_importer.pk)
+    page = client.get(batch.get_absolute_url()).content.decode()
+    assert 'data-count="created">1<' in page and 'data-testid="import-undo"' in page
+    assert Customer.objects.filter(name="上海申通物流有限公司").exists()
+
+    with django_capture_on_commit_callbacks() as queued:
+        client.post(reverse("crm:import_undo", args=[batch.pk]))
+    assert len(queued) == 1
+    imports.import_undo(batch.pk, by_id=it_importer.pk)
+    assert not Customer.objects.exists()
+    assert 'data-testid="import-undone"' in client.get(batch.get_absolute_url()).content.decode()
+    history = client.get(LIST).content.decode()
+    assert "客户.xlsx" in history and "已撤销" in history
+
+
+def test_a_file_that_is_not_a_spreadsheet_is_refused_with_a_reason(client_for, it_importer):
+    response = client_for(it_importer).post(LIST, {"file": SimpleUploadedFile("客户.xlsx", b"%PDF-1.4 not a sheet")})
+    assert response.status_code == 422
+    assert "不是" in response.content.decode()
+    assert not ImportBatch.objects.exists()
+
+
+def test_the_mapping_must_name_the_customer(client_for, it_importer, tmp_path):
+    client = client_for(it_importer)
+    upload(client, sheet_file(tmp_path, [["甲公司", "", "", "", "", "", "", "", ""]]))
+    batch = ImportBatch.objects.get()
+    data = mapping_post(batch, check="1")
+    data = {k: ("" if v == "name" else v) for k, v in data.items()}
+    response = client.post(reverse("crm:import_configure", args=[batch.pk]), data)
+    assert response.status_code == 422 and "客户必须有名称" in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.UPLOADED
+
+
+def test_the_template_has_the_headings_dropdowns_and_an_example(client_for, it_importer, picklists, tmp_path):
+    response = client_for(it_importer).get(reverse("crm:import_template"))
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = book["客户"]
+    headings = [c.value for c in sheet[1]]
+    assert headings[:3] == ["客户名称", "客户类型", "客户等级"]
+    assert sheet["A2"].value == "上海示例科技有限公司"
+    assert len(sheet.data_validations.dataValidation) >= 4
+    # The template imports as it is.
+    path = tmp_path / "template.xlsx"
+    book.save(path)
+    from crm.imports.layout import auto_mapping, find_header
+    from crm.imports.read import open_workbook
+
+    with open_workbook(path) as workbook:
+        rows = list(workbook.rows("客户"))
+    assert find_header(rows) == 0
+    assert {"name", "kind", "tier", "mobile", "contact_name", "deal_amount"} <= set(auto_mapping(rows[0]).values())
+
+
+def test_reps_may_not_open_imports(client_for, rep_east):
+    assert client_for(rep_east).get(LIST).status_code == 403
+
+
+def test_nobody_else_sees_a_batch(client_for, it_importer, rep_west, teams, tmp_path):
+    """Another team's rep, and an importer who sees only their team's customers, get 404 on every page
+    of someone else's batch, and nothing changes."""
+    batch = imports.import_upload(by=it_importer, path=sheet_file(tmp_path, [["甲公司", "", "", "", "", "", "", "",
+                                                                             ""]]), file_name="客户.xlsx")
+    batch = imports.import_preview(batch.pk)
+    role = Role.objects.create(name="分公司导入员", capabilities=[Capability.IMPORT_DATA],
+                               customers_scope=Scope.TEAM)
+    from accounts.tests.factories import UserFactory
+
+    team_importer = UserFactory(username="team_importer", team=teams["beijing"], roles=[role])
+    names = ["import_detail", "import_rows", "import_configure", "import_commit", "import_cancel", "import_undo",
+             "import_error_report"]
+    for user in (rep_west, team_importer):
+        client = client_for(user)
+        for name in names:
+            url = reverse(f"crm:{name}", args=[batch.pk])
+            assert client.get(url).status_code in (404, 405), (user, name)
+            assert client.post(url, {"policy": "overwrite", "unknown_owner": "pool"}).status_code == 404, (user, name)
+        assert "客户.xlsx" not in client.get(LIST).content.decode()
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.PREVIEWED and not Customer.objects.exists()
+    # Their own batches they do see.
+    own = imports.import_upload(by=team_importer, path=sheet_file(tmp_path, [["乙公司", "", "", "", "", "", "", "",
+                                                                            ""]]), file_name="乙.xlsx")
+    assert client_for(team_importer).get(own.get_absolute_url()).status_code == 200

@@ -1,0 +1,214 @@
+"""The import engine end to end on the real database: upload, check, commit by policy, the counts
+adding up, the error report, in-file and existing duplicates, undo with conflicts, running twice."""
+import datetime
+import decimal
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from openpyxl import Workbook, load_workbook
+
+from crm.audit import history_of
+from crm.models import Contact, Customer, ImportBatch, ImportRecord, ImportRow, Pool
+from crm.services import imports
+from crm.tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+HEADINGS = ["序号", "客户名称", "客户等级", "手机号码", "邮箱", "负责人", "建档日期", "成交金额", "联系人", "备注"]
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def sheet_file(tmp_path, rows, *, name="客户.xlsx", title=True, total=True):
+    """A small legacy-style sheet: a title row, the headings, `rows`, a totals row."""
+    book = Workbook()
+    sheet = book.active
+    if title:
+        sheet.append(["2024年客户名单"])
+        sheet.merge_cells("A1:F1")
+    sheet.append(HEADINGS)
+    for number, row in enumerate(rows, start=1):
+        sheet.append([number, *row])
+    if total:
+        sheet.append(["合计", f"{len(rows)}家"])
+    path = tmp_path / name
+    book.save(path)
+    return path
+
+
+def run(tmp_path, by, rows, **choices):
+    """Upload, check and commit `rows`; returns the batch."""
+    batch = imports.import_upload(by=by, path=sheet_file(tmp_path, rows), file_name="客户.xlsx")
+    batch = imports.import_preview(batch.pk)
+    assert batch.status == ImportBatch.Status.PREVIEWED, batch.error
+    for key, value in choices.items():
+        setattr(batch, key, value)
+    batch.status = ImportBatch.Status.COMMITTING
+    batch.save()
+    return imports.import_commit(batch.pk, by_id=by.pk)
+
+
+def test_it_imports_a_legacy_sheet_and_every_row_is_accounted_for(tmp_path, it_importer, rep_east, picklists):
+    default_pool = Pool.objects.create(name="总公海", is_default=True)
+    rows = [
+        ["上海申通物流有限公司", "重点客户", "138 1234 5678", "Sales@ShenTong.example", "rep_east", "2021年3月5日",
+         "¥12,000", "王建国", "老客户"],
+        ["杭州西湖软件有限公司", "B类", 13912345678.0, "", "", 44260, "1.2万", "", ""],
+        ["北京华信科技有限公司", "A", "12345", "", "", "", "", "", "电话有误"],
+        ["上海申通物流有限公司", "", "", "", "", "", "", "", "重复一行"],
+    ]
+    batch = run(tmp_path, it_importer, rows)
+    assert batch.status == ImportBatch.Status.DONE
+    counts = batch.counts
+    assert (counts["created"], counts["updated"], counts["merged_in_file"], counts["skipped"], counts["errors"]) == \
+        (2, 0, 1, 0, 1)
+    assert counts["created"] + counts["updated"] + counts["merged_in_file"] + counts["skipped"] + \
+        counts["errors"] == counts["data"] == 4
+    assert (counts["title"], counts["total"]) == (1, 1)
+
+    shentong = Customer.objects.get(name="上海申通物流有限公司")
+    assert (shentong.tier, shentong.mobile, shentong.email) == ("A", "+8613812345678", "sales@shentong.example")
+    assert shentong.owner == rep_east and shentong.team == rep_east.team
+    assert shentong.deal_amount == decimal.Decimal("12000.00")
+    assert timezone.localtime(shentong.created_at).date() == datetime.date(2021, 3, 5)
+    assert shentong.notes == "老客户"
+    assert Contact.objects.get(customer=shentong).name == "王建国"
+    assert " shentong" in shentong.search_text or "shentong" in shentong.search_text
+    assert shentong.name_key
+
+    xihu = Customer.objects.get(name="杭州西湖软件有限公司")
+    assert (xihu.tier, xihu.mobile, xihu.owner, xihu.deal_amount) == ("B", "+8613912345678", None,
+                                                                      decimal.Decimal("12000.00"))
+    assert timezone.localtime(xihu.created_at).date() == datetime.date(2021, 3, 5)
+    assert xihu.pool == default_pool  # unowned, no team: waits in the default pool
+
+    error = ImportRow.objects.get(batch=batch, verdict=ImportRow.Verdict.ERROR)
+    assert error.row_number == 5 and "12345" in error.reason
+    assert not Customer.objects.filter(name="北京华信科技有限公司").exists()
+    # The audit trail names the batch.
+    created = [e for e in history_of(shentong) if e.get("batch")]
+    assert created and created[0]["batch"] == batch.pk and created[0]["action"] == "customer_import"
+
+
+def test_the_error_report_starts_with_the_reason_then_the_row(tmp_path, it_importer):
+    batch = imports.import_upload(by=it_importer, path=sheet_file(tmp_path, [
+        ["好公司", "", "13812345678", "", "", "", "", "", ""],
+        ["坏电话公司", "", "12345", "", "", "", "", "", ""],
+        ["坏日期公司", "", "", "", "", "2021-02-30", "", "", ""],
+        ["", "", "13912345678", "", "", "", "", "", ""],
+    ]), file_name="客户.xlsx")
+    batch = imports.import_preview(batch.pk)
+    assert batch.counts["error"] == 3 and batch.counts["new"] == 1
+    sheet = load_workbook(batch.error_report.path).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("错误原因", "行号", "序号", "客户名称")
+    assert [r[1] for r in rows[1:]] == [4, 5, 6]
+    assert rows[1][3] == "坏电话公司" and "12345" in rows[1][0]
+    assert rows[3][0]  # an empty name has a reason too
+
+
+def test_a_sheet_with_the_same_customer_twice_folds_the_second_into_the_first(tmp_path, it_importer):
+    batch = run(tmp_path, it_importer, [
+        ["申通物流有限公司", "", "", "", "", "", "", "", ""],
+        ["申通物流有限责任公司", "", "13812345678", "a@b.example", "", "", "", "王芳", ""],
+    ])
+    assert batch.counts["created"] == 1 and batch.counts["merged_in_file"] == 1
+    customer = Customer.objects.get()
+    assert (customer.name, customer.mobile, customer.email) == ("申通物流有限公司", "+8613812345678", "a@b.example")
+    assert Contact.objects.get(customer=customer).name == "王芳"
+    assert "13812345678" in customer.search_text
+
+
+@pytest.mark.parametrize("policy, expected_mobile, expected_notes", [
+    ("skip", "", "原备注"),
+    ("fill", "+8613812345678", "原备注"),
+    ("overwrite", "+8613812345678", "文件备注"),
+])
+def test_existing_customers_follow_the_policy(tmp_path, it_importer, rep_east, policy, expected_mobile,
+                                             expected_notes):
+    existing = CustomerFactory(name="上海申通物流有限公司", owner=rep_east, mobile="", notes="原备注")
+    version = Customer.objects.get(pk=existing.pk).version
+    batch = run(tmp_path, it_importer, [["上海申通物流有限公司", "", "13812345678", "", "", "", "", "", "文件备注"]],
+                policy=policy)
+    existing.refresh_from_db()
+    assert (existing.mobile, existing.notes) == (expected_mobile, expected_notes)
+    assert Customer.objects.count() == 1
+    if policy == "skip":
+        assert (batch.counts["skipped"], batch.counts["updated"]) == (1, 0)
+        assert existing.version == version
+    else:
+        assert (batch.counts["skipped"], batch.counts["updated"]) == (0, 1)
+        assert existing.version == version + 1
+        assert ImportRecord.objects.get(batch=batch).before["mobile"] == ""
+
+
+def test_committing_twice_writes_once(tmp_path, it_importer):
+    batch = run(tmp_path, it_importer, [["甲公司", "", "", "", "", "", "", "", ""]])
+    again = imports.import_commit(batch.pk, by_id=it_importer.pk)
+    assert again.status == ImportBatch.Status.DONE
+    assert Customer.objects.filter(name="甲公司").count() == 1
+    assert ImportRecord.objects.filter(batch=batch).count() == 1
+
+
+def test_undo_removes_what_was_created_and_restores_what_was_changed(tmp_path, it_importer, rep_east):
+    existing = CustomerFactory(name="老客户有限公司", owner=rep_east, notes="原备注")
+    edited_later = "改过的有限公司"
+    batch = run(tmp_path, it_importer, [
+        ["新客户有限公司", "", "13812345678", "", "", "", "", "张三", ""],
+        ["老客户有限公司", "", "", "", "", "", "", "", "新备注"],
+        [edited_later, "", "", "", "", "", "", "", ""],
+    ], policy="overwrite")
+    assert batch.counts["created"] == 2 and batch.counts["updated"] == 1
+    assert Customer.objects.get(pk=existing.pk).notes == "新备注"
+    # Someone edits one of the imported customers before the undo.
+    from crm import services
+
+    later = Customer.objects.get(name=edited_later)
+    services.customer_update(customer=later, by=it_importer, version=later.version, notes="之后改的")
+    batch.status = ImportBatch.Status.UNDOING
+    batch.save()
+    batch = imports.import_undo(batch.pk, by_id=it_importer.pk)
+    assert batch.status == ImportBatch.Status.UNDONE
+    assert not Customer.objects.filter(name="新客户有限公司").exists()
+    assert not Contact.objects.filter(name="张三").exists()
+    assert Customer.objects.get(pk=existing.pk).notes == "原备注"
+    assert Customer.objects.get(name=edited_later).notes == "之后改的"
+    assert [c["name"] for c in batch.conflicts] == [edited_later]
+    # Undoing again changes nothing.
+    assert imports.import_undo(batch.pk, by_id=it_importer.pk).status == ImportBatch.Status.UNDONE
+
+
+def test_unknown_owners_go_to_the_pool_or_to_the_chosen_owner(tmp_path, it_importer, rep_east):
+    rows = [["甲有限公司", "", "", "", "不存在的人", "", "", "", ""]]
+    batch = run(tmp_path, it_importer, rows)
+    assert Customer.objects.get(name="甲有限公司").owner is None
+    batch.status = ImportBatch.Status.UNDOING
+    batch.save()
+    imports.import_undo(batch.pk, by_id=it_importer.pk)
+    run(tmp_path, it_importer, rows, unknown_owner="default", default_owner=rep_east)
+    assert Customer.objects.get(name="甲有限公司").owner == rep_east
+
+
+def test_a_rep_may_not_import(tmp_path, rep_east):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        imports.import_upload(by=rep_east, path=sheet_file(tmp_path, []), file_name="客户.xlsx")
+
+
+def test_the_command_checks_imports_and_undoes(tmp_path, it_importer, capsys):
+    path = sheet_file(tmp_path, [["甲有限公司", "", "13812345678", "", "", "", "", "", ""],
+                                 ["乙有限公司", "", "bad", "", "", "", "", "", ""]])
+    call_command("import_customers", str(path), "--user", it_importer.username, "--dry-run")
+    out = capsys.readouterr().out
+    assert "new" in out and "error" in out and not Customer.objects.exists()
+    call_command("import_customers", str(path), "--user", it_importer.username)
+    out = capsys.readouterr().out
+    assert "created" in out and Customer.objects.filter(name="甲有限公司").exists()
+    batch = ImportBatch.objects.filter(status=ImportBatch.Status.DONE).get()
+    call_command("import_undo", str(batch.pk), "--user", it_importer.username)
+    assert not Customer.objects.exists()
