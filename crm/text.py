@@ -52,6 +52,8 @@ class PhoneError(ValueError):
 _CN_MOBILE = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
 _FLOAT_DIGITS = re.compile(r"\d+\.0+")
 _E164_CN_MOBILE = re.compile(r"\+861[0-9]{10}")
+# Mainland fixed lines are written nationally with the trunk 0 before the area code ("021 6234 5678").
+_CN_FIXED = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").fixed_line.national_number_pattern)
 _NOT_DIGIT = re.compile(r"\D")
 
 
@@ -110,8 +112,11 @@ def phone_digits(e164):
     """The digits people type for a stored number: national ones with the trunk 0 ("02162345678")."""
     if not e164:
         return ""
-    if e164.__class__ is str and _E164_CN_MOBILE.fullmatch(e164) and _CN_MOBILE.fullmatch(e164, 3):
-        return e164[3:]
+    if e164.__class__ is str and e164.startswith("+86") and e164[3:].isdigit():
+        if _E164_CN_MOBILE.fullmatch(e164) and _CN_MOBILE.fullmatch(e164, 3):
+            return e164[3:]
+        if _CN_FIXED.fullmatch(e164, 3):
+            return "0" + e164[3:]
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:

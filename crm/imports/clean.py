@@ -80,11 +80,11 @@ def _words(mapping):
 
 _TIER_WORDS = {
     Tier.A.value: ("A", "A类", "A级", "A类客户", "A级客户", "重点", "重点客户", "战略客户", "VIP", "大客户", "key",
-                   "A (key)", "A 重点"),
+                   "A (key)", "A 重点", "hot"),
     Tier.B.value: ("B", "B类", "B级", "B类客户", "B级客户", "普通", "普通客户", "一般", "一般客户", "regular",
-                   "B (regular)", "B 普通"),
+                   "B (regular)", "B 普通", "warm"),
     Tier.C.value: ("C", "C类", "C级", "C类客户", "C级客户", "非优先", "低", "潜在小客户", "low priority", "low",
-                   "C (low priority)", "C 非优先"),
+                   "C (low priority)", "C 非优先", "cold"),
 }
 _STATUSES = _words({
     CustomerStatus.PROSPECT.value: ("潜在", "潜在客户", "新客户", "prospect", "new"),
@@ -97,7 +97,8 @@ _STATUSES = _words({
 _KINDS = _words({
     CustomerKind.COMPANY.value: ("企业", "公司", "企业客户", "company", "business", "organization", "organisation"),
     CustomerKind.PERSON.value: ("个人", "个体", "个体户", "个人客户", "person", "individual"),
-    CustomerKind.GOVERNMENT.value: ("政府", "政府机构", "事业单位", "学校", "医院", "government", "government body",
+    CustomerKind.GOVERNMENT.value: ("政府", "政府机构", "政府机关", "机关", "事业单位", "学校", "医院", "government",
+                                    "government body",
                                     "public"),
 })
 

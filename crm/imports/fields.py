@@ -31,7 +31,7 @@ FIELDS = (
         "学校", "机构名称", "机构", "医院名称", "名称", "客户全称", "公司全称", "customer", "customername", "company",
         "companyname", "account", "accountname", "organization", "organisation", "organizationname", "name")),
     ImportField("kind", _("Customer type"), "kind", synonyms=(
-        "客户类型", "客户性质", "类型", "性质", "type", "customertype", "accounttype")),
+        "客户类型", "客户性质", "类型", "性质", "customertype")),
     ImportField("industry", _("Industry"), "industry", synonyms=("行业", "所属行业", "行业分类", "industry", "sector")),
     ImportField("tier", _("Tier"), "tier", synonyms=(
         "客户等级", "等级", "级别", "客户级别", "重要程度", "客户分类", "分类", "tier", "rating", "level", "grade",

@@ -288,7 +288,7 @@ class _Cleaner:
                 data[field.key] = _as_json(value)
         if "name" not in data and not problems:
             problems.append(_("The customer name is empty."))
-        return data, "; ".join(problems)
+        return data, " ".join(problems)
 
 
 def _search_text_of(data):
@@ -320,8 +320,13 @@ def _preview(batch):
     ImportBatch.objects.filter(pk=batch.pk).update(status=Status.PREVIEWING, error="")
     try:
         counts = _stage_rows(batch)
-    except (ImportFileError, ValidationError) as exc:
-        message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+    except (ImportFileError, ValidationError, OSError) as exc:
+        if isinstance(exc, ValidationError):
+            message = " ".join(exc.messages)
+        elif isinstance(exc, OSError):
+            message = _("The uploaded file could not be read again. Please upload it once more.")
+        else:
+            message = str(exc)
         ImportBatch.objects.filter(pk=batch.pk).update(status=Status.FAILED, error=message)
         return ImportBatch.objects.get(pk=batch.pk)
     with transaction.atomic():

@@ -23,7 +23,7 @@ LEGACY_MAPPING = {1: "name", 2: "kind", 3: "tier", 4: "industry", 5: "contact_na
 ENGLISH_HEADINGS = ("Account Name", "Type", "Rating", "Industry", "Phone", "Mobile", "Email", "Website",
                     "Billing Street", "Billing City", "Billing State/Province", "Account Owner", "Created Date",
                     "Description", "Contact Name", "Title")
-ENGLISH_MAPPING = {0: "name", 1: "kind", 2: "tier", 3: "industry", 4: "phone", 5: "mobile", 6: "email",
+ENGLISH_MAPPING = {0: "name", 2: "tier", 3: "industry", 4: "phone", 5: "mobile", 6: "email",
                    7: "website", 8: "address", 9: "city", 10: "province", 11: "owner", 12: "created_at",
                    13: "notes", 14: "contact_name", 15: "contact_title"}
 
@@ -457,7 +457,11 @@ _TRADES = sorted({_TRADE[i:i + 2] for i in range(0, len(_TRADE) - 1, 2)}
                  | {a + b for a in "华宏鑫泰恒" for b in "盛源达通丰"})
 _INDUSTRY_WORDS = ("科技", "贸易", "电子", "机械", "建材", "医药", "物流", "文化传播", "教育科技", "信息技术", "食品",
                    "纺织", "化工", "环保科技", "网络科技", "实业", "投资", "咨询", "广告", "软件")
-_INDUSTRIES = ("制造业", "软件和信息技术", "批发零售", "教育", "医疗", "金融", "物流运输", "建筑", "文化传媒", "餐饮")
+# Area codes with the length of their local numbers.
+_AREA_CODES = (("010", 8), ("021", 8), ("020", 8), ("022", 8), ("023", 8), ("025", 8), ("027", 8), ("028", 8),
+               ("0571", 8), ("0755", 8), ("0512", 8), ("0371", 8), ("0531", 8), ("0591", 8), ("0931", 7))
+# Industries as the seeded picklist names them (a company's own list would be configured first).
+_INDUSTRIES = ("制造业", "信息技术", "零售", "教育", "医疗", "金融", "物流", "能源", "政府", "其他")
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 _GIVEN = ("伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀英",
           "建华", "晓东")
@@ -604,7 +608,7 @@ class _BigRows:
         return [
             self.count if rng.random() < 0.95 else str(self.count), name, rng.choice(_KINDS), rng.choice(_TIERS),
             rng.choice(_INDUSTRIES), person, phone,
-            f"0{rng.randint(10, 999)}-{rng.randint(2000000, 89999999)}" if rng.random() < 0.7 else None,
+            self._landline() if rng.random() < 0.7 else None,
             f"contact{self.count}@example{rng.randint(1, 999)}.com" if rng.random() < 0.6 else None,
             province if rng.random() < 0.8 else province[:-1], city + "市",
             f"{rng.choice('东西南北中')}{rng.choice(('山', '海', '湖', '江', '河'))}路{rng.randint(1, 999)}号",
@@ -638,6 +642,13 @@ class _BigRows:
         if form < 0.99:
             return f"{text[:3]} {text[3:7]} {text[7:]}"
         return None
+
+    def _landline(self):
+        """A landline as legacy lists write it: a real area code, a dash or a space, the local number."""
+        rng = self.rng
+        area, digits = rng.choice(_AREA_CODES)
+        local = str(rng.randint(2, 8)) + "".join(str(rng.randint(0, 9)) for _ in range(digits - 1))
+        return f"{area}{rng.choice('- ')}{local}" if rng.random() < 0.9 else f"({area}){local}"
 
     def _date(self):
         rng = self.rng

@@ -212,3 +212,51 @@ def test_the_command_checks_imports_and_undoes(tmp_path, it_importer, capsys):
     batch = ImportBatch.objects.filter(status=ImportBatch.Status.DONE).get()
     call_command("import_undo", str(batch.pk), "--user", it_importer.username)
     assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize("builder, name", [
+    ("legacy_xlsx", "2019年客户名单.xlsx"),
+    ("legacy_xls", "老客户.xls"),
+    ("gbk_csv", "客户_GBK.csv"),
+    ("english_crm_xlsx", "accounts_export.xlsx"),
+    ("english_crm_csv", "accounts_export.csv"),
+])
+def test_every_legacy_file_imports_and_its_counts_add_up(tmp_path, it_importer, picklists, builder, name):
+    """The files IT brings: each one checked and imported, every data row accounted for, and the
+    rows that are not data (titles, blanks, repeated headings, sections, totals) reported apart."""
+    from crm.tests import import_files
+
+    path = tmp_path / name
+    described = getattr(import_files, builder)(path)
+    batch = imports.import_upload(by=it_importer, path=path, file_name=name)
+    assert batch.header_row == described["header_row"]
+    assert "name" in batch.mapping.values()
+    batch = imports.import_preview(batch.pk)
+    assert batch.status == ImportBatch.Status.PREVIEWED, batch.error
+    counts = batch.counts
+    assert counts["data"] == described["data_rows"]
+    assert counts["new"] + counts["existing"] + counts["in_file"] + counts["error"] == counts["data"]
+    assert counts["section"] == described.get("sections", 0)
+    assert counts["total"] == described.get("totals", 0)
+    assert counts["blank"] == described.get("blank", 0)
+    assert counts["header"] == described.get("repeated_headers", 0)
+    batch.status = ImportBatch.Status.COMMITTING
+    batch.save()
+    batch = imports.import_commit(batch.pk, by_id=it_importer.pk)
+    done = batch.counts
+    assert done["created"] + done["updated"] + done["merged_in_file"] + done["skipped"] + done["errors"] == \
+        described["data_rows"]
+    assert Customer.objects.count() == done["created"] > 0
+    # Every stored phone is E.164 and every stored email lower case.
+    for mobile, email in Customer.objects.values_list("mobile", "email"):
+        assert mobile == "" or mobile.startswith("+")
+        assert email == email.lower()
+
+
+def test_a_check_whose_file_is_gone_fails_with_a_reason_instead_of_hanging(tmp_path, it_importer):
+    batch = imports.import_upload(by=it_importer, path=sheet_file(tmp_path, [["甲公司", "", "", "", "", "", "", "",
+                                                                             ""]]), file_name="客户.xlsx")
+    batch.file.delete(save=False)
+    batch = imports.import_preview(batch.pk)
+    assert batch.status == ImportBatch.Status.FAILED
+    assert "重新上传" in batch.error

@@ -171,6 +171,9 @@ def test_it_gives_the_same_phones_as_plain_phonenumbers(rng):
 def test_it_gives_the_same_digits_for_any_stored_text(rng):
     stored = [f"+86{random_mobile_digits(rng)}" for _ in range(2000)]
     stored += ["+862162345678", "+14155552671", "+86", "+8613812345678 ", "13812345678", "", "abc", "+86１３８12345678"]
+    # Any ten or eleven digits after +86: fixed lines of every area code, service numbers (400/800/95…), junk.
+    stored += [f"+86{rng.randint(10**9, 10**11 - 1)}" for _ in range(3000)]
+    stored += ["+864001234567", "+868001234567", "+8695588", "+861012345678", "+8601012345678"]
     for value in stored:
         assert phone_digits(value) == ref_phone_digits(value), value
 

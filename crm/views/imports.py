@@ -119,14 +119,19 @@ def _mapping_context(batch, form):
 
 
 def _first_rows(batch, count=8):
-    """The first rows of the chosen sheet after the heading row."""
+    """The first data rows of the chosen sheet (not sections, totals or repeated headings)."""
+    from ..imports import layout
     from ..imports.read import ImportFileError, open_workbook
 
-    rows = []
+    rows, header = [], None
+    mapping = {int(i): key for i, key in batch.mapping.items()}
     try:
         with open_workbook(batch.file.path, filename=batch.file_name) as book:
             for index, row in enumerate(book.rows(batch.sheet)):
                 if batch.header_row is not None and index <= batch.header_row:
+                    header = row
+                    continue
+                if header is not None and layout.classify(row, header, mapping) != layout.ROW_DATA:
                     continue
                 rows.append([services._shown(v) for v in row[: len(batch.headings)]])
                 if len(rows) >= count:

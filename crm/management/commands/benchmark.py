@@ -4,6 +4,7 @@
     manage.py benchmark access                # the access layer's queries
     DEBUG=false manage.py benchmark customers # server time of the customer pages, as a rep and as 销售总监
     DEBUG=false manage.py benchmark customers --json
+    DEBUG=false manage.py benchmark import [--rows 100000] # a legacy .xlsx imported end to end, then undone
 """
 import contextlib
 import gc
@@ -125,11 +126,15 @@ class Command(BaseCommand):
     help = "Benchmark the access layer or the customer pages on the scale data (run seed_scale first)."
 
     def add_arguments(self, parser):
-        parser.add_argument("suite", choices=["access", "customers"])
+        parser.add_argument("suite", choices=["access", "customers", "import"])
         parser.add_argument("--repeat", type=int, default=None,
                             help="timed runs per case (default: 7 for access, 30 for customers)")
         parser.add_argument("--warmup", type=int, default=3, help="untimed requests before each page (customers)")
         parser.add_argument("--json", action="store_true", help="print the results as JSON (customers)")
+        parser.add_argument("--rows", type=int, default=100_000, help="data rows of the generated file (import)")
+        parser.add_argument("--compare-rows", type=int, default=5_000,
+                            help="rows given to django-import-export for the comparison (import)")
+        parser.add_argument("--file", help="reuse (or keep) the generated file at this path (import)")
 
     def handle(self, *args, suite, repeat, **options):
         self.verbosity = options["verbosity"]
@@ -137,6 +142,10 @@ class Command(BaseCommand):
             raise CommandError("No scale data: run `manage.py seed_scale` first.")
         if suite == "access":
             self.access_suite(repeat or 7)
+        elif suite == "import":
+            from ._import_bench import benchmark_import
+
+            benchmark_import(self.stdout, options["rows"], options["compare_rows"], options["file"])
         else:
             self.customers_suite(repeat or 30, options["warmup"], options["json"])
 

@@ -4,8 +4,14 @@ verdicts, policy and error report as the web flow, run in this process.
     manage.py import_customers FILE --user it [--sheet NAME] [--mapping NAME] [--policy skip|fill|overwrite]
                                [--owner USERNAME] [--team ID] [--pool ID] [--dry-run]
 """
+import contextlib
+import json
+import time
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Team, User
 from crm.models import ImportBatch, ImportPolicy, Pool
@@ -27,15 +33,20 @@ class Command(BaseCommand):
         parser.add_argument("--team", type=int, help="team id for customers without an owner")
         parser.add_argument("--pool", type=int, help="pool id for customers without an owner")
         parser.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+        parser.add_argument("--timings", help="write the time and database round trips of each step, as JSON, "
+                                              "to this file (for the benchmark)")
 
-    def handle(self, *args, file, user, sheet, mapping, policy, owner, team, pool, dry_run, **options):
+    def handle(self, *args, file, user, sheet, mapping, policy, owner, team, pool, dry_run, timings, **options):
         by = _get(User, username=user)
         default_owner = _get(User, username=owner) if owner else None
+        self.steps = {}
         try:
-            batch = imports.import_upload(by=by, path=file, file_name=file)
-            if sheet or mapping:
-                batch = imports.import_configure(batch=batch, by=by, sheet=sheet, mapping_name=mapping or "")
-            batch = imports.import_preview(batch.pk)
+            with self.step("upload"):
+                batch = imports.import_upload(by=by, path=file, file_name=file)
+                if sheet or mapping:
+                    batch = imports.import_configure(batch=batch, by=by, sheet=sheet, mapping_name=mapping or "")
+            with self.step("check"):
+                batch = imports.import_preview(batch.pk)
         except (imports.ImportFileError, ValidationError, OSError) as exc:
             raise CommandError(_message(exc)) from exc
         except PermissionDenied as exc:
@@ -52,8 +63,20 @@ class Command(BaseCommand):
         batch.pool = _get(Pool, pk=pool) if pool else None
         batch.status = ImportBatch.Status.COMMITTING
         batch.save()
-        batch = imports.import_commit(batch.pk, by_id=by.pk)
+        with self.step("commit"):
+            batch = imports.import_commit(batch.pk, by_id=by.pk)
         self.report(batch, "imported")
+        if timings:
+            with open(timings, "w") as handle:
+                json.dump({"batch": batch.pk, "counts": batch.counts, "steps": self.steps}, handle)
+
+    @contextlib.contextmanager
+    def step(self, name):
+        """Time one step and count its database round trips."""
+        started = time.perf_counter()
+        with CaptureQueriesContext(connection) as captured:
+            yield
+        self.steps[name] = {"seconds": round(time.perf_counter() - started, 3), "round_trips": len(captured)}
 
     def report(self, batch, stage):
         counts = batch.counts
