@@ -66,3 +66,35 @@ def history_of(obj, limit=50):
             for label, related, old, new in row["changes"]
         ]
     return rows
+
+
+def record_inserts(model, where_sql, params, cursor, *, label="insert"):
+    """Write the audit events of many rows of `model` in one statement, as its pghistory trigger
+    would one by one (same columns, the current pghistory context), for rows written with that
+    trigger ignored (`trigger_ignored`). `where_sql` selects the rows of `model`'s table; `label` is
+    "insert", or "update" for a snapshot after a change."""
+    event = _event_model(model)
+    columns = [f.column for f in event._meta.concrete_fields if not f.name.startswith("pgh_")]
+    listed = ", ".join(f'"{c}"' for c in columns)
+    cursor.execute("SELECT _pgh_attach_context()")
+    (context_id,) = cursor.fetchone()
+    cursor.execute(
+        f'INSERT INTO "{event._meta.db_table}" ({listed}, pgh_context_id, pgh_created_at, pgh_label, pgh_obj_id) '
+        f'SELECT {listed}, %s, now(), %s, id FROM "{model._meta.db_table}" WHERE {where_sql}',
+        [context_id, label, *params])
+    return cursor.rowcount
+
+
+def trigger_ignored(*models, operation="insert"):
+    """Skip the per-row pghistory trigger ("insert" or "update") of `models`; their events are
+    written in one statement by `record_inserts` instead."""
+    import pgtrigger
+
+    return pgtrigger.ignore(*(f"{m._meta.label}:{operation}_{operation}" for m in models))
+
+
+def _event_model(model):
+    for candidate in model._meta.apps.get_models():
+        if issubclass(candidate, pghistory.models.Event) and getattr(candidate, "pgh_tracked_model", None) is model:
+            return candidate
+    raise LookupError(f"no pghistory event model tracks {model._meta.label}")

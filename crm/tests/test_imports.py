@@ -92,6 +92,9 @@ def test_it_imports_a_legacy_sheet_and_every_row_is_accounted_for(tmp_path, it_i
     # The audit trail names the batch.
     created = [e for e in history_of(shentong) if e.get("batch")]
     assert created and created[0]["batch"] == batch.pk and created[0]["action"] == "customer_import"
+    # The contact has its insert event too, in the same context (written in one statement, not by trigger).
+    contact_events = [e for e in history_of(Contact.objects.get(customer=shentong)) if e.get("batch")]
+    assert len(contact_events) == 1 and contact_events[0]["action"] == "customer_import"
 
 
 def test_the_error_report_starts_with_the_reason_then_the_row(tmp_path, it_importer):
@@ -260,3 +263,14 @@ def test_a_check_whose_file_is_gone_fails_with_a_reason_instead_of_hanging(tmp_p
     batch = imports.import_preview(batch.pk)
     assert batch.status == ImportBatch.Status.FAILED
     assert "重新上传" in batch.error
+
+
+def test_an_update_by_import_shows_on_the_timeline_only_when_something_changed(tmp_path, it_importer, rep_east):
+    filled = CustomerFactory(name="要补充的有限公司", owner=rep_east, mobile="")
+    complete = CustomerFactory(name="已完整的有限公司", owner=rep_east, mobile="+8613900001111")
+    run(tmp_path, it_importer, [["要补充的有限公司", "", "13812345678", "", "", "", "", "", ""],
+                                ["已完整的有限公司", "", "13700001111", "", "", "", "", "", ""]], policy="fill")
+    events = [e for e in history_of(filled) if e.get("action") == "customer_import"]
+    assert len(events) == 1 and any(new == "+8613812345678" for _label, _old, new in events[0]["changes"])
+    assert [e for e in history_of(complete) if e.get("action") == "customer_import"] == []
+    assert Customer.objects.get(pk=complete.pk).mobile == "+8613900001111"
