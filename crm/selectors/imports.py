@@ -1,12 +1,14 @@
 """Reads of imports: the batches a person may open, a batch's rows by verdict, and the customers its
 rows match, shown only as far as the reader may see them."""
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from accounts.access import user_access, visible
 from accounts.capabilities import Capability, Module, Scope
 
 from ..imports.fields import BY_KEY, FIELDS
 from ..models import Choice, Customer, ImportBatch, ImportMapping, ImportRow, Tier
+from ..text import display_phone
 
 __all__ = ["import_batch_for", "import_batches_for", "import_mappings", "import_rows_page", "import_value_labels"]
 
@@ -84,9 +86,11 @@ def _shown_values(data, labels):
         value = data.get(field.key)
         if value in (None, "", []):
             if field.key == "owner" and data.get("owner_unknown"):
-                shown.append((field.label, f"? {data['owner_unknown']}"))
+                shown.append((field.label, _("%(name)s (no such user)") % {"name": data["owner_unknown"]}))
             continue
-        if field.key in labels:
+        if field.kind == "phone":
+            value = display_phone(value)
+        elif field.key in labels:
             value = labels[field.key].get(value, value)
         elif isinstance(value, list):
             value = "、".join(value)

@@ -154,3 +154,12 @@ def test_nobody_else_sees_a_batch(client_for, it_importer, rep_west, teams, tmp_
     own = imports.import_upload(by=team_importer, path=sheet_file(tmp_path, [["乙公司", "", "", "", "", "", "", "",
                                                                             ""]]), file_name="乙.xlsx")
     assert client_for(team_importer).get(own.get_absolute_url()).status_code == 200
+
+
+def test_the_check_shows_values_as_people_read_them(client_for, it_importer, tmp_path):
+    batch = imports.import_upload(by=it_importer, path=sheet_file(tmp_path, [
+        ["甲有限公司", "重点客户", "13812345678", "", "不存在的人", "", "", "", ""]]), file_name="客户.xlsx")
+    imports.import_preview(batch.pk)
+    page = client_for(it_importer).get(batch.get_absolute_url()).content.decode()
+    assert "138 1234 5678" in page and "+8613812345678" not in page
+    assert "不存在的人（未找到该用户）" in page
