@@ -375,7 +375,6 @@ def _stage_rows(batch):
                     raise ValidationError(_("The sheet has more than %(n)s data rows, the limit for one import.") % {
                         "n": f"{max_rows:,}"})
                 data, reason = cleaner(row)
-                original = [_shown(v) for v in row]
                 number = index + 1
                 if reason:
                     verdict, first, key, mobile, email = Verdict.ERROR, None, "", "", ""
@@ -394,8 +393,10 @@ def _stage_rows(batch):
                     else:
                         data["search_text"] = _search_text_of(data)
                 counts[verdict] += 1
+                # The row as it was in the file is kept for the error report only.
+                original = _json([_shown(v) for v in row]) if verdict == Verdict.ERROR else "[]"
                 copy.write_row((batch.pk, number, verdict, reason, first, key, mobile, email, "",
-                                _json(data), _json(original)))
+                                _json(data), original))
                 if counts["data"] % PROGRESS_EVERY == 0:
                     _progress(batch, counts["data"])
     if header is None:
