@@ -331,8 +331,10 @@ def _preview(batch):
         ImportBatch.objects.filter(pk=batch.pk).update(status=Status.FAILED, error=message)
         return ImportBatch.objects.get(pk=batch.pk)
     with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != Status.PREVIEWING:  # cancelled while the rows were read
+            return batch
         counts.update(_match_existing(batch, preview=True))
-        batch.refresh_from_db()
         batch.counts = counts
         batch.preview = _preview_sample(batch)
         batch.status = Status.PREVIEWED
@@ -530,21 +532,27 @@ def import_commit(batch_id, *, by_id):
     contact), existing ones by the batch's duplicate policy, a record of each for undo, the audit
     trail with the batch id. Run twice, or again after a worker died mid-way, it leaves what one
     clean run leaves: the batch row is locked and a finished batch is not written again."""
+    from django.core.cache import cache
+
     by = User.objects.get(pk=by_id)
-    with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
-        if batch.status not in (Status.PREVIEWED, Status.COMMITTING):
-            return batch
-        if batch.cancel_requested:
-            batch.status, batch.cancel_requested = Status.CANCELLED, False
-            batch.save(update_fields=["status", "cancel_requested"])
-            return batch
-        with pghistory.context(user=by.pk, action="customer_import", import_batch=batch.pk):
-            counts = _commit_rows(batch, by)
-        batch.counts = {**batch.counts, **counts}
-        batch.status = Status.DONE
-        batch.committed_at = timezone.now()
-        batch.save(update_fields=["counts", "status", "committed_at"])
+    try:
+        with transaction.atomic():
+            batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+            if batch.status not in (Status.PREVIEWED, Status.COMMITTING):
+                return batch
+            if batch.cancel_requested:
+                raise ImportCancelled
+            with pghistory.context(user=by.pk, action="customer_import", import_batch=batch.pk):
+                counts = _commit_rows(batch, by)
+            _stop_if_cancelled(batch)
+            batch.counts = {**batch.counts, **counts}
+            batch.status = Status.DONE
+            batch.committed_at = timezone.now()
+            batch.save(update_fields=["counts", "status", "committed_at"])
+    except ImportCancelled:
+        ImportBatch.objects.filter(pk=batch_id).update(status=Status.CANCELLED, cancel_requested=False)
+        cache.delete(_cancel_key(batch_id))
+        return ImportBatch.objects.get(pk=batch_id)
     _merge_search_index()
     return batch
 
@@ -593,6 +601,7 @@ def _commit_rows(batch, by):
         cursor.execute(f"UPDATE {rows} SET customer_id = nextval(pg_get_serial_sequence(%s, 'id')) "
                        "WHERE batch_id = %s AND verdict = 'new'", [customers, batch.pk])
         created = cursor.rowcount
+        _stop_if_cancelled(batch)
         params = []
         values = []
         for field in CUSTOMER_FIELDS:
@@ -638,6 +647,7 @@ def _commit_rows(batch, by):
         new_rows = f"SELECT customer_id FROM {rows} WHERE batch_id = %s AND verdict = 'new'"
         record_inserts(Customer, f"id IN ({new_rows})", [batch.pk], cursor)
         record_inserts(Contact, f"customer_id IN ({new_rows})", [batch.pk], cursor)
+        _stop_if_cancelled(batch)
         cursor.execute(f"""
             INSERT INTO {records} (batch_id, customer_id, action, before, version)
             SELECT batch_id, customer_id, 'created', NULL, 1 FROM {rows} WHERE batch_id = %s AND verdict = 'new'""",
@@ -647,6 +657,7 @@ def _commit_rows(batch, by):
             import time
 
             time.sleep(settings.CRM_IMPORT_COMMIT_PAUSE)
+        _stop_if_cancelled(batch)
         updated, skipped = _update_existing(cursor, batch, by, owner)
         cursor.execute(f"SELECT count(*) FILTER (WHERE verdict = 'in_file'), count(*) FILTER (WHERE verdict = 'error') "
                        f"FROM {rows} WHERE batch_id = %s", [batch.pk])
@@ -747,6 +758,9 @@ def import_request_commit(*, batch, by, policy, unknown_owner, default_owner=Non
         batch.default_owner, batch.team, batch.pool = default_owner, team, pool
         batch.status, batch.cancel_requested = Status.COMMITTING, False
         batch.save()
+        from django.core.cache import cache
+
+        cache.delete(_cancel_key(batch.pk))
         transaction.on_commit(lambda: tasks.import_commit.delay(batch.pk, by.pk))
     _progress(batch, 0)
     return batch
@@ -771,19 +785,40 @@ def import_request_undo(*, batch, by):
 
 
 def import_cancel(*, batch, by):
-    """Stop a batch before it is written: a preview or a queued commit is dropped; a commit that
-    already runs finishes or rolls back as a whole (nothing is half written)."""
+    """Stop a batch: an upload, a check or a checked batch is dropped; a running commit is told to
+    stop and rolls back as a whole at its next step (nothing is half written)."""
     _require_importer(by)
+    current = ImportBatch.objects.values_list("status", flat=True).get(pk=batch.pk)
+    if current == Status.COMMITTING:
+        # The commit's transaction holds the batch row: the request goes through the cache.
+        from django.core.cache import cache
+
+        cache.set(_cancel_key(batch.pk), True, 3600)
+        ImportBatch.objects.filter(pk=batch.pk, status=Status.COMMITTING).update(cancel_requested=True)
+        return batch
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-        if batch.status in (Status.UPLOADED, Status.PREVIEWING, Status.PREVIEWED, Status.FAILED):
-            batch.status = Status.CANCELLED
-        elif batch.status == Status.COMMITTING:
-            batch.cancel_requested = True
-        else:
+        if batch.status not in (Status.UPLOADED, Status.PREVIEWING, Status.PREVIEWED, Status.FAILED):
             raise ValidationError(_("This import has finished and cannot be cancelled; undo it instead."))
-        batch.save(update_fields=["status", "cancel_requested"])
+        batch.status = Status.CANCELLED
+        batch.save(update_fields=["status"])
     return batch
+
+
+class ImportCancelled(Exception):
+    """The importer cancelled a running commit; its transaction is rolled back."""
+
+
+def _cancel_key(batch_id):
+    return f"crm:import:{batch_id}:cancel"
+
+
+def _stop_if_cancelled(batch):
+    """Between the steps of a commit: roll it back if the importer pressed cancel."""
+    from django.core.cache import cache
+
+    if cache.get(_cancel_key(batch.pk)):
+        raise ImportCancelled
 
 
 def import_undo(batch_id, *, by_id):

@@ -274,3 +274,52 @@ def test_an_update_by_import_shows_on_the_timeline_only_when_something_changed(t
     assert len(events) == 1 and any(new == "+8613812345678" for _label, _old, new in events[0]["changes"])
     assert [e for e in history_of(complete) if e.get("action") == "customer_import"] == []
     assert Customer.objects.get(pk=complete.pk).mobile == "+8613900001111"
+
+
+def checked_batch(tmp_path, by):
+    batch = imports.import_upload(by=by, path=sheet_file(tmp_path, [["甲有限公司", "", "", "", "", "", "", "", ""],
+                                                                  ["乙有限公司", "", "", "", "", "", "", "", ""]]),
+                                  file_name="客户.xlsx")
+    return imports.import_preview(batch.pk)
+
+
+def test_cancel_stops_a_running_commit_and_nothing_is_written(tmp_path, it_importer):
+    from django.core.cache import cache
+
+    batch = checked_batch(tmp_path, it_importer)
+    batch.status = ImportBatch.Status.COMMITTING
+    batch.save()
+    # The cancel arrives while the commit's transaction holds the batch row: it goes through the cache.
+    cache.set(imports._cancel_key(batch.pk), True)
+    batch = imports.import_commit(batch.pk, by_id=it_importer.pk)
+    assert batch.status == ImportBatch.Status.CANCELLED
+    assert not Customer.objects.exists() and not ImportRecord.objects.exists()
+    assert cache.get(imports._cancel_key(batch.pk)) is None
+
+
+def test_cancel_before_the_worker_starts_and_of_a_finished_import(tmp_path, it_importer):
+    from django.core.exceptions import ValidationError
+
+    batch = checked_batch(tmp_path, it_importer)
+    batch.status = ImportBatch.Status.COMMITTING
+    batch.save()
+    imports.import_cancel(batch=batch, by=it_importer)
+    assert imports.import_commit(batch.pk, by_id=it_importer.pk).status == ImportBatch.Status.CANCELLED
+    assert not Customer.objects.exists()
+    done = run(tmp_path, it_importer, [["丙有限公司", "", "", "", "", "", "", "", ""]])
+    with pytest.raises(ValidationError):
+        imports.import_cancel(batch=done, by=it_importer)
+
+
+def test_a_check_cancelled_while_it_runs_stays_cancelled(tmp_path, it_importer, monkeypatch):
+    batch = imports.import_upload(by=it_importer, path=sheet_file(tmp_path, [["甲有限公司", "", "", "", "", "", "", "",
+                                                                             ""]]), file_name="客户.xlsx")
+    fold = imports._fold_in_file_duplicates
+
+    def cancelled_meanwhile(staged):
+        imports.import_cancel(batch=staged, by=it_importer)  # the importer presses cancel mid-check
+        fold(staged)
+
+    monkeypatch.setattr(imports, "_fold_in_file_duplicates", cancelled_meanwhile)
+    assert imports.import_preview(batch.pk).status == ImportBatch.Status.CANCELLED
+    assert ImportBatch.objects.get(pk=batch.pk).status == ImportBatch.Status.CANCELLED
