@@ -43,7 +43,7 @@ from ..queue import enqueue_on_commit
 from ..tasks import export_run
 from ..text import display_phone
 
-__all__ = ["ExportStarted", "export_filename", "export_start", "export_write"]
+__all__ = ["ExportStarted", "export_files_expire", "export_filename", "export_start", "export_write"]
 
 logger = logging.getLogger(__name__)
 
@@ -298,3 +298,17 @@ def _cell(sheet, value):
     cell.data_type = "s"
     cell.quotePrefix = True
     return cell
+
+
+def export_files_expire(*, now=None, keep_days=None):
+    """(beat, daily) Exports older than `keep_days` are deleted with their files: a spreadsheet of
+    customer data should not wait on the server for ever. Returns how many. Safe to run twice."""
+    import datetime
+
+    keep_days = settings.CRM_EXPORT_KEEP_DAYS if keep_days is None else keep_days
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=keep_days)
+    old = Export.objects.filter(created_at__lt=cutoff).exclude(status__in=[Export.Status.QUEUED, Export.Status.RUNNING])
+    for export in old.exclude(file="").only("pk", "file"):
+        export.file.delete(save=False)  # one file per export: storage has no set-based delete
+    count, _deleted = old.delete()
+    return count

@@ -42,11 +42,13 @@ from ..models import (
     ImportRecord,
     ImportRow,
 )
+from ..queue import enqueue_on_commit
 from ..text import name_key, search_text
 
 __all__ = [
     "ImportFileError", "import_cancel", "import_commit", "import_configure", "import_mapping_save", "import_preview",
-    "import_request_commit", "import_request_preview", "import_request_undo", "import_undo", "import_upload",
+    "import_files_expire", "import_request_commit", "import_request_preview", "import_request_undo", "import_undo",
+    "import_upload",
     "progress_of",
 ]
 
@@ -740,7 +742,7 @@ def import_request_preview(*, batch, by):
     _valid_mapping(batch.mapping, len(batch.headings))
     ImportBatch.objects.filter(pk=batch.pk).update(status=Status.PREVIEWING, error="")
     _progress(batch, 0)
-    transaction.on_commit(lambda: tasks.import_preview.delay(batch.pk))
+    enqueue_on_commit(tasks.import_preview, batch_id=batch.pk)
 
 
 def import_request_commit(*, batch, by, policy, unknown_owner, default_owner=None, team=None, pool=None):
@@ -761,7 +763,7 @@ def import_request_commit(*, batch, by, policy, unknown_owner, default_owner=Non
         from django.core.cache import cache
 
         cache.delete(_cancel_key(batch.pk))
-        transaction.on_commit(lambda: tasks.import_commit.delay(batch.pk, by.pk))
+        enqueue_on_commit(tasks.import_commit, batch_id=batch.pk, by_id=by.pk)
     _progress(batch, 0)
     return batch
 
@@ -777,7 +779,7 @@ def import_request_undo(*, batch, by):
             raise ValidationError(_("Only a finished import can be undone."))
         batch.status = Status.UNDOING
         batch.save(update_fields=["status"])
-        transaction.on_commit(lambda: tasks.import_undo.delay(batch.pk, by.pk))
+        enqueue_on_commit(tasks.import_undo, batch_id=batch.pk, by_id=by.pk)
     return batch
 
 
@@ -912,3 +914,20 @@ def _restore(cursor, restore):
         from .customers import customers_refresh_search
 
         customers_refresh_search([pk for pk, _before in restore])
+
+
+def import_files_expire(*, now=None, keep_days=None):
+    """(beat, daily) Uploaded files and staged rows of imports finished more than `keep_days` ago
+    are removed; the batch, its counts, its error report and its undo records stay. Returns how many
+    batches were tidied. Safe to run twice."""
+    keep_days = settings.CRM_IMPORT_KEEP_DAYS if keep_days is None else keep_days
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=keep_days)
+    finished = (Status.DONE, Status.UNDONE, Status.CANCELLED, Status.FAILED)
+    old = ImportBatch.objects.filter(status__in=finished, created_at__lt=cutoff)
+    tidied = 0
+    for batch in old.exclude(file="").only("pk", "file"):
+        batch.file.delete(save=False)  # one file per batch: storage has no set-based delete
+        tidied += 1
+    old.exclude(file="").update(file="")
+    ImportRow.objects.filter(batch__in=old).delete()
+    return tidied

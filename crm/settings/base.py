@@ -199,6 +199,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "crm.tasks.worker_heartbeat", "schedule": 30.0},
     "shares-expire": {"task": "accounts.tasks.shares_expire", "schedule": 15 * 60.0},
     "pool-apply-rules": {"task": "crm.tasks.pool_apply_rules", "schedule": crontab(hour=2, minute=0)},
+    "files-expire": {"task": "crm.tasks.files_expire", "schedule": crontab(hour=3, minute=30)},
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -220,6 +221,10 @@ AXES_VERBOSE = env.bool("AXES_VERBOSE", default=False)
 # (a sheet holds at most 1,048,576 rows).
 CRM_IMPORT_MAX_BYTES = env.int("CRM_IMPORT_MAX_BYTES", default=200 * 2**20)
 CRM_IMPORT_MAX_ROWS = env.int("CRM_IMPORT_MAX_ROWS", default=1_048_576)
+# Days a finished export is kept for download.
+CRM_EXPORT_KEEP_DAYS = env.int("CRM_EXPORT_KEEP_DAYS", default=7)
+# Days an import's uploaded file and staged rows are kept once it has finished (its record stays).
+CRM_IMPORT_KEEP_DAYS = env.int("CRM_IMPORT_KEEP_DAYS", default=30)
 # Seconds an import commit waits inside its transaction after writing the customers: only the
 # crash test sets it, to kill a worker mid-commit for certain. Never set in production.
 CRM_IMPORT_COMMIT_PAUSE = env.float("CRM_IMPORT_COMMIT_PAUSE", default=0)

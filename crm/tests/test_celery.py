@@ -65,3 +65,12 @@ def test_it_mails_a_password_reset_once_after_commit(celery_worker_process, admi
     assert notify_password_reset.apply_async(kwargs={"user_id": rep_east.pk, "event_id": event_id}, queue=queue).get(timeout=30)
     assert not notify_password_reset.apply_async(kwargs={"user_id": rep_east.pk, "event_id": event_id}, queue=queue).get(timeout=30)
     assert len(sent_mails(mail_dir)) == before + 2
+
+
+def test_beat_runs_every_scheduled_task_that_exists():
+    """Each beat entry names a registered task (a typo would fail silently at night)."""
+    app.loader.import_default_modules()
+    schedule = app.conf.beat_schedule
+    assert {"pool-apply-rules", "files-expire"} <= set(schedule)
+    for entry in schedule.values():
+        assert entry["task"] in app.tasks, entry["task"]

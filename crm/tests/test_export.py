@@ -410,3 +410,26 @@ def test_it_writes_a_large_export_on_the_real_worker(settings, celery_worker_pro
         if export_row.file:
             export_row.file.delete(save=False)
 
+
+
+def test_old_exports_are_deleted_with_their_files(director, tmp_path, settings):
+    import datetime as dt
+    import os
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from crm.services.export import export_files_expire
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    old = Export.objects.create(user=director, status=Export.Status.DONE)
+    old.file.save("old.xlsx", ContentFile(b"x"))
+    fresh = Export.objects.create(user=director, status=Export.Status.DONE)
+    fresh.file.save("fresh.xlsx", ContentFile(b"x"))
+    running = Export.objects.create(user=director, status=Export.Status.RUNNING)
+    Export.objects.filter(pk__in=[old.pk, running.pk]).update(created_at=timezone.now() - dt.timedelta(days=8))
+    path = old.file.path
+    assert export_files_expire(keep_days=7) == 1
+    assert not os.path.exists(path) and not Export.objects.filter(pk=old.pk).exists()
+    assert set(Export.objects.values_list("pk", flat=True)) == {fresh.pk, running.pk}
+    assert export_files_expire(keep_days=7) == 0

@@ -75,7 +75,7 @@ def test_a_worker_killed_mid_commit_leaves_one_clean_import(it_importer, tmp_pat
         # The same commit delivered once more changes nothing.
         from crm import tasks
 
-        tasks.import_commit.delay(batch.pk, it_importer.pk)
+        tasks.import_commit.apply_async(kwargs={"batch_id": batch.pk, "by_id": it_importer.pk})
         time.sleep(3)
         assert Customer.objects.count() == ROWS and ImportRecord.objects.count() == ROWS
     finally:

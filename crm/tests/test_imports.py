@@ -323,3 +323,25 @@ def test_a_check_cancelled_while_it_runs_stays_cancelled(tmp_path, it_importer, 
     monkeypatch.setattr(imports, "_fold_in_file_duplicates", cancelled_meanwhile)
     assert imports.import_preview(batch.pk).status == ImportBatch.Status.CANCELLED
     assert ImportBatch.objects.get(pk=batch.pk).status == ImportBatch.Status.CANCELLED
+
+
+def test_old_finished_imports_lose_their_upload_and_rows_but_keep_their_record(tmp_path, it_importer, settings):
+    import datetime as dt
+    import os
+
+    old = run(tmp_path, it_importer, [["甲有限公司", "", "", "", "", "", "", "", ""]])
+    recent = run(tmp_path, it_importer, [["乙有限公司", "", "", "", "", "", "", "", ""]])
+    ImportBatch.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=40))
+    path = old.file.path
+    assert imports.import_files_expire(keep_days=30) == 1
+    old.refresh_from_db()
+    assert not old.file and not os.path.exists(path) and not ImportRow.objects.filter(batch=old).exists()
+    assert old.counts["created"] == 1 and ImportRecord.objects.filter(batch=old).count() == 1
+    recent.refresh_from_db()
+    assert recent.file and ImportRow.objects.filter(batch=recent).exists()
+    assert imports.import_files_expire(keep_days=30) == 0  # twice is harmless
+    # The undo still works without the file.
+    old.status = ImportBatch.Status.UNDOING
+    old.save()
+    imports.import_undo(old.pk, by_id=it_importer.pk)
+    assert not Customer.objects.filter(name="甲有限公司").exists()
