@@ -47,7 +47,7 @@ from ..text import name_key, search_text
 
 __all__ = [
     "ImportFileError", "import_cancel", "import_commit", "import_configure", "import_mapping_save", "import_preview",
-    "import_files_expire", "import_request_commit", "import_request_preview", "import_request_undo", "import_undo",
+    "import_files_expire", "import_reopen", "import_request_commit", "import_request_preview", "import_request_undo", "import_undo",
     "import_upload",
     "progress_of",
 ]
@@ -727,6 +727,15 @@ def _update_existing(cursor, batch, by, owner):
 
     customers_refresh_search([pk for (pk,) in cursor.fetchall()])
     return updated, existing - updated
+
+
+def import_reopen(*, batch, by):
+    """Back from a checked batch to its sheet and mapping (say, after adding a missing picklist
+    value), to check the rows again; nothing has been written yet."""
+    _require_batch_editable(batch, by)
+    if batch.status != Status.PREVIEWED:
+        raise ValidationError(_("Only a checked import can go back to its columns."))
+    ImportBatch.objects.filter(pk=batch.pk, status=Status.PREVIEWED).update(status=Status.UPLOADED)
 
 
 # Queueing the worker's parts (on commit, with ids) ---------------------------------------------------

@@ -140,7 +140,7 @@ def test_nobody_else_sees_a_batch(client_for, it_importer, rep_west, teams, tmp_
 
     team_importer = UserFactory(username="team_importer", team=teams["beijing"], roles=[role])
     names = ["import_detail", "import_rows", "import_configure", "import_commit", "import_cancel", "import_undo",
-             "import_error_report"]
+             "import_error_report", "import_reopen"]
     for user in (rep_west, team_importer):
         client = client_for(user)
         for name in names:
@@ -163,3 +163,29 @@ def test_the_check_shows_values_as_people_read_them(client_for, it_importer, tmp
     page = client_for(it_importer).get(batch.get_absolute_url()).content.decode()
     assert "138 1234 5678" in page and "+8613812345678" not in page
     assert "不存在的人（未找到该用户）" in page
+
+
+def test_a_checked_import_goes_back_to_its_columns_and_is_checked_again(client_for, it_importer, tmp_path,
+                                                                      picklists):
+    """An industry missing from the picklist: the row is an error; once an admin adds it, the importer
+    goes back, checks again and the row is new."""
+    from crm.models import Choice
+
+    client = client_for(it_importer)
+    path = tmp_path / "行业.xlsx"
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["客户名称", "所属行业"])
+    book.active.append(["甲有限公司", "文化传媒"])
+    book.save(path)
+    batch = imports.import_preview(imports.import_upload(by=it_importer, path=path, file_name="行业.xlsx").pk)
+    assert batch.counts["error"] == 1
+    assert 'data-testid="import-reopen"' in client.get(batch.get_absolute_url()).content.decode()
+    Choice.objects.create(kind=Choice.Kind.INDUSTRY, code="media", label="文化传媒", label_en="Media")
+    assert client.post(reverse("crm:import_reopen", args=[batch.pk])).status_code == 302
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.UPLOADED
+    assert 'data-testid="mapping-table"' in client.get(batch.get_absolute_url()).content.decode()
+    batch = imports.import_preview(batch.pk)
+    assert (batch.counts["new"], batch.counts["error"]) == (1, 0)

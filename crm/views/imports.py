@@ -227,6 +227,16 @@ def import_cancel(request, batch):
 
 @require_POST
 @batch_view
+def import_reopen(request, batch):
+    try:
+        services.import_reopen(batch=batch, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, _message(exc))
+    return redirect(batch)
+
+
+@require_POST
+@batch_view
 def import_undo(request, batch):
     try:
         services.import_request_undo(batch=batch, by=request.user)
@@ -253,5 +263,6 @@ urlpatterns = [
     path("imports/<int:pk>/commit/", import_commit, name="import_commit"),
     path("imports/<int:pk>/cancel/", import_cancel, name="import_cancel"),
     path("imports/<int:pk>/undo/", import_undo, name="import_undo"),
+    path("imports/<int:pk>/reopen/", import_reopen, name="import_reopen"),
     path("imports/<int:pk>/errors.xlsx", import_error_report, name="import_error_report"),
 ]
