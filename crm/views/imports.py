@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -213,36 +213,24 @@ def import_commit(request, batch):
                    "verdicts": ImportRow.Verdict.choices}, status=422)
 
 
-@require_POST
-@batch_view
-def import_cancel(request, batch):
-    try:
-        services.import_cancel(batch=batch, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, _message(exc))
-    except PermissionDenied:
-        raise Http404 from None
-    return redirect(batch)
+def _batch_action(service):
+    """A POST that runs `service(batch=…, by=…)` on the batch and shows its page again; a refusal
+    (the batch is past that step) is said in a message."""
+    @require_POST
+    @batch_view
+    def action(request, batch):
+        try:
+            service(batch=batch, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, _message(exc))
+        return redirect(batch)
+
+    return action
 
 
-@require_POST
-@batch_view
-def import_reopen(request, batch):
-    try:
-        services.import_reopen(batch=batch, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, _message(exc))
-    return redirect(batch)
-
-
-@require_POST
-@batch_view
-def import_undo(request, batch):
-    try:
-        services.import_request_undo(batch=batch, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, _message(exc))
-    return redirect(batch)
+import_cancel = _batch_action(services.import_cancel)
+import_undo = _batch_action(services.import_request_undo)
+import_reopen = _batch_action(services.import_reopen)  # back to the columns, e.g. after a picklist fix
 
 
 @never_cache
