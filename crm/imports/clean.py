@@ -446,27 +446,19 @@ def _key_of(raw):
 
 
 def _clean_tier(raw, context, max_length):
-    tier = context.tier_map.get(_key_of(raw))
-    if tier is None:
-        raise CleanError(_("“%(value)s” is not a known tier."), value=_shown(raw))
-    return tier
+    return _choice(context.tier_map, raw, _("“%(value)s” is not a known tier."))
 
 
 def _clean_status(raw, context, max_length):
-    status = _STATUSES.get(_key_of(raw))
-    if status is None:
-        raise CleanError(_("“%(value)s” is not a known status."), value=_shown(raw))
-    return status
+    return _choice(_STATUSES, raw, _("“%(value)s” is not a known status."))
 
 
 def _clean_kind(raw, context, max_length):
-    kind = _KINDS.get(_key_of(raw))
-    if kind is None:
-        raise CleanError(_("“%(value)s” is not a known customer type."), value=_shown(raw))
-    return kind
+    return _choice(_KINDS, raw, _("“%(value)s” is not a known customer type."))
 
 
 def _choice(table, raw, unknown):
+    """The value `table` holds for the word in `raw`, else CleanError(`unknown`) naming it."""
     pk = table.get(_key_of(raw))
     if pk is None:
         raise CleanError(unknown, value=_shown(raw))

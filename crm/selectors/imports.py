@@ -41,8 +41,8 @@ def import_mappings():
 
 def import_rows_page(user, batch, *, verdict="", after=0, size=ROWS_PAGE):
     """One page of a batch's rows (by row number, after `after`), optionally of one verdict, each
-    with `shown` [(field label, value shown)] and, for a duplicate of an existing customer, `match`
-    (the customer, if `user` may see it) or `match_owner` (only the owner's name if not).
+    with `shown` [(field label, value shown)] and, for a duplicate of an existing customer,
+    `visible_match` (the customer, if `user` may see it) or `match_owner` (only the owner's name if not).
     A fixed number of queries. Returns (rows, next_after or None)."""
     qs = ImportRow.objects.filter(batch=batch, row_number__gt=after or 0).order_by("row_number")
     if verdict:
@@ -52,12 +52,15 @@ def import_rows_page(user, batch, *, verdict="", after=0, size=ROWS_PAGE):
     rows = rows[:size]
     match_ids = {r.match_id for r in rows if r.match_id}
     seen = {c.pk: c for c in visible(user, Customer.objects.filter(pk__in=match_ids))} if match_ids else {}
-    owners = dict(Customer.objects.filter(pk__in=match_ids - set(seen)).values_list("pk", "owner__display_name"))
+    # A match the reader may not see is said to exist, with its owner's name only (as duplicate warnings do).
+    owners = {c.pk: (c.owner.name if c.owner_id else "")
+              for c in Customer.objects.filter(pk__in=match_ids - set(seen)).select_related("owner")}
     labels = import_value_labels(owner_ids={r.data.get("owner") for r in rows if r.data.get("owner")})
     for row in rows:
         row.shown = _shown_values(row.data, labels)
-        row.match = seen.get(row.match_id)
-        row.match_owner = owners.get(row.match_id) if row.match_id and row.match is None else None
+        # Not `row.match`: assigning None to the foreign key would clear `match_id`.
+        row.visible_match = seen.get(row.match_id)
+        row.match_owner = owners.get(row.match_id) if row.match_id and row.visible_match is None else None
     return rows, (rows[-1].row_number if more and rows else None)
 
 

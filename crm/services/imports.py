@@ -11,6 +11,8 @@ per batch, never one per row.
 import datetime
 import decimal
 import hashlib
+import io
+import json
 import os
 
 import pghistory
@@ -410,8 +412,6 @@ def _stage_rows(batch):
 
 
 def _json(value):
-    import json
-
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -446,8 +446,6 @@ def _fold_in_file_duplicates(batch):
             RETURNING p.id, p.data""", [batch.pk, batch.pk])
         folded = cursor.fetchall()
     if folded:
-        import json
-
         updates = []
         for pk, data in folded:
             data = json.loads(data) if isinstance(data, str) else data
@@ -517,8 +515,6 @@ def _write_error_report(batch):
     for row in rows.values_list("reason", "row_number", "original").iterator(chunk_size=2000):
         reason, number, original = row
         sheet.append([_cell(sheet, v) for v in [reason, number, *original]])
-    import io
-
     buffer = io.BytesIO()
     book.save(buffer)
     stem = os.path.splitext(batch.file_name)[0][:80]
@@ -902,8 +898,6 @@ def _undo_rows(batch):
 
 def _restore(cursor, restore):
     """Put back the fields an import changed, grouped by the set of fields so each group is one UPDATE."""
-    import json
-
     customers = Customer._meta.db_table
     groups = {}
     for pk, before in restore:

@@ -189,3 +189,61 @@ def test_a_checked_import_goes_back_to_its_columns_and_is_checked_again(client_f
     assert 'data-testid="mapping-table"' in client.get(batch.get_absolute_url()).content.decode()
     batch = imports.import_preview(batch.pk)
     assert (batch.counts["new"], batch.counts["error"]) == (1, 0)
+
+
+def test_the_import_pages_keep_their_query_count(client_for, it_importer, rep_east, tmp_path,
+                                                 django_assert_max_num_queries):
+    """History, a checked batch, its rows and a finished batch: as many queries for 2 rows as for 40
+    (existing matches, owners and errors included)."""
+    from crm.tests.factories import CustomerFactory
+
+    client = client_for(it_importer)
+
+    def batch_of(count, name):
+        rows = [[f"{name}{i}有限公司", "", f"1381234{i:04d}", "", "rep_east", "", "", "", ""] for i in range(count)]
+        rows.append(["坏行", "", "12345", "", "", "", "", "", ""])
+        CustomerFactory(name=f"{name}0有限公司", owner=rep_east)
+        batch = imports.import_upload(by=it_importer, path=sheet_file(tmp_path, rows, name=f"{name}.xlsx"),
+                                      file_name=f"{name}.xlsx")
+        return imports.import_preview(batch.pk)
+
+    def pages(batch):
+        return [batch.get_absolute_url(), reverse("crm:import_rows", args=[batch.pk]), LIST]
+
+    # A checked batch's page (counts, sample, commit form with the owner list), its rows, the history.
+    pins = (11, 8, 5)
+    small, big = batch_of(2, "小"), batch_of(40, "大")
+    for batch in (small, big):
+        for url, most in zip(pages(batch), pins, strict=True):
+            with django_assert_max_num_queries(most):
+                assert client.get(url).status_code == 200
+    # The finished page, with its rows that were not imported.
+    ImportBatch.objects.filter(pk=small.pk).update(status="committing")
+    done = imports.import_commit(small.pk, by_id=it_importer.pk)
+    with django_assert_max_num_queries(11) as captured:
+        client.get(done.get_absolute_url())
+    few = len(captured.captured_queries)
+    ImportBatch.objects.filter(pk=big.pk).update(status="committing")
+    imports.import_commit(big.pk, by_id=it_importer.pk)
+    with django_assert_max_num_queries(few):
+        assert client.get(big.get_absolute_url()).status_code == 200
+
+
+def test_a_match_the_importer_may_not_see_shows_only_its_owner(client_for, rep_west, teams, tmp_path):
+    """An importer who sees only their own team: a row matching another team's customer says that it
+    exists and who owns it, nothing more."""
+    from accounts.tests.factories import UserFactory
+    from crm.tests.factories import CustomerFactory
+
+    role = Role.objects.create(name="分公司导入员", capabilities=[Capability.IMPORT_DATA], customers_scope=Scope.TEAM)
+    importer = UserFactory(username="sh_importer", team=teams["shanghai"], roles=[role])
+    rep_west.display_name = ""
+    rep_west.save()
+    CustomerFactory(name="北京华信科技有限公司", owner=rep_west, notes="机密备注")
+    batch = imports.import_upload(by=importer, path=sheet_file(tmp_path, [["北京华信科技有限公司", "", "", "", "", "", "",
+                                                                         "", ""]]), file_name="客户.xlsx")
+    imports.import_preview(batch.pk)
+    page = client_for(importer).get(batch.get_absolute_url()).content.decode()
+    rows = page.split('data-testid="import-rows"')[1]
+    assert f"已存在，负责人：{rep_west.name}" in rows, rows[:800]
+    assert "机密备注" not in page and 'href="/customers/' not in rows

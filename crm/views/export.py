@@ -21,7 +21,7 @@ from ..services.export import (
 export_required = capability_required(Capability.EXPORT_DATA, module=Module.CUSTOMERS)
 
 
-def _xlsx_response(file, filename):
+def xlsx_response(file, filename):
     """Stream an .xlsx as a download named `filename` (UTF-8 per RFC 5987/6266, with an ASCII fallback)."""
     response = FileResponse(file, content_type=XLSX_CONTENT_TYPE)
     fallback = filename if filename.isascii() else "customers" + filename.encode("ascii", "ignore").decode()
@@ -41,7 +41,7 @@ def customer_export(request):
         return redirect(reverse("crm:customer_list") + "?" + request.GET.urlencode())
     if started.export is not None:
         return redirect("crm:export_status", started.export.pk)
-    return _xlsx_response(started.file, started.filename)
+    return xlsx_response(started.file, started.filename)
 
 
 @never_cache
@@ -64,7 +64,7 @@ def export_download(request, export_pk):
         file = export.file.open("rb")
     except FileNotFoundError:
         raise Http404
-    return _xlsx_response(file, export_filename(request.user, export.created_at))
+    return xlsx_response(file, export_filename(request.user, export.created_at))
 
 
 @export_required

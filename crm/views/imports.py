@@ -4,12 +4,11 @@ and undo. Every page of a batch is a 404 to anyone who may not open it."""
 import os
 import tempfile
 from functools import wraps
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -25,8 +24,8 @@ from ..forms_imports import ImportCommitForm, ImportMappingForm, ImportUploadFor
 from ..imports.template import template_workbook
 from ..models import ImportBatch, ImportRow
 from ..services import imports as services
+from .export import xlsx_response
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 importer_required = capability_required(Capability.IMPORT_DATA)
 
 
@@ -44,14 +43,6 @@ def batch_view(view):
 
 def _message(exc):
     return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-
-
-def _download(file, filename, content_type=XLSX):
-    response = FileResponse(file, content_type=content_type)
-    fallback = filename.encode("ascii", "ignore").decode() or "import.xlsx"
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}")
-    return response
 
 
 @never_cache
@@ -84,7 +75,7 @@ def import_list(request):
 @importer_required
 def import_template(request):
     """An empty .xlsx with the headings, picklist dropdowns and an example row."""
-    return _download(template_workbook(), "客户导入模板.xlsx")
+    return xlsx_response(template_workbook(), _("customer-import-template.xlsx"))
 
 
 @never_cache
@@ -239,7 +230,7 @@ def import_error_report(request, batch):
     if not batch.error_report:
         raise Http404
     stem = os.path.splitext(batch.file_name)[0]
-    return _download(batch.error_report.open("rb"), f"{stem}-错误报告.xlsx")
+    return xlsx_response(batch.error_report.open("rb"), _("%(file)s-errors.xlsx") % {"file": stem})
 
 
 urlpatterns = [
