@@ -461,8 +461,9 @@ class ImportRow(models.Model):
     first_row = models.IntegerField(null=True)
     match = models.ForeignKey(Customer, null=True, on_delete=models.SET_NULL, db_constraint=False, related_name="+")
     match_on = models.CharField(max_length=10, blank=True)
-    customer = models.ForeignKey(Customer, null=True, on_delete=models.SET_NULL, db_constraint=False,
-                                 related_name="+")
+    # The id the customer of a new row gets: reserved from the customers' sequence when the rows are
+    # checked, so the commit joins customer, contact and undo record without rewriting the rows.
+    new_id = models.BigIntegerField(null=True)
     name_key = models.CharField(max_length=200, blank=True)
     mobile = models.CharField(max_length=32, blank=True)
     email = models.CharField(max_length=254, blank=True)

@@ -49,6 +49,14 @@ def import_commit(batch_id, by_id):
     commit(batch_id, by_id=by_id)
 
 
+@shared_task(name="crm.tasks.customers_search_index_merge", ignore_result=True, soft_time_limit=600, time_limit=660)
+def customers_search_index_merge():
+    """Merge what waits in the customer search index's pending list (after an import; safe to run twice)."""
+    from .services.customers import customers_search_index_merge as merge
+
+    merge()
+
+
 @shared_task(name="crm.tasks.import_undo", ignore_result=True, soft_time_limit=1800, time_limit=1860)
 def import_undo(batch_id, by_id):
     """Undo an import in one transaction (safe to run twice: an undone batch is left alone)."""

@@ -11,7 +11,7 @@ import unicodedata
 
 import phonenumbers
 from pypinyin import lazy_pinyin
-from pypinyin.constants import RE_HANS
+from pypinyin.constants import PHRASES_DICT, RE_HANS
 from pypinyin.seg.mmseg import seg as _mmseg
 
 DEFAULT_REGION = "CN"
@@ -140,6 +140,47 @@ def _word_pinyin(word):
     return tuple(lazy_pinyin(word, errors=_keep_chars))
 
 
+# Every prefix of a word in pypinyin's phrase dictionary: mmseg's own table, read directly.
+_PREFIXES = getattr(getattr(_mmseg, "_prefix_set", None), "_set", None) or _mmseg._prefix_set
+_SUFFIX_PINYIN = {}  # a short run of Chinese -> its syllables: the endings names share (科技有限公司)
+_SUFFIX_LONGEST = 8
+_SUFFIX_ENTRIES = 20_000
+
+
+def _first_words(run):
+    """The words pypinyin's mmseg (strict mode, as lazy_pinyin uses it) cuts first from `run`: its
+    longest prefix that is a phrase, else its first character; or every character, when all of
+    `run` is the start of some phrase but none of its prefixes is one."""
+    phrase = ""
+    for end in range(1, len(run) + 1):
+        word = run[:end]
+        if word not in _PREFIXES:
+            return (phrase or run[0],)
+        if word in PHRASES_DICT:
+            phrase = word
+    return (phrase,) if phrase else tuple(run)
+
+
+def _run_syllables(run):
+    """The syllables of one run of Chinese, cut word by word as mmseg cuts it. Where the cut reaches
+    a short ending seen before, the ending's syllables are reused."""
+    words, rest, tail = [], run, ()
+    while rest:
+        known = _SUFFIX_PINYIN.get(rest)
+        if known is not None:
+            tail = known
+            break
+        cut = _first_words(rest)
+        words.append((rest, cut))
+        rest = rest[sum(map(len, cut)):]
+    for suffix, cut in reversed(words):
+        for word in reversed(cut):
+            tail = _word_pinyin(word) + tail
+        if len(suffix) <= _SUFFIX_LONGEST and len(_SUFFIX_PINYIN) < _SUFFIX_ENTRIES:
+            _SUFFIX_PINYIN[suffix] = tail
+    return tail
+
+
 def _pinyin_syllables(text):
     """What `lazy_pinyin(text, errors=_keep_chars)` returns, from the same pieces: runs of Chinese
     cut by pypinyin's segmenter (mmseg) and converted per word, every other character as itself."""
@@ -148,8 +189,7 @@ def _pinyin_syllables(text):
     syllables = []
     for index, part in enumerate(_HANS_RUN.split(text)):
         if index % 2:
-            for word in _mmseg.cut(part):
-                syllables.extend(_word_pinyin(word))
+            syllables.extend(_run_syllables(part))
         else:
             syllables.extend(part)
     return syllables

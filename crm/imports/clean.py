@@ -176,6 +176,65 @@ def clean_value(kind, raw, context, *, max_length=None):
     return cleaner(raw, context, max_length)
 
 
+class ColumnCleaner:
+    """`clean_value` for one column of a sheet, remembering what each value it has seen came to.
+
+    A legacy list repeats the same few words down a column (tiers, types, industries, owners,
+    provinces, dates), so most cells are a dictionary lookup. A column of mostly different values
+    (names, phones, addresses) stops remembering after `probe` cells, so memory stays flat.
+    `convert` is applied to a cleaned value before it is remembered (say, a date to its ISO text).
+    """
+
+    __slots__ = ("kind", "context", "max_length", "convert", "memo", "probe", "hits", "misses")
+
+    def __init__(self, kind, context, *, max_length=None, convert=None, probe=2000):
+        if kind not in _CLEANERS:
+            raise ValueError(f"unknown import field kind: {kind!r}")
+        self.kind, self.context, self.max_length, self.convert = kind, context, max_length, convert
+        # Tags are lists (mutable), and a column of names is all different: neither is remembered.
+        self.memo = None if kind in ("tags", "name") else {}
+        self.probe, self.hits, self.misses = probe, 0, 0
+
+    def __call__(self, raw):
+        memo = self.memo
+        if memo is None:
+            return self._clean(raw)
+        # 1, 1.0 and True are equal keys; their cleaned values need not be.
+        key = raw if raw.__class__ is str else (raw.__class__, raw)
+        try:
+            found = memo[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable cell value
+            return self._clean(raw)
+        else:
+            self.hits += 1
+            if found.__class__ is _Refused:
+                raise found.error_class(found.message, **found.params)
+            return found
+        self.misses += 1
+        if self.misses == self.probe and self.hits < self.misses:
+            self.memo = None  # mostly different values: stop remembering
+        try:
+            value = self._clean(raw)
+        except CleanError as exc:
+            memo[key] = _Refused(exc.__class__, exc.message, exc.params)
+            raise
+        memo[key] = value
+        return value
+
+    def _clean(self, raw):
+        value = clean_value(self.kind, raw, self.context, max_length=self.max_length)
+        return self.convert(value) if self.convert and value is not None else value
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    error_class: type
+    message: object
+    params: dict
+
+
 def _is_empty_marker(text):
     return text in _EMPTY_MARKERS or unicodedata.normalize("NFKC", text).strip().lower() in _EMPTY_MARKERS
 

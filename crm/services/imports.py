@@ -13,6 +13,7 @@ import decimal
 import hashlib
 import io
 import json
+import logging
 import os
 
 import pghistory
@@ -29,8 +30,15 @@ from accounts.capabilities import Capability
 from accounts.models import User
 
 from ..audit import record_inserts, trigger_ignored
+from ..forked import ChildFailed, connections_in_transaction, parent_gone, run_forked
 from ..imports import layout
-from ..imports.clean import CleanError, UnknownOwner, clean_value, context_from_lists, word_key
+from ..imports.clean import (
+    CleanError,
+    ColumnCleaner,
+    UnknownOwner,
+    context_from_lists,
+    word_key,
+)
 from ..imports.fields import BY_KEY, CONTACT, heading_key
 from ..imports.read import ImportFileError, open_workbook
 from ..models import (
@@ -54,11 +62,15 @@ __all__ = [
     "progress_of",
 ]
 
+logger = logging.getLogger(__name__)
 Status = ImportBatch.Status
 Verdict = ImportRow.Verdict
 
 PREVIEW_ROWS = 20
-PROGRESS_EVERY = 5000
+# Rows staged per COPY (and per progress step); the processes of a large check take turns by chunk.
+STAGE_CHUNK = 10_000
+_STAGE_COLUMNS = ("batch_id", "row_number", "verdict", "reason", "first_row", "name_key", "mobile", "email",
+                  "match_on", "data", "original", "new_id")
 # Customer fields an import may write (the contact's are written to its primary contact).
 CUSTOMER_FIELDS = (
     "name", "kind", "industry", "tier", "source", "status", "tags", "phone", "mobile", "email", "website",
@@ -267,30 +279,39 @@ def _shown(value):
 
 
 class _Cleaner:
-    """Turns one data row into (verdict, reason, data) with the batch's mapping and context."""
+    """Turns one data row into (data, reason) with the batch's mapping and context; each column has
+    its own ColumnCleaner, which remembers the values the column repeats."""
 
     def __init__(self, batch):
-        self.columns = sorted((int(i), BY_KEY[key]) for i, key in batch.mapping.items())
-        self.headings = batch.headings
-        self.context = _clean_context(batch)
-        self.lengths = _max_lengths()
+        context = _clean_context(batch)
+        lengths = _max_lengths()
+        headings = batch.headings
+        self.columns = []
+        for i, key in sorted((int(i), key) for i, key in batch.mapping.items()):
+            field = BY_KEY[key]
+            heading = (headings[i] if i < len(headings) else "") or field.label
+            cleaner = ColumnCleaner(field.kind, context, max_length=lengths.get(key), convert=_as_json)
+            self.columns.append((i, key, heading, cleaner))
 
     def __call__(self, row):
         data, problems = {}, []
         width = len(row)
-        for index, field in self.columns:
-            raw = row[index] if index < width else None
+        for index, key, heading, cleaner in self.columns:
+            if index >= width:
+                continue
+            raw = row[index]
+            if raw is None:
+                continue
             try:
-                value = clean_value(field.kind, raw, self.context, max_length=self.lengths.get(field.key))
+                value = cleaner(raw)
             except UnknownOwner:
                 data["owner_unknown"] = _shown(raw)[:100]
                 continue
             except CleanError as exc:
-                heading = self.headings[index] if index < len(self.headings) else ""
-                problems.append(f"{heading or field.label}: {exc}")
+                problems.append(f"{heading}: {exc}")
                 continue
             if value is not None and value != [] and value != "":
-                data[field.key] = _as_json(value)
+                data[key] = value
         if "name" not in data and not problems:
             problems.append(_("The customer name is empty."))
         return data, " ".join(problems)
@@ -349,77 +370,162 @@ def _preview(batch):
 
 
 def _stage_rows(batch):
-    """Read, classify and clean every row, COPY the data rows into ImportRow, fold duplicates within
-    the file into their first row. Returns the layout counts and the in-file verdict counts."""
-    _max_bytes, max_rows = _limits()
+    """Read, classify and clean every row, COPY the data rows into ImportRow (a chunk at a time, each
+    new row with a customer id reserved for it), mark the rows that repeat an earlier row of the file
+    and fold them into it. A large sheet is cleaned by several processes, each taking every n-th chunk.
+    Returns the layout counts and the in-file verdict counts."""
     if batch.header_row is None or not batch.mapping:
         raise ValidationError(_("No heading row was found: choose the row that holds the column names."))
-    cleaner = _Cleaner(batch)
-    header = None
-    counts = {"title": 0, "blank": 0, "header": 0, "section": 0, "total": 0, "data": 0,
-              "new": 0, "in_file": 0, "error": 0}
-    mapping = {int(i): key for i, key in batch.mapping.items()}
-    seen = {"name_key": {}, "mobile": {}, "email": {}}
-    columns = ("batch_id", "row_number", "verdict", "reason", "first_row", "name_key", "mobile", "email",
-               "match_on", "data", "original")
     ImportRow.objects.filter(batch=batch).delete()
-    with connection.cursor() as cursor, open_workbook(batch.file.path, filename=batch.file_name) as book:
-        with cursor.copy(f"COPY {ImportRow._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for index, row in enumerate(book.rows(batch.sheet)):
-                if index < batch.header_row:
-                    counts["title"] += 1
-                    continue
-                if index == batch.header_row:
-                    header = row
-                    continue
-                kind = layout.classify(row, header, mapping)
-                if kind != layout.ROW_DATA:
-                    counts[kind] += 1
-                    continue
-                counts["data"] += 1
-                if counts["data"] > max_rows:
-                    raise ValidationError(_("The sheet has more than %(n)s data rows, the limit for one import.") % {
-                        "n": f"{max_rows:,}"})
-                data, reason = cleaner(row)
-                number = index + 1
-                if reason:
-                    verdict, first, key, mobile, email = Verdict.ERROR, None, "", "", ""
-                else:
-                    key = name_key(data["name"])
-                    mobile, email = data.get("mobile", ""), data.get("email", "")
-                    first = next((seen[k][v] for k, v in (("name_key", key), ("mobile", mobile), ("email", email))
-                                  if v and v in seen[k]), None)
-                    verdict = Verdict.IN_FILE if first else Verdict.NEW
-                    owner_row = first or number
-                    for k, v in (("name_key", key), ("mobile", mobile), ("email", email)):
-                        if v:
-                            seen[k].setdefault(v, owner_row)
-                    if first:
-                        reason = _("Same customer as row %(n)d of the file.") % {"n": first}
-                    else:
-                        data["search_text"] = _search_text_of(data)
-                counts[verdict] += 1
-                # The row as it was in the file is kept for the error report only.
-                original = _json([_shown(v) for v in row]) if verdict == Verdict.ERROR else "[]"
-                copy.write_row((batch.pk, number, verdict, reason, first, key, mobile, email, "",
-                                _json(data), original))
-                if counts["data"] % PROGRESS_EVERY == 0:
-                    _progress(batch, counts["data"])
-    if header is None:
-        raise ValidationError(_("The sheet ends before its heading row."))
+    _progress(batch, 0)
+    shares = _stage_processes(batch)
+    if shares > 1:
+        language = translation.get_language()
+
+        def share(number):
+            def run():
+                with translation.override(language):
+                    return _stage_share(batch, number, shares)
+            return run
+
+        logger.info("import %s: cleaning the rows in %d processes", batch.pk, shares)
+        results = run_forked(*(share(number) for number in range(shares)))
+    else:
+        results = [_stage_share(batch, 0, 1)]
+    counts = results[0]["counts"]  # every process counts the whole sheet's layout
+    counts["new"] = sum(result["new"] for result in results)
+    counts["error"] = sum(result["error"] for result in results)
+    counts["in_file"] = _mark_in_file(batch, sorted(key for result in results for key in result["keys"]))
+    counts["new"] -= counts["in_file"]
     _fold_in_file_duplicates(batch)
     return counts
+
+
+def _stage_processes(batch):
+    """How many processes clean the batch's rows: one for a sheet under CRM_IMPORT_PROCESSES_FROM
+    rows, or inside a transaction (forked processes could not see it); else CRM_IMPORT_PROCESSES."""
+    wanted = settings.CRM_IMPORT_PROCESSES
+    counts = batch.counts or {}
+    rows = counts.get("data") or counts.get("rows_estimate") or 0  # an earlier check's count, else the upload's
+    if wanted <= 1 or rows < settings.CRM_IMPORT_PROCESSES_FROM or connections_in_transaction():
+        return 1
+    return wanted
+
+
+def _stage_share(batch, share, shares):
+    """Stage the data rows of every `shares`-th chunk, starting at chunk `share`, as new or error.
+    Returns {"counts": layout counts of the whole sheet, "new": n, "error": n,
+    "keys": [(row number, name key, mobile, email) of each new row]}."""
+    _max_bytes, max_rows = _limits()
+    cleaner = _Cleaner(batch)
+    header = None
+    counts = {"title": 0, "blank": 0, "header": 0, "section": 0, "total": 0, "data": 0}
+    mapping = {int(i): key for i, key in batch.mapping.items()}
+    found = {"new": 0, "error": 0, "keys": []}
+    chunk = []
+    with connection.cursor() as cursor, open_workbook(batch.file.path, filename=batch.file_name) as book:
+        for index, row in enumerate(book.rows(batch.sheet)):
+            if index < batch.header_row:
+                counts["title"] += 1
+                continue
+            if index == batch.header_row:
+                header = row
+                continue
+            kind = layout.classify(row, header, mapping)
+            if kind != layout.ROW_DATA:
+                counts[kind] += 1
+                continue
+            counts["data"] += 1
+            if counts["data"] > max_rows:
+                raise ValidationError(_("The sheet has more than %(n)s data rows, the limit for one import.") % {
+                    "n": f"{max_rows:,}"})
+            if (counts["data"] - 1) // STAGE_CHUNK % shares != share:
+                continue
+            data, reason = cleaner(row)
+            number = index + 1
+            if reason:
+                verdict, key, mobile, email = Verdict.ERROR, "", "", ""
+                # The row as it was in the file is kept for the error report only.
+                original = _json([_shown(v) for v in row])
+            else:
+                verdict, key, mobile, email = Verdict.NEW, name_key(data["name"]), data.get("mobile", ""), \
+                    data.get("email", "")
+                data["search_text"] = _search_text_of(data)
+                original = "[]"
+                found["keys"].append((number, key, mobile, email))
+            found[verdict] += 1
+            chunk.append([batch.pk, number, verdict, reason, None, key, mobile, email, "", _json(data), original,
+                          None])
+            if len(chunk) == STAGE_CHUNK:
+                if parent_gone():
+                    raise ChildFailed("the import's main process has gone")
+                _stage_chunk(cursor, chunk)
+                _progress(batch, len(chunk), add=True)
+                chunk = []
+        _stage_chunk(cursor, chunk)
+    if header is None:
+        raise ValidationError(_("The sheet ends before its heading row."))
+    found["counts"] = counts
+    return found
+
+
+def _mark_in_file(batch, keys):
+    """Rows (number, name key, mobile, email), in file order, that share the name key, mobile or email
+    of an earlier row are the same customer as that row (or as the row that one joined): marked
+    in_file with it as their first row. Returns how many."""
+    seen = {0: {}, 1: {}, 2: {}}
+    numbers, firsts, reasons = [], [], []
+    for number, *values in keys:
+        first = next((seen[i][v] for i, v in enumerate(values) if v and v in seen[i]), None)
+        for i, v in enumerate(values):
+            if v:
+                seen[i].setdefault(v, first or number)
+        if first:
+            numbers.append(number)
+            firsts.append(first)
+            reasons.append(_("Same customer as row %(n)d of the file.") % {"n": first})
+    if numbers:
+        with connection.cursor() as cursor:
+            cursor.execute(f"""
+                UPDATE {ImportRow._meta.db_table} r SET verdict = 'in_file', first_row = v.first_row,
+                    reason = v.reason, new_id = NULL, data = r.data - 'search_text'
+                FROM unnest(%s::int[], %s::int[], %s::text[]) AS v(row_number, first_row, reason)
+                WHERE r.batch_id = %s AND r.row_number = v.row_number""", [numbers, firsts, reasons, batch.pk])
+    return len(numbers)
+
+
+def _stage_chunk(cursor, chunk):
+    """COPY staged rows (lists in _STAGE_COLUMNS order), after reserving a customer id for each new one."""
+    if not chunk:
+        return
+    new = [values for values in chunk if values[2] == Verdict.NEW]
+    if new:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [Customer._meta.db_table, len(new)])
+        for values, (pk,) in zip(new, cursor.fetchall(), strict=True):
+            values[-1] = pk
+    with cursor.copy(f"COPY {ImportRow._meta.db_table} ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
+        for values in chunk:
+            copy.write_row(values)
 
 
 def _json(value):
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _progress(batch, done):
-    """Rows done so far, written outside the running transaction so the progress bar sees it."""
+def _progress(batch, done, *, add=False):
+    """Rows done so far (or `add` more done), kept outside the running transaction so the progress
+    bar sees it; the processes that check one batch add to the same count."""
     from django.core.cache import cache
 
-    cache.set(f"crm:import:{batch.pk}:progress", done, 3600)
+    key = f"crm:import:{batch.pk}:progress"
+    if add:
+        try:
+            cache.incr(key, done)
+            return
+        except ValueError:  # expired meanwhile
+            pass
+    cache.set(key, done, 3600)
 
 
 def progress_of(batch):
@@ -446,12 +552,16 @@ def _fold_in_file_duplicates(batch):
             RETURNING p.id, p.data""", [batch.pk, batch.pk])
         folded = cursor.fetchall()
     if folded:
-        updates = []
+        pks, texts = [], []
         for pk, data in folded:
             data = json.loads(data) if isinstance(data, str) else data
-            data["search_text"] = _search_text_of(data)
-            updates.append(ImportRow(pk=pk, data=data, mobile=data.get("mobile", ""), email=data.get("email", "")))
-        ImportRow.objects.bulk_update(updates, ["data", "mobile", "email"], batch_size=2000)
+            pks.append(pk)
+            texts.append(_search_text_of(data))
+        with connection.cursor() as cursor:
+            cursor.execute(f"""
+                UPDATE {table} p SET data = p.data || jsonb_build_object('search_text', v.search_text),
+                    mobile = COALESCE(p.data->>'mobile', ''), email = COALESCE(p.data->>'email', '')
+                FROM unnest(%s::bigint[], %s::text[]) AS v(id, search_text) WHERE p.id = v.id""", [pks, texts])
 
 
 def _match_existing(batch, *, preview):
@@ -551,14 +661,12 @@ def import_commit(batch_id, *, by_id):
         ImportBatch.objects.filter(pk=batch_id).update(status=Status.CANCELLED, cancel_requested=False)
         cache.delete(_cancel_key(batch_id))
         return ImportBatch.objects.get(pk=batch_id)
-    _merge_search_index()
+    # The new search texts wait in the trigram index's pending list, where searches already find
+    # them; a worker merges them into the index in one pass, after the commit.
+    from ..tasks import customers_search_index_merge
+
+    enqueue_on_commit(customers_search_index_merge)
     return batch
-
-
-def _merge_search_index():
-    """Merge the search texts the commit left in the trigram index's pending list, in one pass."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT gin_clean_pending_list('customer_search_trgm'::regclass)")
 
 
 def _owner_sql(batch):
@@ -595,10 +703,12 @@ def _commit_rows(batch, by):
         # New search texts wait in the trigram index's pending list (merged once, after the commit)
         # instead of being merged into the index again and again during the insert.
         cursor.execute("SET LOCAL gin_pending_list_limit = '1GB'")
-        # Ids first, so that the customer, its contact and its undo record are joined by them.
-        cursor.execute(f"UPDATE {rows} SET customer_id = nextval(pg_get_serial_sequence(%s, 'id')) "
-                       "WHERE batch_id = %s AND verdict = 'new'", [customers, batch.pk])
-        created = cursor.rowcount
+        # The new rows' customer ids were reserved when they were checked; a row that has become new
+        # since (its match was deleted meanwhile) gets one now.
+        cursor.execute(f"UPDATE {rows} SET new_id = nextval(pg_get_serial_sequence(%s, 'id')) "
+                       "WHERE batch_id = %s AND verdict = 'new' AND new_id IS NULL", [customers, batch.pk])
+        cursor.execute(f"SELECT count(*) FROM {rows} WHERE batch_id = %s AND verdict = 'new'", [batch.pk])
+        (created,) = cursor.fetchone()
         _stop_if_cancelled(batch)
         params = []
         values = []
@@ -622,7 +732,7 @@ def _commit_rows(batch, by):
             cursor.execute(f"""
                 INSERT INTO {customers} (id, {", ".join(field_columns)}, owner_id, team_id, pool_id, created_by_id,
                     claimed_at, deal_status, locked, name_key, search_text, version, created_at, updated_at)
-                SELECT r.customer_id, {", ".join(values)}, o.id,
+                SELECT r.new_id, {", ".join(values)}, o.id,
                     COALESCE(o.team_id, %s::bigint), CASE WHEN o.id IS NULL THEN %s::bigint END, %s,
                     CASE WHEN o.id IS NOT NULL THEN now() END,
                     CASE WHEN r.data->>'status' = 'won' OR r.data ? 'deal_date' THEN 'won' ELSE 'none' END,
@@ -634,7 +744,7 @@ def _commit_rows(batch, by):
             cursor.execute(f"""
                 INSERT INTO {contacts} (customer_id, name, title, mobile, phone, email, wechat, is_primary, notes,
                     created_at, updated_at)
-                SELECT r.customer_id,
+                SELECT r.new_id,
                     COALESCE(r.data->>'contact_name', r.data->>'contact_mobile', r.data->>'contact_email'),
                     COALESCE(r.data->>'contact_title', ''), COALESCE(r.data->>'contact_mobile', ''), '',
                     COALESCE(r.data->>'contact_email', ''), COALESCE(r.data->>'contact_wechat', ''), true, '', now(), now()
@@ -642,13 +752,13 @@ def _commit_rows(batch, by):
                 WHERE r.batch_id = %s AND r.verdict = 'new'
                   AND (r.data ? 'contact_name' OR r.data ? 'contact_mobile' OR r.data ? 'contact_email')""",
                 [batch.pk])
-        new_rows = f"SELECT customer_id FROM {rows} WHERE batch_id = %s AND verdict = 'new'"
+        new_rows = f"SELECT new_id FROM {rows} WHERE batch_id = %s AND verdict = 'new'"
         record_inserts(Customer, f"id IN ({new_rows})", [batch.pk], cursor)
         record_inserts(Contact, f"customer_id IN ({new_rows})", [batch.pk], cursor)
         _stop_if_cancelled(batch)
         cursor.execute(f"""
             INSERT INTO {records} (batch_id, customer_id, action, before, version)
-            SELECT batch_id, customer_id, 'created', NULL, 1 FROM {rows} WHERE batch_id = %s AND verdict = 'new'""",
+            SELECT batch_id, new_id, 'created', NULL, 1 FROM {rows} WHERE batch_id = %s AND verdict = 'new'""",
             [batch.pk])
         _progress(batch, created)
         if settings.CRM_IMPORT_COMMIT_PAUSE:  # the crash test kills the worker here

@@ -1,4 +1,5 @@
 """Settings shared by every environment. Values come from the environment (django-environ)."""
+import os
 from pathlib import Path
 
 import environ
@@ -221,6 +222,10 @@ AXES_VERBOSE = env.bool("AXES_VERBOSE", default=False)
 # (a sheet holds at most 1,048,576 rows).
 CRM_IMPORT_MAX_BYTES = env.int("CRM_IMPORT_MAX_BYTES", default=200 * 2**20)
 CRM_IMPORT_MAX_ROWS = env.int("CRM_IMPORT_MAX_ROWS", default=1_048_576)
+# Processes that clean the rows of a large import at once (each reads the file and takes every n-th
+# chunk of rows); 1 cleans them in the worker's own process.
+CRM_IMPORT_PROCESSES = env.int("CRM_IMPORT_PROCESSES", default=min(2, os.cpu_count() or 1))
+CRM_IMPORT_PROCESSES_FROM = env.int("CRM_IMPORT_PROCESSES_FROM", default=20_000)  # rows; fewer are cleaned in one
 # Days a finished export is kept for download.
 CRM_EXPORT_KEEP_DAYS = env.int("CRM_EXPORT_KEEP_DAYS", default=7)
 # Days an import's uploaded file and staged rows are kept once it has finished (its record stays).

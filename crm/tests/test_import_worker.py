@@ -47,9 +47,15 @@ def test_a_worker_killed_mid_commit_leaves_one_clean_import(it_importer, tmp_pat
                 for i in range(ROWS)]
         path = sheet_file(tmp_path, rows)
         batch = imports.import_upload(by=it_importer, path=path, file_name="客户.xlsx")
-        workers.append(start_worker(queue, worker_env(queue, **common), log))
+        # The check runs in two processes inside the worker (forked from it), as a large file's would.
+        workers.append(start_worker(queue, worker_env(queue, CRM_IMPORT_PROCESSES="2", CRM_IMPORT_PROCESSES_FROM="100",
+                                                      **common), log))
         imports.import_request_preview(batch=batch, by=it_importer)
         assert wait_for(lambda: status_of(batch) == ImportBatch.Status.PREVIEWED), status_of(batch)
+        batch.refresh_from_db()
+        assert batch.counts["new"] == ROWS
+        log.seek(0)
+        assert f"import {batch.pk}: cleaning the rows in 2 processes" in log.read()
 
         # The next worker pauses inside the commit transaction, after the customers are written.
         workers[0].terminate()

@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Team, User
 from crm.models import ImportBatch, ImportPolicy, Pool
 from crm.services import imports
+from crm.services.customers import customers_search_index_merge
 
 
 class Command(BaseCommand):
@@ -65,6 +66,9 @@ class Command(BaseCommand):
         batch.save()
         with self.step("commit"):
             batch = imports.import_commit(batch.pk, by_id=by.pk)
+        # A worker would merge the search index's pending entries after the commit; a script does it here.
+        with self.step("search_index"):
+            customers_search_index_merge()
         self.report(batch, "imported")
         if timings:
             with open(timings, "w") as handle:
