@@ -492,3 +492,70 @@ def test_it_formats_the_reason_when_read():
     assert error.reason == str(error) == "“x” is odd."
     assert CleanError("Plain.").reason == "Plain."
     assert isinstance(error, ValueError)
+
+
+# A column's cleaner remembers repeated values ---------------------------------------------------------
+
+COLUMN_SAMPLES = {
+    "tier": ["A类", "重点客户", "b", "X级", None, "", "A类", "—", "战略客户", "X级"],
+    "owner": ["zhangwei", "张伟", "没有这个人", "李娜", "13812345678", "zhangwei", "没有这个人"],
+    "date": ["2021/3/5", 44260, 44260.0, datetime.datetime(2021, 3, 5), "2021年3月5日", "20210305", "2021-02-30",
+             True, 1, 1.0, "2021/3/5"],
+    "amount": ["¥12,000", "1.2万", 1, 1.0, True, "十万", "¥12,000", Decimal("3.5")],
+    "phone": ["138 1234 5678", 13812345678.0, "021-62345678", "12345", "138 1234 5678"],
+}
+
+
+def outcome(function):
+    try:
+        return "ok", function()
+    except UnknownOwner as exc:
+        return "unknown owner", exc.reason
+    except CleanError as exc:
+        return "error", exc.reason
+
+
+@pytest.mark.parametrize("kind", sorted(COLUMN_SAMPLES))
+def test_a_column_cleaner_gives_what_clean_value_gives_the_first_time_and_every_time_after(kind, ctx):
+    column = clean.ColumnCleaner(kind, ctx, max_length=20)
+    for _round in range(3):
+        for raw in COLUMN_SAMPLES[kind]:
+            expected = outcome(lambda: clean_value(kind, raw, ctx, max_length=20))
+            assert outcome(lambda: column(raw)) == expected, raw
+    assert column.hits > 0
+
+
+def test_a_column_cleaner_keeps_1_true_and_1_0_apart(ctx):
+    column = clean.ColumnCleaner("date", ctx)
+    serial_one = column(1)
+    with pytest.raises(CleanError):
+        column(True)
+    assert column(1.0) == serial_one == datetime.date(1900, 1, 1)
+
+
+def test_a_column_cleaner_converts_before_it_remembers(ctx):
+    column = clean.ColumnCleaner("date", ctx, convert=lambda value: value.isoformat())
+    assert column("2021/3/5") == column("2021/3/5") == "2021-03-05"
+    assert column("") is None
+
+
+def test_a_column_of_different_values_stops_being_remembered(ctx):
+    column = clean.ColumnCleaner("phone", ctx, probe=50)
+    numbers = [f"1381234{i:04d}" for i in range(200)]
+    for number in numbers:
+        assert column(number) == "+86" + number
+    assert column.memo is None
+    assert column(numbers[0]) == "+86" + numbers[0]
+
+
+def test_names_and_tags_are_never_remembered(ctx):
+    assert clean.ColumnCleaner("name", ctx).memo is None
+    tags = clean.ColumnCleaner("tags", ctx)
+    first = tags("重点, 华东")
+    first.append("changed by the caller")
+    assert tags("重点, 华东") == ["重点", "华东"]
+
+
+def test_a_column_cleaner_refuses_an_unknown_kind(ctx):
+    with pytest.raises(ValueError, match="unknown import field kind"):
+        clean.ColumnCleaner("colour", ctx)

@@ -345,3 +345,32 @@ def test_old_finished_imports_lose_their_upload_and_rows_but_keep_their_record(t
     old.save()
     imports.import_undo(old.pk, by_id=it_importer.pk)
     assert not Customer.objects.filter(name="甲有限公司").exists()
+
+
+def test_imported_customers_are_found_by_search_at_once_and_a_worker_merges_the_index_after(
+        tmp_path, it_importer, picklists, django_capture_on_commit_callbacks):
+    from django.db import connection
+
+    from crm.selectors.search import customers_matching_text
+    from crm.services.customers import customers_search_index_merge
+
+    rows = [["上海申通物流有限公司", "", "13812345678", "", "", "", "", "王建国", ""],
+            ["杭州西湖软件有限公司", "", "13912345678", "", "", "", "", "", ""]]
+    with django_capture_on_commit_callbacks() as callbacks:
+        batch = run(tmp_path, it_importer, rows)
+    assert batch.counts["created"] == 2
+    # The merge is queued for a worker once the commit is in (it ran here: the callbacks executed).
+    assert len(callbacks) == 1
+
+    def found(term):
+        return list(customers_matching_text(Customer.objects.all(), term).values_list("name", flat=True))
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the trigram index answers, pending entries and all
+        assert found("shentong") == ["上海申通物流有限公司"]
+        assert found("xhrj") == ["杭州西湖软件有限公司"]
+        assert found("王建国") == ["上海申通物流有限公司"]
+        assert customers_search_index_merge() > 0  # they were waiting in the pending list, and were found
+        assert customers_search_index_merge() == 0  # nothing waits any more
+        assert found("shentong") == ["上海申通物流有限公司"]
+        assert found("xhrj") == ["杭州西湖软件有限公司"]
