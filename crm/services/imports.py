@@ -392,7 +392,11 @@ def _stage_rows(batch):
         results = run_forked(*(share(number) for number in range(shares)))
     else:
         results = [_stage_share(batch, 0, 1)]
-    counts = results[0]["counts"]  # every process counts the whole sheet's layout
+    counts = {key: sum(result["counts"][key] for result in results) for key in results[0]["counts"]}
+    _max_bytes, max_rows = _limits()
+    if counts["data"] > max_rows:
+        raise ValidationError(_("The sheet has more than %(n)s data rows, the limit for one import.") % {
+            "n": f"{max_rows:,}"})
     counts["new"] = sum(result["new"] for result in results)
     counts["error"] = sum(result["error"] for result in results)
     counts["in_file"] = _mark_in_file(batch, sorted(key for result in results for key in result["keys"]))
@@ -413,9 +417,9 @@ def _stage_processes(batch):
 
 
 def _stage_share(batch, share, shares):
-    """Stage the data rows of every `shares`-th chunk, starting at chunk `share`, as new or error.
-    Returns {"counts": layout counts of the whole sheet, "new": n, "error": n,
-    "keys": [(row number, name key, mobile, email) of each new row]}."""
+    """Stage the data rows of every `shares`-th chunk of the sheet's rows, starting at chunk `share`,
+    as new, existing or error. Returns {"counts": layout counts of those rows, "new": n, "error": n,
+    "keys": [(row number, name key, mobile, email) of each row that is not an error]}."""
     _max_bytes, max_rows = _limits()
     cleaner = _Cleaner(batch)
     header = None
@@ -423,13 +427,25 @@ def _stage_share(batch, share, shares):
     mapping = {int(i): key for i, key in batch.mapping.items()}
     found = {"new": 0, "error": 0, "keys": []}
     chunk = []
+
+    def flush():
+        if parent_gone():
+            raise ChildFailed("the import's main process has gone")
+        _stage_chunk(cursor, batch, chunk)
+        _progress(batch, len(chunk), add=True)
+        chunk.clear()
+
     with connection.cursor() as cursor, open_workbook(batch.file.path, filename=batch.file_name) as book:
         for index, row in enumerate(book.rows(batch.sheet)):
-            if index < batch.header_row:
-                counts["title"] += 1
+            if index <= batch.header_row:
+                if index == batch.header_row:
+                    header = row
+                elif share == 0:
+                    counts["title"] += 1
                 continue
-            if index == batch.header_row:
-                header = row
+            if index // STAGE_CHUNK % shares != share:  # another process's rows
+                if chunk:
+                    flush()
                 continue
             kind = layout.classify(row, header, mapping)
             if kind != layout.ROW_DATA:
@@ -439,8 +455,6 @@ def _stage_share(batch, share, shares):
             if counts["data"] > max_rows:
                 raise ValidationError(_("The sheet has more than %(n)s data rows, the limit for one import.") % {
                     "n": f"{max_rows:,}"})
-            if (counts["data"] - 1) // STAGE_CHUNK % shares != share:
-                continue
             data, reason = cleaner(row)
             number = index + 1
             if reason:
@@ -456,13 +470,10 @@ def _stage_share(batch, share, shares):
             found[verdict] += 1
             chunk.append([batch.pk, number, verdict, reason, None, key, mobile, email, "", _json(data), original,
                           None])
-            if len(chunk) == STAGE_CHUNK:
-                if parent_gone():
-                    raise ChildFailed("the import's main process has gone")
-                _stage_chunk(cursor, chunk)
-                _progress(batch, len(chunk), add=True)
-                chunk = []
-        _stage_chunk(cursor, chunk)
+            if len(chunk) >= STAGE_CHUNK:
+                flush()
+        if chunk:
+            flush()
     if header is None:
         raise ValidationError(_("The sheet ends before its heading row."))
     found["counts"] = counts
@@ -488,14 +499,15 @@ def _mark_in_file(batch, keys):
         with connection.cursor() as cursor:
             cursor.execute(f"""
                 UPDATE {ImportRow._meta.db_table} r SET verdict = 'in_file', first_row = v.first_row,
-                    reason = v.reason, new_id = NULL, data = r.data - 'search_text'
+                    reason = v.reason, new_id = NULL, match_id = NULL, match_on = '', data = r.data - 'search_text'
                 FROM unnest(%s::int[], %s::int[], %s::text[]) AS v(row_number, first_row, reason)
                 WHERE r.batch_id = %s AND r.row_number = v.row_number""", [numbers, firsts, reasons, batch.pk])
     return len(numbers)
 
 
-def _stage_chunk(cursor, chunk):
-    """COPY staged rows (lists in _STAGE_COLUMNS order), after reserving a customer id for each new one."""
+def _stage_chunk(cursor, batch, chunk):
+    """COPY staged rows (lists in _STAGE_COLUMNS order), after reserving a customer id for each new
+    one, and match them against the customers there are."""
     if not chunk:
         return
     new = [values for values in chunk if values[2] == Verdict.NEW]
@@ -507,6 +519,7 @@ def _stage_chunk(cursor, chunk):
     with cursor.copy(f"COPY {ImportRow._meta.db_table} ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
         for values in chunk:
             copy.write_row(values)
+    _match_rows(cursor, batch, (chunk[0][1], chunk[-1][1]))
 
 
 def _json(value):
@@ -567,22 +580,15 @@ def _fold_in_file_duplicates(batch):
 def _match_existing(batch, *, preview):
     """Mark the batch's new rows that are customers already (same name key, mobile or email, in that
     order; the oldest customer of several), and second rows that match the same customer as an
-    earlier one. Returns {"new": n, "existing": n, "in_file": n} of the rows now."""
-    table, customers = ImportRow._meta.db_table, Customer._meta.db_table
+    earlier one. The check has matched its rows chunk by chunk as it staged them (`preview`); the
+    commit matches them all again, against the customers as they are now. Returns
+    {"new": n, "existing": n, "in_file": n, "error": n} of the rows now."""
+    table = ImportRow._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET verdict = 'new', match_id = NULL, match_on = '' "
-                       "WHERE batch_id = %s AND verdict = 'existing'", [batch.pk])
-        for column, how in (("name_key", "name"), ("mobile", "mobile"), ("email", "email")):
-            cursor.execute(f"""
-                UPDATE {table} r SET verdict = 'existing', match_id = m.id, match_on = %s
-                FROM (
-                    SELECT DISTINCT ON (r2.id) r2.id AS row_id, c.id FROM {table} r2
-                    JOIN {customers} c ON c.{column} = r2.{column}
-                    WHERE r2.batch_id = %s AND r2.verdict = 'new' AND r2.{column} <> '' AND c.{column} <> ''
-                      AND c.archived_at IS NULL AND c.merged_into_id IS NULL
-                    ORDER BY r2.id, c.id
-                ) m
-                WHERE r.id = m.row_id""", [how, batch.pk])
+        if not preview:
+            cursor.execute(f"UPDATE {table} SET verdict = 'new', match_id = NULL, match_on = '' "
+                           "WHERE batch_id = %s AND verdict = 'existing'", [batch.pk])
+            _match_rows(cursor, batch)
         # Two rows of the file that match one customer: the later one joins the earlier.
         cursor.execute(f"""
             UPDATE {table} r SET verdict = 'in_file', first_row = f.first_row
@@ -595,6 +601,26 @@ def _match_existing(batch, *, preview):
         found = dict(cursor.fetchall())
     return {"new": found.get("new", 0), "existing": found.get("existing", 0), "in_file": found.get("in_file", 0),
             "error": found.get("error", 0)}
+
+
+def _match_rows(cursor, batch, rows=None):
+    """The new rows of the batch (or of its rows numbered rows[0]..rows[1]) that are customers already
+    become 'existing', with the customer they match."""
+    table, customers = ImportRow._meta.db_table, Customer._meta.db_table
+    within, params = "", []
+    if rows:
+        within, params = "AND r2.row_number BETWEEN %s AND %s", list(rows)
+    for column, how in (("name_key", "name"), ("mobile", "mobile"), ("email", "email")):
+        cursor.execute(f"""
+            UPDATE {table} r SET verdict = 'existing', match_id = m.id, match_on = %s
+            FROM (
+                SELECT DISTINCT ON (r2.id) r2.id AS row_id, c.id FROM {table} r2
+                JOIN {customers} c ON c.{column} = r2.{column}
+                WHERE r2.batch_id = %s {within} AND r2.verdict = 'new' AND r2.{column} <> '' AND c.{column} <> ''
+                  AND c.archived_at IS NULL AND c.merged_into_id IS NULL
+                ORDER BY r2.id, c.id
+            ) m
+            WHERE r.id = m.row_id""", [how, batch.pk, *params])
 
 
 def _preview_sample(batch):
@@ -661,12 +687,17 @@ def import_commit(batch_id, *, by_id):
         ImportBatch.objects.filter(pk=batch_id).update(status=Status.CANCELLED, cancel_requested=False)
         cache.delete(_cancel_key(batch_id))
         return ImportBatch.objects.get(pk=batch_id)
-    # The new search texts wait in the trigram index's pending list, where searches already find
-    # them; a worker merges them into the index in one pass, after the commit.
+    return batch
+
+
+def _merge_search_index_later(cursor):
+    """New search texts wait in the trigram index's pending list, where searches already find them,
+    instead of being merged into the index again and again during a large write; a worker merges
+    them in one pass after the commit."""
     from ..tasks import customers_search_index_merge
 
+    cursor.execute("SET LOCAL gin_pending_list_limit = '1GB'")
     enqueue_on_commit(customers_search_index_merge)
-    return batch
 
 
 def _owner_sql(batch):
@@ -700,9 +731,7 @@ def _commit_rows(batch, by):
     fallback_pool = batch.pool or pool_for_team(batch.team)
     owner = _owner_sql(batch)
     with connection.cursor() as cursor:
-        # New search texts wait in the trigram index's pending list (merged once, after the commit)
-        # instead of being merged into the index again and again during the insert.
-        cursor.execute("SET LOCAL gin_pending_list_limit = '1GB'")
+        _merge_search_index_later(cursor)
         # The new rows' customer ids were reserved when they were checked; a row that has become new
         # since (its match was deleted meanwhile) gets one now.
         cursor.execute(f"UPDATE {rows} SET new_id = nextval(pg_get_serial_sequence(%s, 'id')) "
@@ -978,6 +1007,7 @@ def _undo_rows(batch):
 
     conflicts = {}
     with connection.cursor() as cursor:
+        _merge_search_index_later(cursor)
         cursor.execute(f"""
             SELECT rec.customer_id, c.name FROM {records} rec JOIN {customers} c ON c.id = rec.customer_id
             WHERE rec.batch_id = %s AND (c.version <> rec.version OR c.merged_into_id IS NOT NULL)""", [batch.pk])
@@ -1016,12 +1046,15 @@ def _restore(cursor, restore):
     for columns, items in groups.items():
         if not columns:
             continue
-        values = ", ".join(
-            f"{column} = (jsonb_populate_record(NULL::{customers}, v.before)).{column}" for column in columns)
+        values = ", ".join(f"{column} = (v.earlier).{column}" for column in columns)
+        # Each customer's earlier values are read into a record once (MATERIALIZED keeps the planner
+        # from repeating the conversion for every column).
         cursor.execute(f"""
+            WITH v AS MATERIALIZED (
+                SELECT (x->>'id')::bigint AS id, jsonb_populate_record(NULL::{customers}, x->'before') AS earlier
+                FROM jsonb_array_elements(%s::jsonb) x)
             UPDATE {customers} c SET {values}, version = c.version + 1, updated_at = now()
-            FROM (SELECT (x->>'id')::bigint AS id, x->'before' AS before FROM jsonb_array_elements(%s::jsonb) x) v
-            WHERE c.id = v.id""", [json.dumps([{"id": pk, "before": before} for pk, before in items],
+            FROM v WHERE c.id = v.id""", [json.dumps([{"id": pk, "before": before} for pk, before in items],
                                               ensure_ascii=False)])
     if restore:
         from .customers import customers_refresh_search
