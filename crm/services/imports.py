@@ -8,6 +8,7 @@ per batch, never one per row.
     import_commit    (worker) write the batch in one transaction, by the chosen duplicate policy
     import_undo      (worker) remove what the batch created, restore what it changed
 """
+import contextlib
 import datetime
 import decimal
 import hashlib
@@ -346,9 +347,12 @@ def _preview(batch):
     ImportBatch.objects.filter(pk=batch.pk).update(status=Status.PREVIEWING, error="")
     try:
         counts = _stage_rows(batch)
-    except (ImportFileError, ValidationError, OSError) as exc:
+    except (ImportFileError, ValidationError, OSError, ChildFailed) as exc:
         if isinstance(exc, ValidationError):
             message = " ".join(exc.messages)
+        elif isinstance(exc, ChildFailed):
+            logger.error("import %s: a checking process failed: %s", batch.pk, exc)
+            message = _("The check stopped before it finished (one of its processes ended). Please check again.")
         elif isinstance(exc, OSError):
             message = _("The uploaded file could not be read again. Please upload it once more.")
         else:
@@ -381,15 +385,19 @@ def _stage_rows(batch):
     shares = _stage_processes(batch)
     if shares > 1:
         language = translation.get_language()
+        with open_workbook(batch.file.path, filename=batch.file_name) as book:
+            # calamine parses the whole sheet into memory at once: parsed here, before the fork, the
+            # processes share it. Other engines read as they go, so each process opens its own.
+            shared = book if book.engine == "calamine" and book.row_count(batch.sheet) is not None else None
 
-        def share(number):
-            def run():
-                with translation.override(language):
-                    return _stage_share(batch, number, shares)
-            return run
+            def share(number):
+                def run():
+                    with translation.override(language):
+                        return _stage_share(batch, number, shares, book=shared)
+                return run
 
-        logger.info("import %s: cleaning the rows in %d processes", batch.pk, shares)
-        results = run_forked(*(share(number) for number in range(shares)))
+            logger.info("import %s: cleaning the rows in %d processes", batch.pk, shares)
+            results = run_forked(*(share(number) for number in range(shares)))
     else:
         results = [_stage_share(batch, 0, 1)]
     counts = {key: sum(result["counts"][key] for result in results) for key in results[0]["counts"]}
@@ -416,9 +424,9 @@ def _stage_processes(batch):
     return wanted
 
 
-def _stage_share(batch, share, shares):
+def _stage_share(batch, share, shares, *, book=None):
     """Stage the data rows of every `shares`-th chunk of the sheet's rows, starting at chunk `share`,
-    as new, existing or error. Returns {"counts": layout counts of those rows, "new": n, "error": n,
+    as new, existing or error, from `book` if given (else the batch's file opened here). Returns {"counts": layout counts of those rows, "new": n, "error": n,
     "keys": [(row number, name key, mobile, email) of each row that is not an error]}."""
     _max_bytes, max_rows = _limits()
     cleaner = _Cleaner(batch)
@@ -435,7 +443,8 @@ def _stage_share(batch, share, shares):
         _progress(batch, len(chunk), add=True)
         chunk.clear()
 
-    with connection.cursor() as cursor, open_workbook(batch.file.path, filename=batch.file_name) as book:
+    opened = contextlib.nullcontext(book) if book else open_workbook(batch.file.path, filename=batch.file_name)
+    with connection.cursor() as cursor, opened as book:
         for index, row in enumerate(book.rows(batch.sheet)):
             if index <= batch.header_row:
                 if index == batch.header_row:

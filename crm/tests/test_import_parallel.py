@@ -104,3 +104,26 @@ def test_run_forked_reports_a_child_that_dies_without_an_answer():
 def test_run_forked_refuses_to_run_inside_a_transaction():
     with pytest.raises(RuntimeError, match="outside a transaction"):
         forked.run_forked(lambda: 0, lambda: 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_check_whose_helper_process_dies_fails_with_a_reason(it_importer, tmp_path, settings, monkeypatch,
+                                                                picklists):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.CRM_IMPORT_PROCESSES, settings.CRM_IMPORT_PROCESSES_FROM = 2, 2 * CHUNK
+    it_importer.preferred_language = "en"  # the reason is written in the importer's language
+    it_importer.save()
+    monkeypatch.setattr(imports, "STAGE_CHUNK", CHUNK)
+    big_legacy_xlsx(tmp_path / "legacy.xlsx", rows=300, seed=3)
+    batch = imports.import_upload(by=it_importer, path=tmp_path / "legacy.xlsx", file_name="legacy.xlsx")
+    real_stage_share = imports._stage_share
+
+    def dies_in_the_child(batch, share, shares, **kwargs):
+        if share == 1:
+            os._exit(9)  # as if the kernel killed it
+        return real_stage_share(batch, share, shares, **kwargs)
+
+    monkeypatch.setattr(imports, "_stage_share", dies_in_the_child)
+    batch = imports.import_preview(batch.pk)
+    assert batch.status == ImportBatch.Status.FAILED
+    assert "Please check again" in batch.error
