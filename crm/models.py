@@ -25,6 +25,7 @@ class Choice(models.Model):
         SOURCE = "source", _("Source")
         FOLLOWUP_KIND = "followup_kind", _("Follow-up kind")
         TIER = "tier", _("Tier")
+        LOST_REASON = "lost_reason", _("Lost reason")
 
     kind = models.CharField(_("list"), max_length=20, choices=Kind.choices)
     code = models.SlugField(_("code"), max_length=40)

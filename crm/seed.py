@@ -19,6 +19,11 @@ DEFAULT_CHOICES = {
         ("cold_call", "电话开发", "Cold call"), ("campaign", "市场活动", "Campaign"),
         ("partner", "合作伙伴", "Partner"), ("import", "导入", "Import"), ("other", "其他", "Other"),
     ],
+    "lost_reason": [
+        ("price", "价格", "Price"), ("competitor", "输给竞争对手", "Lost to a competitor"),
+        ("no_budget", "无预算", "No budget"), ("no_decision", "客户未决策", "No decision"),
+        ("requirements", "需求不符", "Requirements not met"), ("other", "其他", "Other"),
+    ],
 }
 
 

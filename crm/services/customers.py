@@ -4,6 +4,7 @@ from urllib.parse import parse_qsl, urlencode
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Func, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -264,3 +265,16 @@ def saved_view_delete(*, view, user):
     if view.user_id != user.pk:
         raise PermissionDenied
     view.delete()
+
+
+def customer_deal_won(*, customer_id, on, amount=None):
+    """(sales) A deal with the customer was won on `on`: its deal status and date (and its deal amount,
+    where it had none). Called inside the deal's audited transaction, so the change is on the
+    customer's timeline with who moved the deal."""
+    from ..models import DealStatus
+
+    changes = {"deal_status": DealStatus.WON, "deal_date": on, "version": F("version") + 1,
+               "updated_at": timezone.now()}
+    if amount is not None:
+        changes["deal_amount"] = Coalesce(F("deal_amount"), Value(amount))
+    Customer.objects.filter(pk=customer_id).update(**changes)

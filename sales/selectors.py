@@ -1,0 +1,79 @@
+"""Reads of the sales app, all through the access layer: the deals a user may see, one deal, and a
+pipeline's board (columns per stage with count, sum and weighted sum, and the first cards)."""
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum, Window
+from django.db.models.functions import RowNumber
+
+from accounts.access import get_visible_or_404, visible
+
+from .models import Opportunity, Stage
+
+BOARD_CARDS = 50  # cards a column shows before "load more"
+
+
+def opportunities_visible_to(user):
+    return visible(user, Opportunity.objects.all())
+
+
+def opportunity_for(user, pk, *, write=False):
+    """The deal `pk` if the user may see it (404 otherwise; 403 for write=True on a read-only deal)."""
+    qs = Opportunity.objects.select_related("customer", "contact", "pipeline", "stage", "owner", "team", "source",
+                                            "lost_reason")
+    return get_visible_or_404(user, qs, pk, write=write)
+
+
+def stage_visits(opportunity):
+    """The deal's stage history, oldest first, with each stage and who moved the deal."""
+    return list(opportunity.stage_visits.select_related("stage", "moved_by").order_by("entered_at", "id"))
+
+
+@dataclass
+class Column:
+    stage: Stage
+    count: int = 0
+    total: Decimal = Decimal(0)
+    weighted: Decimal = Decimal(0)
+    cards: list = field(default_factory=list)
+
+    @property
+    def more(self):
+        return self.count > len(self.cards)
+
+
+_WEIGHTED = ExpressionWrapper(F("amount") * F("probability") / Decimal(100),
+                              output_field=DecimalField(max_digits=16, decimal_places=2))
+
+
+def board(user, pipeline, *, per_column=BOARD_CARDS, filters=None):
+    """The pipeline's columns: its stages in order (retired ones only while deals are in them),
+    each with the count, sum and weighted sum of the deals the user may see, and the newest
+    `per_column` of them. Three queries, however many deals and stages."""
+    deals = opportunities_visible_to(user).filter(pipeline=pipeline)
+    if filters is not None:
+        deals = deals.filter(filters)
+    totals = {row["stage_id"]: row for row in deals.values("stage_id").annotate(
+        count=Count("pk"), total=Sum("amount"), weighted=Sum(_WEIGHTED)).order_by()}
+    columns = [Column(stage=stage, count=totals.get(stage.pk, {}).get("count", 0),
+                      total=totals.get(stage.pk, {}).get("total") or Decimal(0),
+                      weighted=totals.get(stage.pk, {}).get("weighted") or Decimal(0))
+               for stage in pipeline.stages.prefetch_related("gate_items").order_by("order", "id")
+               if not stage.retired_at or stage.pk in totals]
+    by_stage = {column.stage.pk: column for column in columns}
+    # Filtering on a window function: Django (4.2+) wraps the query in a subquery for it.
+    ranked = deals.annotate(rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=F("pk").desc()))
+    for card in ranked.filter(rank__lte=per_column).select_related("customer", "owner").order_by("stage_id", "-pk"):
+        column = by_stage.get(card.stage_id)
+        if column is not None:
+            column.cards.append(card)
+    return columns
+
+
+def column_cards(user, pipeline, stage, *, before=None, per_column=BOARD_CARDS):
+    """The next cards of one column, older than the deal `before`."""
+    deals = opportunities_visible_to(user).filter(pipeline=pipeline, stage=stage)
+    if before:
+        deals = deals.filter(pk__lt=before)
+    return list(deals.select_related("customer", "owner").order_by("-pk")[:per_column])
+
