@@ -7,9 +7,24 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self):
+        from crm.panels import register_panel
+
         from . import services
 
         services.on_won(_customer_won)
+        register_panel("sales/partials/customer_opportunities.html", 10, key="opportunities", context=_panel)
+
+
+def _panel(user, customer):
+    """The customer page's deals panel: the deals the user may see, and whether they may open one."""
+    from accounts.access import user_access
+    from accounts.capabilities import Module
+
+    from . import selectors
+
+    if not user_access(user).can_open(Module.SALES):
+        return {"opportunities": [], "can_create": False}
+    return {"opportunities": selectors.opportunities_of_customer(user, customer), "can_create": True}
 
 
 def _customer_won(*, opportunity, by):

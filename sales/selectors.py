@@ -77,3 +77,41 @@ def column_cards(user, pipeline, stage, *, before=None, per_column=BOARD_CARDS):
         deals = deals.filter(pk__lt=before)
     return list(deals.select_related("customer", "owner").order_by("-pk")[:per_column])
 
+
+
+def opportunity_page(user, opportunity):
+    """Everything a deal's page shows, in a fixed number of queries: its pipeline's stages (the
+    retired ones only if it is in one), the stage history, each open stage's gate items with whether
+    they are ticked and whether this user may tick them, and what the user may change."""
+    from accounts.access import can_edit
+
+    from .forms import MoveForm, ProbabilityForm
+
+    stages = [stage for stage in opportunity.pipeline.stages.prefetch_related("gate_items__role").order_by(
+        "order", "id") if not stage.retired_at or stage.pk == opportunity.stage_id]
+    ticks = {tick.item_id: tick for tick in opportunity.ticks.select_related("ticked_by")}
+    my_roles = set(user.roles.values_list("pk", flat=True))
+    editable = can_edit(user, opportunity)
+    superuser = getattr(user, "is_superuser", False)
+    gates = []
+    for stage in stages:
+        items = [{"item": item, "tick": ticks.get(item.pk),
+                  "may_tick": superuser or (item.role_id in my_roles if item.role_id else editable)}
+                 for item in stage.gate_items.all()]
+        if stage.kind == "open" and (items or stage.required_fields):
+            fields = [str(Stage.GATE_FIELDS[name]) for name in stage.required_fields]
+            gates.append({"stage": stage, "items": items, "fields": fields})
+    return {
+        "opportunity": opportunity, "stages": stages, "visits": stage_visits(opportunity), "gates": gates,
+        "can_edit": editable,
+        "move_form": MoveForm(opportunity=opportunity, initial={"stage": opportunity.stage_id,
+                                                                  "version": opportunity.version}),
+        "probability_form": ProbabilityForm(initial={"probability": opportunity.probability,
+                                                     "reason": opportunity.probability_reason}),
+    }
+
+
+def opportunities_of_customer(user, customer, limit=10):
+    """The customer's deals the user may see, newest first (the customer page's panel)."""
+    deals = opportunities_visible_to(user).filter(customer=customer).select_related("stage", "owner")
+    return list(deals.order_by("-pk")[:limit])

@@ -284,3 +284,29 @@ def opportunity_set_probability(*, opportunity, by, probability, reason=""):
             opportunity.save(update_fields=["probability", "probability_reason", "version", "updated_at"])
             opportunity.refresh_from_db()
     return opportunity
+
+
+EDITABLE_FIELDS = ("name", "contact", "amount", "expected_close", "source", "next_step")
+
+
+def opportunity_update(*, opportunity, by, version=None, **fields):
+    """Change the deal's own fields (not its stage: opportunity_move does that). Refused with a
+    conflict when `version` is not the deal's current one (someone saved meanwhile)."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable here: {sorted(unknown)}")
+    _require_edit(opportunity, by)
+    contact = fields.get("contact")
+    if contact is not None and contact.customer_id != opportunity.customer_id:
+        raise ValidationError({"contact": _("The contact belongs to another customer.")})
+    with audited(by, "opportunity_update"):
+        locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+        if version is not None and locked.version != version:
+            raise ValidationError(_("Someone else changed this deal meanwhile; reload it and try again."),
+                                  code="conflict")
+        for name, value in fields.items():
+            setattr(locked, name, value.strip() if isinstance(value, str) else value)
+        locked.version = F("version") + 1
+        locked.save()
+        locked.refresh_from_db()
+    return locked

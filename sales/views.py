@@ -1,9 +1,208 @@
-from django.shortcuts import render
+"""Deal pages: the board (kanban) per pipeline, the list, a deal's page, creating and moving deals,
+ticking gate items and overriding the probability. Every deal is read through sales.selectors (the
+access layer): another team's deal is a 404, and a deal one may see but not change is a 403."""
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from accounts.capabilities import Module
+from accounts.access import user_access
+from accounts.capabilities import Capability, Module
 from accounts.permissions import capability_required
+from crm import selectors as crm_selectors
+from crm.models import Choice
+
+from . import selectors, services
+from .forms import MoveForm, OpportunityEditForm, OpportunityForm, ProbabilityForm
+from .models import GateItem, Pipeline, StageKind
+
+LIST_SIZE = 50
+
+
+def _pipelines():
+    return Pipeline.objects.filter(is_active=True).order_by("order", "id")
 
 
 @capability_required(module=Module.SALES)
 def index(request):
-    return render(request, "sales/index.html")
+    pipeline = _pipelines().first()
+    if pipeline is not None:
+        return redirect("sales:board", pipeline.pk)
+    can_configure = user_access(request.user).has(Capability.CONFIGURE_PIPELINE)
+    return render(request, "sales/index.html", {"can_configure": can_configure})
+
+
+def _board_context(user, pipeline, *, blocked=None):
+    return {"pipeline": pipeline, "pipelines": _pipelines(), "columns": selectors.board(user, pipeline),
+            "blocked": blocked, "lost_reasons": Choice.objects.filter(kind=Choice.Kind.LOST_REASON, active=True),
+            "can_create": services.pipelines_for(user).filter(pk=pipeline.pk).exists()}
+
+
+@capability_required(module=Module.SALES)
+def board(request, pipeline_pk):
+    pipeline = get_object_or_404(Pipeline, pk=pipeline_pk, is_active=True)
+    context = _board_context(request.user, pipeline)
+    if request.htmx and request.htmx.target == "board":
+        return render(request, "sales/board.html#board", context)
+    return render(request, "sales/board.html", context)
+
+
+@capability_required(module=Module.SALES)
+def column_more(request, pipeline_pk, stage_pk):
+    """The next cards of one column (htmx), older than `before`."""
+    pipeline = get_object_or_404(Pipeline, pk=pipeline_pk)
+    stage = get_object_or_404(pipeline.stages, pk=stage_pk)
+    try:
+        before = int(request.GET.get("before", ""))
+    except ValueError:
+        before = None
+    cards = selectors.column_cards(request.user, pipeline, stage, before=before)
+    return render(request, "sales/board.html#more", {"cards": cards, "pipeline": pipeline, "stage": stage,
+                                                      "more": len(cards) == selectors.BOARD_CARDS})
+
+
+@require_POST
+@capability_required(module=Module.SALES)
+def opportunity_move(request, pk):
+    """Move a deal to another stage: from the board (answered with the board, the refusal shown in the
+    target column) or from the deal's page."""
+    opportunity = selectors.opportunity_for(request.user, pk, write=True)
+    form = MoveForm(request.POST, opportunity=opportunity)
+    blocked = None
+    if form.is_valid():
+        stage = form.cleaned_data["stage"]
+        try:
+            services.opportunity_move(opportunity=opportunity, stage=stage, by=request.user,
+                                      lost_reason=form.cleaned_data["lost_reason"],
+                                      version=form.cleaned_data["version"])
+        except services.GateBlocked as error:
+            blocked = {"stage": stage.pk, "opportunity": opportunity, "message": error.messages[0],
+                       "missing": error.missing}
+        except ValidationError as error:
+            blocked = {"stage": stage.pk, "opportunity": opportunity, "message": " ".join(error.messages),
+                       "needs_reason": stage.kind == StageKind.LOST and not form.cleaned_data["lost_reason"]}
+    else:
+        blocked = {"stage": None, "opportunity": opportunity,
+                   "message": " ".join(e for errors in form.errors.values() for e in errors)}
+    if request.POST.get("from") == "board":
+        context = _board_context(request.user, opportunity.pipeline, blocked=blocked)
+        return render(request, "sales/board.html#board", context, status=422 if blocked else 200)
+    if blocked:
+        messages.error(request, blocked["message"])
+    else:
+        messages.success(request, _("Moved."))
+    return redirect(opportunity)
+
+
+@capability_required(module=Module.SALES)
+def opportunity_list(request):
+    deals = selectors.opportunities_visible_to(request.user).select_related("customer", "stage", "owner",
+                                                                             "pipeline")
+    pipeline = request.GET.get("pipeline", "")
+    if pipeline.isdigit():
+        deals = deals.filter(pipeline_id=int(pipeline))
+    state = request.GET.get("state", "open")
+    if state == "open":
+        deals = deals.filter(closed_at=None)
+    elif state in StageKind.values:
+        deals = deals.filter(stage__kind=state)
+    if request.GET.get("mine"):
+        deals = deals.filter(owner=request.user)
+    q = request.GET.get("q", "").strip()
+    if q:
+        deals = deals.filter(Q(name__icontains=q) | Q(customer__name__icontains=q))
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        deals = deals.filter(pk__lt=int(before))
+    page = list(deals.order_by("-pk")[:LIST_SIZE + 1])
+    more = len(page) > LIST_SIZE
+    page = page[:LIST_SIZE]
+    query = request.GET.copy()
+    query.pop("before", None)
+    return render(request, "sales/opportunity_list.html", {
+        "deals": page, "more": more, "next_before": page[-1].pk if more else None, "query": query.urlencode(),
+        "pipelines": _pipelines(), "states": StageKind.choices, "state": state, "q": q, "pipeline": pipeline,
+        "mine": bool(request.GET.get("mine"))})
+
+
+@capability_required(module=Module.SALES)
+def opportunity_create(request):
+    customer = crm_selectors.customer_for(request.user, request.GET.get("customer") or request.POST.get("customer"))
+    pipelines = services.pipelines_for(request.user)
+    form = OpportunityForm(request.POST or None, customer=customer, pipelines=pipelines,
+                           initial={"pipeline": request.GET.get("pipeline")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            opportunity = services.opportunity_create(
+                by=request.user, customer=customer, pipeline=data["pipeline"], name=data["name"],
+                amount=data["amount"], expected_close=data["expected_close"], contact=data["contact"],
+                source=data["source"], next_step=data["next_step"])
+        except ValidationError as error:
+            for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
+                form.add_error(field if field in form.fields else None, errors)
+        except PermissionDenied:
+            raise
+        else:
+            messages.success(request, _("Opportunity created."))
+            return redirect(opportunity)
+    return render(request, "sales/opportunity_form.html", {"form": form, "customer": customer},
+                  status=422 if form.errors else 200)
+
+
+@capability_required(module=Module.SALES)
+def opportunity_edit(request, pk):
+    opportunity = selectors.opportunity_for(request.user, pk, write=True)
+    form = OpportunityEditForm(request.POST or None, instance=opportunity, initial={"version": opportunity.version})
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS}
+        try:
+            services.opportunity_update(opportunity=opportunity, by=request.user,
+                                        version=form.cleaned_data["version"], **data)
+        except ValidationError as error:
+            for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(opportunity)
+    return render(request, "sales/opportunity_form.html", {"form": form, "customer": opportunity.customer,
+                                                           "opportunity": opportunity},
+                  status=422 if form.errors else 200)
+
+
+@capability_required(module=Module.SALES)
+def opportunity_detail(request, pk):
+    opportunity = selectors.opportunity_for(request.user, pk)
+    return render(request, "sales/opportunity_detail.html", selectors.opportunity_page(request.user, opportunity))
+
+
+@require_POST
+@capability_required(module=Module.SALES)
+def opportunity_tick(request, pk, item_pk):
+    opportunity = selectors.opportunity_for(request.user, pk)
+    item = get_object_or_404(GateItem.objects.select_related("stage", "role"), pk=item_pk,
+                             stage__pipeline_id=opportunity.pipeline_id)
+    try:
+        services.opportunity_tick(opportunity=opportunity, item=item, by=request.user,
+                                  ticked=request.POST.get("ticked") != "0")
+    except PermissionDenied as error:
+        messages.error(request, str(error) or _("You may not tick this item."))
+    return redirect(reverse("sales:opportunity_detail", args=[opportunity.pk]) + "#gates")
+
+
+@require_POST
+@capability_required(module=Module.SALES)
+def opportunity_probability(request, pk):
+    opportunity = selectors.opportunity_for(request.user, pk, write=True)
+    form = ProbabilityForm(request.POST)
+    if form.is_valid():
+        services.opportunity_set_probability(opportunity=opportunity, by=request.user,
+                                             probability=form.cleaned_data["probability"],
+                                             reason=form.cleaned_data["reason"])
+        messages.success(request, _("Probability saved."))
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(opportunity)

@@ -29,7 +29,7 @@ def test_it_shows_the_detail_with_a_fixed_number_of_queries(client, rep_east, re
     for i in range(5):
         customer_update(customer=customer, by=rep_east, name=f"改名{i}")
     client.force_login(rep_east)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         response = client.get(reverse("crm:customer_detail", args=[customer.pk]))
     page = response.content.decode()
     assert "改名3" in page and "改名4" in page  # history shows old → new

@@ -1,0 +1,51 @@
+"""Forms of the deal pages (the settings pages have theirs in settings_forms.py)."""
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Choice, Contact
+
+from .models import Opportunity, Stage
+
+
+class OpportunityForm(forms.ModelForm):
+    class Meta:
+        model = Opportunity
+        fields = ["name", "pipeline", "contact", "amount", "expected_close", "source", "next_step"]
+        widgets = {"expected_close": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, customer, pipelines, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "pipeline" in self.fields:
+            self.fields["pipeline"].queryset = pipelines
+            self.fields["pipeline"].empty_label = None
+        self.fields["contact"].queryset = Contact.objects.filter(customer=customer)
+        self.fields["source"].queryset = Choice.objects.filter(kind=Choice.Kind.SOURCE, active=True)
+        self.fields["amount"].min_value = 0
+
+
+class OpportunityEditForm(OpportunityForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta(OpportunityForm.Meta):
+        fields = ["name", "contact", "amount", "expected_close", "source", "next_step"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, customer=kwargs["instance"].customer, pipelines=None, **kwargs)
+
+
+class MoveForm(forms.Form):
+    stage = forms.ModelChoiceField(queryset=Stage.objects.none(), label=_("stage"))
+    lost_reason = forms.ModelChoiceField(
+        queryset=Choice.objects.filter(kind=Choice.Kind.LOST_REASON, active=True), required=False,
+        label=_("lost reason"))
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, opportunity, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].queryset = opportunity.pipeline.stages.all()
+
+
+class ProbabilityForm(forms.Form):
+    probability = forms.IntegerField(label=_("win probability (%)"), min_value=0, max_value=100)
+    reason = forms.CharField(label=_("reason"), max_length=200, required=False,
+                             help_text=_("Empty: the stage's probability again."))
