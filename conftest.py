@@ -215,3 +215,18 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+def named_routes():
+    """(namespaced name, route pattern) of every named URL, for the access grids."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(resolver, prefix="", namespace=""):
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+                yield from walk(entry, prefix + str(entry.pattern), ns)
+            elif isinstance(entry, URLPattern) and entry.name:
+                yield f"{namespace}{entry.name}", prefix + str(entry.pattern)
+
+    return list(walk(get_resolver()))

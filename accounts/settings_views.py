@@ -41,11 +41,14 @@ def _show_service_error(form, error, *, field=None):
 
 @login_required
 def settings_index(request):
-    """The settings overview for user managers; those who only configure customers go to the picklists."""
+    """The settings overview for user managers; those who only configure customers go to the picklists,
+    those who only configure pipelines to the pipelines."""
     access = user_access(request.user)
     if not access.has(Capability.MANAGE_USERS):
         if access.has(Capability.CONFIGURE_CUSTOMERS):
             return redirect("crm:settings_picklists")
+        if access.has(Capability.CONFIGURE_PIPELINE):
+            return redirect("sales:settings_pipelines")
         raise PermissionDenied
     return render_settings(request, "settings/index.html", {"overview": selectors.settings_overview()}, section="index")
 

@@ -91,6 +91,9 @@ def stage_save(*, by, pipeline, stage=None, name, kind=StageKind.OPEN, probabili
             stage = Stage(pipeline=pipeline, order=last_open + 10)
         elif stage.pipeline_id != pipeline.pk:
             raise ValidationError(_("The stage belongs to another pipeline."))
+        elif stage.kind == StageKind.OPEN and kind != StageKind.OPEN and not pipeline.stages.filter(
+                kind=StageKind.OPEN, retired_at=None).exclude(pk=stage.pk).exists():
+            raise ValidationError({"kind": _("A pipeline needs at least one open stage.")})
         stage.name, stage.kind, stage.probability = name.strip(), kind, probability
         stage.stale_after_days, stage.required_fields = stale_after_days, list(required_fields)
         stage.save()

@@ -1,9 +1,26 @@
 """Sales configuration in the settings area (holders of sales.stage:configure): pipelines, stages,
-gates and products."""
+gates and products. Included by sales/urls.py under settings/, so the names are "sales:settings_…"."""
 from django.urls import path
 
-from . import settings_views
+from . import settings_views as views
+
+STAGE = "pipelines/<int:pipeline_pk>/stages/<int:stage_pk>/"
 
 urlpatterns = [
-    path("", settings_views.pipeline_list, name="settings_pipelines"),
+    path("", views.pipeline_list, name="settings_pipelines"),
+    path("pipelines/new/", views.pipeline_create, name="settings_pipeline_create"),
+    path("pipelines/<int:pipeline_pk>/", views.pipeline_detail, name="settings_pipeline"),
+    path("pipelines/<int:pipeline_pk>/edit/", views.pipeline_edit, name="settings_pipeline_edit"),
+    path("pipelines/<int:pipeline_pk>/reorder/", views.stages_reorder, name="settings_stages_reorder"),
+    path("pipelines/<int:pipeline_pk>/stages/new/", views.stage_create, name="settings_stage_create"),
+    path(STAGE, views.stage_edit, name="settings_stage_edit"),
+    path(f"{STAGE}move/", views.stage_move, name="settings_stage_move"),
+    path(f"{STAGE}retire/", views.stage_retire, name="settings_stage_retire"),
+    path(f"{STAGE}restore/", views.stage_restore, name="settings_stage_restore"),
+    path(f"{STAGE}items/new/", views.gate_item_create, name="settings_gate_item_create"),
+    path(f"{STAGE}items/<int:item_pk>/", views.gate_item_edit, name="settings_gate_item_edit"),
+    path(f"{STAGE}items/<int:item_pk>/delete/", views.gate_item_delete, name="settings_gate_item_delete"),
+    path("products/", views.product_list, name="settings_products"),
+    path("products/new/", views.product_create, name="settings_product_create"),
+    path("products/<int:product_pk>/", views.product_edit, name="settings_product_edit"),
 ]

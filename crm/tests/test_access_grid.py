@@ -6,8 +6,9 @@ import re
 
 import openpyxl
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
+from conftest import named_routes
 from crm.models import Contact, Customer, FollowUp
 from crm.tests.factories import ContactFactory, CustomerFactory, FollowUpFactory
 
@@ -19,16 +20,7 @@ SECRET_PHONE = "+8613912398765"
 
 def crm_routes():
     """(name, route, kwargs names) of every crm URL with an int argument."""
-
-    def walk(resolver, prefix="", namespace=""):
-        for entry in resolver.url_patterns:
-            if isinstance(entry, URLResolver):
-                ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-                yield from walk(entry, prefix + str(entry.pattern), ns)
-            elif isinstance(entry, URLPattern) and entry.name:
-                yield f"{namespace}{entry.name}", prefix + str(entry.pattern)
-
-    for name, route in walk(get_resolver()):
+    for name, route in named_routes():
         if name.startswith("crm:") and "<int:" in route:
             yield name, route, re.findall(r"<int:(\w+)>", route)
 

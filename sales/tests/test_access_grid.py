@@ -4,9 +4,9 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import Role
+from conftest import named_routes
 from crm.tests.factories import CustomerFactory
 from sales import services
 from sales.models import GateTick, Opportunity, StageKind, StageVisit
@@ -17,15 +17,7 @@ SECRET = "绝密华东商机"
 
 
 def deal_routes():
-    def walk(resolver, prefix="", namespace=""):
-        for entry in resolver.url_patterns:
-            if isinstance(entry, URLResolver):
-                ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-                yield from walk(entry, prefix + str(entry.pattern), ns)
-            elif isinstance(entry, URLPattern) and entry.name:
-                yield f"{namespace}{entry.name}", prefix + str(entry.pattern)
-
-    for name, route in walk(get_resolver()):
+    for name, route in named_routes():
         if name.startswith("sales:") and "opportunities/<int:pk>/" in route:
             yield name, route
 

@@ -24,17 +24,9 @@ def in_english():
 
 
 @pytest.fixture
-def pipeline(director):
-    """项目型销售: 初步接触 → 方案评审 (gated: 技术评审 by the 技术评审 role, 财务评审 by anyone, an expected
-    close date) → 商务谈判, then the closed stages."""
-    pipeline = services.pipeline_save(by=director, name="项目型销售")
-    first = pipeline.stages.get(kind=StageKind.OPEN)
-    services.stage_save(by=director, pipeline=pipeline, stage=first, name="初步接触", probability=10)
-    review = services.stage_save(by=director, pipeline=pipeline, name="方案评审", probability=40,
-                                 stale_after_days=14, required_fields=["expected_close"])
-    tech = Role.objects.create(name="技术评审")
-    services.gate_item_save(by=director, stage=review, label="技术评审", role=tech)
-    services.gate_item_save(by=director, stage=review, label="财务评审")
+def pipeline(pipeline, director):
+    """The shared 项目型销售 (see conftest.py), 方案评审 also needing 财务评审 (ticked by anyone), then 商务谈判."""
+    services.gate_item_save(by=director, stage=pipeline.stages.get(name="方案评审"), label="财务评审")
     services.stage_save(by=director, pipeline=pipeline, name="商务谈判", probability=70)
     return pipeline
 
@@ -138,6 +130,9 @@ def test_a_pipeline_keeps_one_open_stage(pipeline, director):
         services.stage_retire(by=director, stage=item)
     with pytest.raises(ValidationError):
         services.stage_retire(by=director, stage=open_stages[-1])
+    with pytest.raises(ValidationError):  # nor may the last one become a closed stage
+        services.stage_save(by=director, pipeline=pipeline, stage=open_stages[-1], name="x", kind=StageKind.WON,
+                            probability=100)
 
 
 def test_another_teams_rep_sees_and_moves_nothing(deal, pipeline, rep_west, rep_east2, manager_east):

@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from accounts.models import Role
 from crm.models import Choice
 from crm.tests.factories import CustomerFactory
 from sales import services
@@ -16,13 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def pipeline(director):
-    pipeline = services.pipeline_save(by=director, name="项目型销售")
-    first = pipeline.stages.get(kind=StageKind.OPEN)
-    services.stage_save(by=director, pipeline=pipeline, stage=first, name="初步接触", probability=10)
-    review = services.stage_save(by=director, pipeline=pipeline, name="方案评审", probability=40,
-                                 required_fields=["expected_close"])
-    services.gate_item_save(by=director, stage=review, label="技术评审", role=Role.objects.create(name="技术评审"))
+def pipeline(pipeline, director):
+    """The shared 项目型销售 (see conftest.py) with 商务谈判 after 方案评审."""
     services.stage_save(by=director, pipeline=pipeline, name="商务谈判", probability=70)
     return pipeline
 

@@ -1,0 +1,18 @@
+import pytest
+
+from accounts.models import Role
+from sales import services
+from sales.models import StageKind
+
+
+@pytest.fixture
+def pipeline(director):
+    """项目型销售: 初步接触 → 方案评审 (gated: an expected close date, and 技术评审 ticked by the role
+    技术评审), then the closed stages 赢单, 输单 and 无效."""
+    pipeline = services.pipeline_save(by=director, name="项目型销售")
+    first = pipeline.stages.get(kind=StageKind.OPEN)
+    services.stage_save(by=director, pipeline=pipeline, stage=first, name="初步接触", probability=10)
+    review = services.stage_save(by=director, pipeline=pipeline, name="方案评审", probability=40,
+                                 required_fields=["expected_close"])
+    services.gate_item_save(by=director, stage=review, label="技术评审", role=Role.objects.create(name="技术评审"))
+    return pipeline
