@@ -5,10 +5,13 @@ from crm.demo import DEMO_PASSWORD, PERSONAS, seed_demo
 
 class Command(BaseCommand):
     help = ("Load the demo company (teams, one user per persona, three customer pools, about 300 customers "
-            "with contacts and a year of follow-ups). Does nothing if it is loaded.")
+            "with contacts and a year of follow-ups; two sales pipelines with deals). Does nothing if it is loaded.")
 
     def handle(self, *args, **options):
+        from sales.demo import seed_sales_demo
+
         created = seed_demo()
+        created = seed_sales_demo() or created
         self.stdout.write("Demo data loaded." if created else "Demo data already present; nothing changed.")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}; demo only):")
         for username, display, mobile, team, _manager, role, _lead in PERSONAS:
