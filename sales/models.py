@@ -157,7 +157,11 @@ class Opportunity(models.Model):
         verbose_name = _("opportunity")
         verbose_name_plural = _("opportunities")
         indexes = [
-            models.Index(fields=["pipeline", "stage", "-id"], name="opportunity_board"),
+            # The board: a pipeline's open deals, and its recently closed ones.
+            models.Index(fields=["pipeline", "stage", "-id"], name="opportunity_board_open",
+                         condition=models.Q(closed_at=None)),
+            models.Index(fields=["pipeline", "closed_at"], name="opportunity_board_closed",
+                         condition=models.Q(closed_at__isnull=False)),
             models.Index(fields=["owner", "-id"], name="opportunity_owner_recent"),
             models.Index(fields=["team", "-id"], name="opportunity_team_recent"),
             models.Index(fields=["customer", "-id"], name="opportunity_customer"),

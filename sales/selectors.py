@@ -1,16 +1,18 @@
 """Reads of the sales app, all through the access layer: the deals a user may see, one deal, and a
 pipeline's board (columns per stage with count, sum and weighted sum, and the first cards)."""
+import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.utils import timezone
 
 from accounts.access import get_visible_or_404, visible
 
 from .models import Opportunity, Stage
 
 BOARD_CARDS = 50  # cards a column shows before "load more"
+BOARD_CLOSED_DAYS = 30  # won, lost and invalid columns show the deals closed this recently
 
 
 def opportunities_visible_to(user):
@@ -48,9 +50,11 @@ _WEIGHTED = ExpressionWrapper(F("amount") * F("probability") / Decimal(100),
 
 def board(user, pipeline, *, per_column=BOARD_CARDS, filters=None):
     """The pipeline's columns: its stages in order (retired ones only while deals are in them),
-    each with the count, sum and weighted sum of the deals the user may see, and the newest
-    `per_column` of them. Three queries, however many deals and stages."""
-    deals = opportunities_visible_to(user).filter(pipeline=pipeline)
+    each with the count, sum and weighted sum of the deals the user may see (open ones, and in the
+    closed columns those closed in the last BOARD_CLOSED_DAYS days), and the newest `per_column` of
+    them. Four queries, however many deals and stages."""
+    since = timezone.now() - datetime.timedelta(days=BOARD_CLOSED_DAYS)
+    deals = opportunities_visible_to(user).filter(Q(closed_at=None) | Q(closed_at__gte=since), pipeline=pipeline)
     if filters is not None:
         deals = deals.filter(filters)
     totals = {row["stage_id"]: row for row in deals.values("stage_id").annotate(
@@ -61,9 +65,13 @@ def board(user, pipeline, *, per_column=BOARD_CARDS, filters=None):
                for stage in pipeline.stages.prefetch_related("gate_items").order_by("order", "id")
                if not stage.retired_at or stage.pk in totals]
     by_stage = {column.stage.pk: column for column in columns}
-    # Filtering on a window function: Django (4.2+) wraps the query in a subquery for it.
-    ranked = deals.annotate(rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=F("pk").desc()))
-    for card in ranked.filter(rank__lte=per_column).select_related("customer", "owner").order_by("stage_id", "-pk"):
+    # The newest cards of each column: one LIMIT per stage (each an index range), in one UNION ALL,
+    # then the cards themselves with what they show.
+    parts = [deals.filter(stage_id=column.stage.pk).order_by("-pk").values_list("pk", flat=True)[:per_column]
+             for column in columns]
+    ids = list(parts[0].union(*parts[1:], all=True)) if parts else []
+    cards = Opportunity.objects.filter(pk__in=ids).select_related("customer", "owner").order_by("-pk")
+    for card in cards:
         column = by_stage.get(card.stage_id)
         if column is not None:
             column.cards.append(card)
@@ -72,7 +80,9 @@ def board(user, pipeline, *, per_column=BOARD_CARDS, filters=None):
 
 def column_cards(user, pipeline, stage, *, before=None, per_column=BOARD_CARDS):
     """The next cards of one column, older than the deal `before`."""
-    deals = opportunities_visible_to(user).filter(pipeline=pipeline, stage=stage)
+    since = timezone.now() - datetime.timedelta(days=BOARD_CLOSED_DAYS)
+    deals = opportunities_visible_to(user).filter(Q(closed_at=None) | Q(closed_at__gte=since), pipeline=pipeline,
+                                                  stage=stage)
     if before:
         deals = deals.filter(pk__lt=before)
     return list(deals.select_related("customer", "owner").order_by("-pk")[:per_column])

@@ -38,7 +38,8 @@ def index(request):
 def _board_context(user, pipeline, *, blocked=None):
     return {"pipeline": pipeline, "pipelines": _pipelines(), "columns": selectors.board(user, pipeline),
             "blocked": blocked, "lost_reasons": Choice.objects.filter(kind=Choice.Kind.LOST_REASON, active=True),
-            "can_create": services.pipelines_for(user).filter(pk=pipeline.pk).exists()}
+            "can_create": services.pipelines_for(user).filter(pk=pipeline.pk).exists(),
+            "board_closed_days": selectors.BOARD_CLOSED_DAYS}
 
 
 @capability_required(module=Module.SALES)

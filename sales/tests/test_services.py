@@ -163,12 +163,12 @@ def test_a_pipeline_limited_to_teams_takes_deals_from_those_teams_only(director,
         services.opportunity_create(by=rep_west, customer=customer, pipeline=channel, name="x")
 
 
-def test_the_board_counts_sums_and_weights_each_column_in_three_queries(pipeline, rep_east, django_assert_num_queries):
+def test_the_board_counts_sums_and_weights_each_column_in_fixed_queries(pipeline, rep_east, django_assert_num_queries):
     customer = CustomerFactory(owner=rep_east)
     for amount in (100, 200, 300):
         services.opportunity_create(by=rep_east, customer=customer, pipeline=pipeline, name=f"单{amount}",
                                     amount=Decimal(amount))
-    with django_assert_num_queries(4):  # access (user roles), totals, stages with gate items, cards
+    with django_assert_num_queries(5):  # access (user roles), totals, stages with gate items, card ids, cards
         columns = selectors.board(rep_east, pipeline, per_column=2)
     first = columns[0]
     assert (first.count, first.total, first.weighted) == (3, Decimal(600), Decimal("60.00"))
@@ -186,3 +186,17 @@ def test_a_probability_override_needs_a_reason_and_moving_keeps_it(deal, pipelin
     assert moved.probability == 60
     back = services.opportunity_set_probability(opportunity=moved, by=rep_east, probability=0, reason="")
     assert back.probability == 40
+
+
+def test_the_board_shows_closed_deals_of_the_last_30_days_only(deal, pipeline, rep_east):
+    import datetime
+
+    from django.utils import timezone
+
+    won = services.opportunity_move(opportunity=deal, stage=stage(pipeline, "Won"), by=rep_east)
+    columns = {c.stage.name: c for c in selectors.board(rep_east, pipeline)}
+    assert columns["Won"].count == 1 and columns["Won"].cards == [won]
+    Opportunity.objects.filter(pk=won.pk).update(closed_at=timezone.now() - datetime.timedelta(days=31))
+    columns = {c.stage.name: c for c in selectors.board(rep_east, pipeline)}
+    assert columns["Won"].count == 0 and columns["Won"].cards == []
+    assert selectors.opportunities_visible_to(rep_east).get() == won  # still in the list

@@ -11,6 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("--customers", type=int, default=1_000_000)
         parser.add_argument("--contacts", type=int, default=None, help="in all (default: 2 per customer)")
         parser.add_argument("--followups", type=int, default=None, help="in all (default: 5 per customer)")
+        parser.add_argument("--opportunities", type=int, default=500_000, help="sales deals (with stage history)")
         parser.add_argument("--regions", type=int, default=10)
         parser.add_argument("--branches", type=int, default=10, help="branches per region")
         parser.add_argument("--reps", type=int, default=10, help="reps per branch")
@@ -19,11 +20,19 @@ class Command(BaseCommand):
                            help="drop the secondary indexes (search index too) for the load, rebuild after (default: when large)")
         index.add_argument("--keep-index", dest="drop_index", action="store_false")
 
-    def handle(self, *args, customers, contacts, followups, regions, branches, reps, drop_index, **options):
+    def handle(self, *args, customers, contacts, followups, regions, branches, reps, drop_index, opportunities,
+               **options):
+        from sales.scale import seed_sales_scale
+
         result = seed_scale(customers=customers, contacts=contacts, followups=followups, regions=regions,
                             branches=branches, reps=reps, drop_index=drop_index, stdout=self.stdout)
         if not result:
             self.stdout.write(f"Already {customers:,} generated customers; nothing added.")
+        sales = seed_sales_scale(opportunities, stdout=self.stdout)
+        if not sales:
+            self.stdout.write(f"Already {opportunities:,} generated opportunities; nothing added.")
+        result = {**(result or {}), **sales}
+        if not result:
             return
         self.stdout.write(f"{'step':<14}{'rows':>12}{'seconds':>10}{'rows/s':>12}")
         for step, (rows, seconds) in result.items():

@@ -1,0 +1,146 @@
+"""Volume for the sales benchmarks (`manage.py seed_scale --opportunities N`): three pipelines and N
+deals over the generated customers, each owned by its customer's owner, with their stage history.
+Set-based SQL (one INSERT … SELECT per table), the per-row history trigger skipped; running it again
+adds only what is missing.
+
+Most deals are history: about 12% are open (so a pipeline of the default 500,000 holds some 20,000
+open deals), 48% won, 30% lost and 10% invalid, closed over the last three years."""
+import time
+
+import pgtrigger
+from django.db import connection, transaction
+
+from accounts.models import User
+from accounts.services import audited
+
+from . import services
+from .models import Opportunity, Pipeline, StageKind, StageVisit
+
+PIPELINES = {
+    "规模·项目型销售": [("初步接触", 10), ("需求确认", 25), ("方案评审", 40), ("商务谈判", 70)],
+    "规模·渠道销售": [("渠道报备", 20), ("方案确认", 50), ("签约准备", 80)],
+    "规模·续约": [("续约提醒", 30), ("续约谈判", 70)],
+}
+
+
+def scale_pipelines():
+    """The three scale pipelines (created once, by the scale 销售总监), in order."""
+    director = User.objects.get(username="scale_director")
+    pipelines = []
+    for name, stages in PIPELINES.items():
+        pipeline = Pipeline.objects.filter(name=name).first()
+        if pipeline is None:
+            pipeline = services.pipeline_save(by=director, name=name)
+            first = pipeline.stages.get(kind=StageKind.OPEN)
+            for index, (stage_name, probability) in enumerate(stages):
+                services.stage_save(by=director, pipeline=pipeline, stage=first if index == 0 else None,
+                                    name=stage_name, probability=probability, stale_after_days=30)
+        pipelines.append(pipeline)
+    return pipelines
+
+
+def generated_opportunities():
+    return Opportunity.objects.filter(pipeline__name__in=PIPELINES).count()
+
+
+def seed_sales_scale(opportunities, stdout=None):
+    """Add generated deals up to `opportunities`; returns {step: (rows, seconds)} or {} if none were missing."""
+    have = generated_opportunities()
+    if have >= opportunities:
+        return {}
+    pipelines = scale_pipelines()
+    # Per pipeline: its open stages in order and its won / lost / invalid stage.
+    shapes = []
+    for pipeline in pipelines:
+        stages = list(pipeline.stages.order_by("order", "id"))
+        shapes.append(([s.pk for s in stages if s.kind == StageKind.OPEN],
+                       {s.kind: s.pk for s in stages if s.kind != StageKind.OPEN}))
+    result = {}
+    with transaction.atomic(), audited(None, "seed_scale"), pgtrigger.ignore("sales.Opportunity:insert_insert"):
+        with connection.cursor() as cursor:
+            started = time.perf_counter()
+            cursor.execute(_opportunity_sql(shapes), [have + 1, opportunities])
+            result["opportunities"] = (cursor.rowcount, time.perf_counter() - started)
+            started = time.perf_counter()
+            cursor.execute(_visit_sql(shapes), [_first_new_id(cursor, have)])
+            result["stage visits"] = (cursor.rowcount, time.perf_counter() - started)
+            cursor.execute(f"ANALYZE {Opportunity._meta.db_table}")
+            cursor.execute(f"ANALYZE {StageVisit._meta.db_table}")
+    return result
+
+
+def _first_new_id(cursor, have):
+    cursor.execute(f"SELECT COALESCE(min(id), 0) FROM (SELECT id FROM {Opportunity._meta.db_table} o "
+                   "WHERE NOT EXISTS (SELECT 1 FROM sales_stagevisit v WHERE v.opportunity_id = o.id)) s")
+    return cursor.fetchone()[0]
+
+
+def _opportunity_sql(shapes):
+    """Deal g (the g-th generated one) belongs to pipeline g % 3, to the g-th generated customer (by
+    position, wrapping), and is open in a stage, won, lost or invalid by a hash of g."""
+    pipeline_case = " ".join(f"WHEN {i} THEN {shape_pipeline}" for i, shape_pipeline in enumerate(
+        _pipeline_ids(shapes)))
+    open_arrays = " ".join(f"WHEN {i} THEN ARRAY{open_ids}::bigint[]" for i, (open_ids, _c) in enumerate(shapes))
+    closed = {kind: " ".join(f"WHEN {i} THEN {closed_ids[kind]}" for i, (_o, closed_ids) in enumerate(shapes))
+              for kind in (StageKind.WON, StageKind.LOST, StageKind.INVALID)}
+    sql = f"""
+        WITH customers AS MATERIALIZED (
+            SELECT id, owner_id, team_id, row_number() OVER (ORDER BY id) AS n
+            FROM crm_customer WHERE owner_id IS NOT NULL AND merged_into_id IS NULL
+        ), total AS MATERIALIZED (SELECT count(*) AS n FROM customers),
+        deals AS (
+            SELECT g, g % 3 AS p, abs(hashtext('deal' || g)::bigint) % 100 AS fate,
+                abs(hashtext('day' || g)::bigint) % 1095 AS age, 1 + (g::bigint * 7919) % (SELECT n FROM total) AS n
+            FROM generate_series({{FIRST}}, {{LAST}}) g
+        ), placed AS (
+            SELECT d.*, c.id AS customer_id, c.owner_id, c.team_id,
+                CASE d.p {pipeline_case} END AS pipeline_id,
+                CASE WHEN d.fate < 12 THEN (CASE d.p {open_arrays} END)[1 + (d.fate % 4) %
+                        array_length(CASE d.p {open_arrays} END, 1)]
+                     WHEN d.fate < 60 THEN CASE d.p {closed[StageKind.WON]} END
+                     WHEN d.fate < 90 THEN CASE d.p {closed[StageKind.LOST]} END
+                     ELSE CASE d.p {closed[StageKind.INVALID]} END END AS stage_id
+            FROM deals d JOIN customers c ON c.n = d.n
+        )
+        INSERT INTO {Opportunity._meta.db_table} (customer_id, name, pipeline_id, stage_id, amount, currency,
+            expected_close, probability, probability_reason, owner_id, team_id, next_step, stage_entered_at,
+            closed_at, created_at, updated_at, version, lost_reason_id)
+        SELECT p.customer_id, '规模商机' || p.g, p.pipeline_id, p.stage_id,
+            (10000 + abs(hashtext('amt' || p.g)::bigint) % 990000)::numeric(14, 2), 'CNY',
+            current_date + (abs(hashtext('close' || p.g)::bigint) % 180 - 30)::int, s.probability, '', p.owner_id, p.team_id, '',
+            now() - make_interval(days => (p.age % 60)::int),
+            CASE WHEN s.kind <> 'open' THEN now() - make_interval(days => p.age::int) END,
+            now() - make_interval(days => (p.age + 20)::int), now(), 1,
+            CASE WHEN s.kind = 'lost' THEN (SELECT id FROM crm_choice WHERE kind = 'lost_reason' ORDER BY id
+                                            LIMIT 1) END
+        FROM placed p JOIN sales_stage s ON s.id = p.stage_id
+        ORDER BY p.g"""
+    # The modulo signs doubled: pgtrigger.ignore() runs the statement with a parameter of its own.
+    return sql.replace("%", "%%").replace("{FIRST}", "%s").replace("{LAST}", "%s")
+
+
+def _pipeline_ids(shapes):
+    ids = []
+    for open_ids, _closed in shapes:
+        ids.append(f"(SELECT pipeline_id FROM sales_stage WHERE id = {open_ids[0]})")
+    return ids
+
+
+def _visit_sql(shapes):
+    """A visit per open stage a deal passed (up to its own), then its closed stage: entered a few days
+    apart, the last one open while the deal is."""
+    return f"""
+        INSERT INTO {StageVisit._meta.db_table} (opportunity_id, stage_id, entered_at, left_at, moved_by_id)
+        SELECT o.id, s.id,
+            o.created_at + make_interval(days => (s.rank * 3)::int),
+            CASE WHEN s.id = o.stage_id THEN NULL ELSE o.created_at + make_interval(days => (s.rank * 3 + 3)::int) END,
+            o.owner_id
+        FROM {Opportunity._meta.db_table} o
+        JOIN LATERAL (
+            SELECT st.id, row_number() OVER (ORDER BY st."order", st.id) - 1 AS rank
+            FROM sales_stage st
+            WHERE st.pipeline_id = o.pipeline_id
+              AND (st.id = o.stage_id OR (st.kind = 'open' AND st."order" <=
+                   (SELECT cur."order" FROM sales_stage cur WHERE cur.id = o.stage_id)))
+        ) s ON true
+        WHERE o.id >= %s"""
