@@ -47,3 +47,13 @@ def test_it_renders_forms_in_few_queries(person, client, rep_east, roles, person
     with django_assert_max_num_queries(most):
         response = client.get(reverse(url_name, args=args))
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_database_connection_does_not_jit_compile_queries():
+    """JIT compiling the history union took ~280 ms of a 300 ms customer page (see crm/settings/base.py)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
