@@ -398,8 +398,10 @@ def _stage_rows(batch):
 
             logger.info("import %s: cleaning the rows in %d processes", batch.pk, shares)
             results = run_forked(*(share(number) for number in range(shares)))
+        del shared, book
     else:
         results = [_stage_share(batch, 0, 1)]
+    _return_freed_memory()  # the parsed sheet's, before the repeats of all processes are compared
     counts = {key: sum(result["counts"][key] for result in results) for key in results[0]["counts"]}
     _max_bytes, max_rows = _limits()
     if counts["data"] > max_rows:
@@ -411,6 +413,16 @@ def _stage_rows(batch):
     counts["new"] -= counts["in_file"]
     _fold_in_file_duplicates(batch)
     return counts
+
+
+def _return_freed_memory():
+    """Give the memory of the closed workbook (many small blocks, which glibc keeps) back to the system."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _stage_processes(batch):
@@ -443,7 +455,8 @@ def _stage_share(batch, share, shares, *, book=None):
         _progress(batch, len(chunk), add=True)
         chunk.clear()
 
-    opened = contextlib.nullcontext(book) if book else open_workbook(batch.file.path, filename=batch.file_name)
+    shared = book is not None
+    opened = contextlib.nullcontext(book) if shared else open_workbook(batch.file.path, filename=batch.file_name)
     with connection.cursor() as cursor, opened as book:
         for index, row in enumerate(book.rows(batch.sheet)):
             if index <= batch.header_row:
@@ -483,6 +496,9 @@ def _stage_share(batch, share, shares, *, book=None):
                 flush()
         if chunk:
             flush()
+    if shared:  # this process's copy of the parsed sheet is no longer needed
+        book.close()
+        _return_freed_memory()
     if header is None:
         raise ValidationError(_("The sheet ends before its heading row."))
     found["counts"] = counts
