@@ -18,6 +18,7 @@ from .filters import UserFilter
 from .forms import AccessCheckForm, RoleForm, TeamForm, UserCreateForm, UserEditForm, UserPasswordResetForm
 from .models import Team
 from .permissions import capability_required
+from .views import show_service_error
 
 USERS_PER_PAGE = 25
 
@@ -27,16 +28,6 @@ manage_users = capability_required(Capability.MANAGE_USERS)
 def render_settings(request, template, context, *, section, status=200):
     """Render a settings page; `section` marks the active entry of the sub-navigation."""
     return render(request, template, {**context, "settings_section": section}, status=status)
-
-
-def _show_service_error(form, error, *, field=None):
-    """Put a service's ValidationError on the form: per field when it names fields, else on
-    `field` (the input the rule is about) or at the top of the form."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(field, error)
 
 
 @login_required
@@ -70,7 +61,7 @@ def user_create(request):
         try:
             user = services.user_create(by=request.user, **form.service_fields())
         except ValidationError as error:
-            _show_service_error(form, error)
+            show_service_error(form, error)
         else:
             messages.success(request, _("User %(name)s created. They must change the password at first sign-in.")
                              % {"name": user.name})
@@ -87,7 +78,7 @@ def user_edit(request, pk):
             services.user_update(user=target, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             # The only rule user_update adds to the form's own checks is about the manager chain.
-            _show_service_error(form, error, field="manager")
+            show_service_error(form, error, field="manager")
         else:
             messages.success(request, _("User %(name)s saved.") % {"name": target.name})
             return redirect("accounts:settings_user_edit", target.pk)
@@ -148,7 +139,7 @@ def team_create(request):
         try:
             team = services.team_create(by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _show_service_error(form, error)
+            show_service_error(form, error)
         else:
             messages.success(request, _("Team %(name)s created.") % {"name": team.name})
             return redirect("accounts:settings_teams")
@@ -164,7 +155,7 @@ def team_edit(request, pk):
             services.team_update(team=team, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             # team_update's own rule is about where the team may move.
-            _show_service_error(form, error, field="parent")
+            show_service_error(form, error, field="parent")
         else:
             messages.success(request, _("Team %(name)s saved.") % {"name": team.name})
             return redirect("accounts:settings_teams")
@@ -222,7 +213,7 @@ def _role_form_page(request, role=None):
         try:
             saved = services.role_save(role=role, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _show_service_error(form, error)
+            show_service_error(form, error)
         else:
             messages.success(request, _("Role %(name)s saved.") % {"name": saved.name})
             return redirect("accounts:settings_roles")

@@ -83,3 +83,13 @@ def set_language(request):
         if request.user.is_authenticated:
             services.user_set_preferences(user=request.user, preferred_language=language)
     return response
+
+
+def show_service_error(form, error, *, field=None):
+    """Put a service's ValidationError on the form: per field when it names fields, else on `field`
+    (the input the rule is about) or at the top of the form."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(field, error)

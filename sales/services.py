@@ -4,7 +4,6 @@ audited transaction; a deal that enters a won or lost stage tells the hooks othe
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -279,13 +278,12 @@ def opportunity_set_probability(*, opportunity, by, probability, reason=""):
     reason = reason.strip()
     if reason and not 0 <= probability <= 100:
         raise ValidationError({"probability": _("A probability is between 0 and 100.")})
-    with transaction.atomic():
-        with audited(by, "opportunity_probability"):
-            opportunity.probability = probability if reason else opportunity.stage.probability
-            opportunity.probability_reason = reason
-            opportunity.version = F("version") + 1
-            opportunity.save(update_fields=["probability", "probability_reason", "version", "updated_at"])
-            opportunity.refresh_from_db()
+    with audited(by, "opportunity_probability"):
+        opportunity.probability = probability if reason else opportunity.stage.probability
+        opportunity.probability_reason = reason
+        opportunity.version = F("version") + 1
+        opportunity.save(update_fields=["probability", "probability_reason", "version", "updated_at"])
+        opportunity.refresh_from_db()
     return opportunity
 
 

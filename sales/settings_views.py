@@ -18,6 +18,7 @@ from accounts.capabilities import Capability
 from accounts.models import Team
 from accounts.permissions import capability_required
 from accounts.settings_views import render_settings
+from accounts.views import show_service_error
 
 from . import services
 from .models import GateItem, Pipeline, Product, Stage
@@ -26,15 +27,6 @@ from .settings_forms import GateItemForm, PipelineForm, ProductForm, StageForm, 
 configure = capability_required(Capability.CONFIGURE_PIPELINE)
 
 PRODUCTS_PER_PAGE = 50
-
-
-def _form_error(form, error):
-    """A service's ValidationError on the form: per field where it names one, else at the top."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 # Reads: each pipeline with its teams, and its stages in order with their gate items and roles, in four
@@ -92,7 +84,7 @@ def _pipeline_form(request, pipeline):
         try:
             saved = services.pipeline_save(by=request.user, pipeline=pipeline, **form.service_fields())
         except ValidationError as error:
-            _form_error(form, error)
+            show_service_error(form, error)
         else:
             if pipeline is None:
                 messages.success(request, _("Pipeline %(name)s created with the closed stages won, lost and "
@@ -166,7 +158,7 @@ def _stage_form(request, pipeline, stage):
         try:
             saved = services.stage_save(by=request.user, pipeline=pipeline, stage=stage, **form.service_fields())
         except ValidationError as error:
-            _form_error(form, error)
+            show_service_error(form, error)
         else:
             messages.success(request, _("Stage %(name)s saved.") % {"name": saved.name})
             return redirect(_stages_url(pipeline, saved))
@@ -223,7 +215,7 @@ def _gate_item_form(request, pipeline, stage, item):
         try:
             saved = services.gate_item_save(by=request.user, stage=stage, item=item, **form.service_fields())
         except ValidationError as error:
-            _form_error(form, error)
+            show_service_error(form, error)
         else:
             messages.success(request, _("Checklist item %(label)s saved.") % {"label": saved.label})
             return redirect(_stages_url(pipeline, stage))
@@ -266,7 +258,7 @@ def _product_form(request, product):
         try:
             saved = services.product_save(by=request.user, product=product, **form.service_fields())
         except ValidationError as error:
-            _form_error(form, error)
+            show_service_error(form, error)
         else:
             messages.success(request, _("Product %(name)s saved.") % {"name": saved.name})
             return redirect("sales:settings_products")

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import user_access
 from accounts.capabilities import Capability, Module
 from accounts.permissions import capability_required
+from accounts.views import show_service_error
 from crm import selectors as crm_selectors
 from crm.models import Choice
 
@@ -143,10 +144,7 @@ def opportunity_create(request):
                 amount=data["amount"], expected_close=data["expected_close"], contact=data["contact"],
                 source=data["source"], next_step=data["next_step"])
         except ValidationError as error:
-            for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
-                form.add_error(field if field in form.fields else None, errors)
-        except PermissionDenied:
-            raise
+            show_service_error(form, error)
         else:
             messages.success(request, _("Opportunity created."))
             return redirect(opportunity)
@@ -164,8 +162,7 @@ def opportunity_edit(request, pk):
             services.opportunity_update(opportunity=opportunity, by=request.user,
                                         version=form.cleaned_data["version"], **data)
         except ValidationError as error:
-            for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
-                form.add_error(field if field in form.fields else None, errors)
+            show_service_error(form, error)
         else:
             messages.success(request, _("Saved."))
             return redirect(opportunity)

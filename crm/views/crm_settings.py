@@ -12,21 +12,13 @@ from django.views.decorators.http import require_POST
 from accounts.capabilities import Capability
 from accounts.permissions import capability_required
 from accounts.settings_views import confirm_delete, render_settings
+from accounts.views import show_service_error
 
 from .. import selectors, services
 from ..forms_pool import ChoiceForm, PoolForm
 from ..models import Choice, Pool
 
 configure = capability_required(Capability.CONFIGURE_CUSTOMERS)
-
-
-def _form_error(form, error):
-    """A service's ValidationError on the form: per field where it names one, else at the top."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 # Picklists -------------------------------------------------------------------------------------
@@ -50,7 +42,7 @@ def choice_create(request, kind):
         try:
             choice = services.choice_save(by=request.user, **form.service_fields())
         except ValidationError as error:
-            _form_error(form, error)
+            show_service_error(form, error)
         else:
             messages.success(request, _("%(label)s added.") % {"label": choice.label})
             return redirect(_picklists_url(kind))
@@ -66,7 +58,7 @@ def choice_edit(request, choice_pk):
         try:
             services.choice_save(by=request.user, choice=choice, **form.service_fields())
         except ValidationError as error:
-            _form_error(form, error)
+            show_service_error(form, error)
         else:
             messages.success(request, _("%(label)s saved.") % {"label": choice.label})
             return redirect(_picklists_url(choice.kind))
@@ -125,7 +117,7 @@ def _pool_form(request, pool):
         try:
             saved = services.pool_save(by=request.user, pool=pool, **form.service_fields())
         except ValidationError as error:
-            _form_error(form, error)
+            show_service_error(form, error)
         else:
             messages.success(request, _("Pool %(name)s saved.") % {"name": saved.name})
             return redirect("crm:settings_pools")

@@ -1,6 +1,9 @@
+from decimal import Decimal
+
 import pytest
 
 from accounts.models import Role
+from crm.tests.factories import CustomerFactory
 from sales import services
 from sales.models import StageKind
 
@@ -16,3 +19,11 @@ def pipeline(director):
                                  required_fields=["expected_close"])
     services.gate_item_save(by=director, stage=review, label="技术评审", role=Role.objects.create(name="技术评审"))
     return pipeline
+
+
+@pytest.fixture
+def deal(pipeline, rep_east):
+    """仓储系统, ¥500,000, rep_east's deal with 上海申通物流有限公司, in the test module's `pipeline`."""
+    customer = CustomerFactory(owner=rep_east, name="上海申通物流有限公司")
+    return services.opportunity_create(by=rep_east, customer=customer, pipeline=pipeline, name="仓储系统",
+                                       amount=Decimal("500000"))

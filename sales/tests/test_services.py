@@ -35,13 +35,6 @@ def stage(pipeline, name):
     return pipeline.stages.get(name=name)
 
 
-@pytest.fixture
-def deal(pipeline, rep_east):
-    customer = CustomerFactory(owner=rep_east, name="上海申通物流有限公司")
-    return services.opportunity_create(by=rep_east, customer=customer, pipeline=pipeline, name="仓储系统",
-                                       amount=Decimal("500000"))
-
-
 def test_a_new_pipeline_has_the_closed_stages_and_stages_go_before_them(pipeline):
     names = list(pipeline.stages.order_by("order").values_list("name", "kind"))
     assert names == [("初步接触", "open"), ("方案评审", "open"), ("商务谈判", "open"), ("Won", "won"),

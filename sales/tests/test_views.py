@@ -27,13 +27,6 @@ def stage(pipeline, kind_or_name):
     return pipeline.stages.get(name=kind_or_name)
 
 
-@pytest.fixture
-def deal(pipeline, rep_east):
-    customer = CustomerFactory(owner=rep_east, name="上海申通物流有限公司")
-    return services.opportunity_create(by=rep_east, customer=customer, pipeline=pipeline, name="仓储系统",
-                                       amount=Decimal("500000"))
-
-
 def move(client, deal, target, **extra):
     return client.post(reverse("sales:opportunity_move", args=[deal.pk]),
                        {"stage": target.pk, "from": "board", "version": deal.version, **extra})
@@ -181,3 +174,17 @@ def test_a_deal_is_edited_and_a_stale_form_is_refused(client_for, rep_east, deal
     assert stale.status_code == 422
     deal.refresh_from_db()
     assert deal.name == "仓储系统二期"
+
+
+def test_the_list_and_the_deal_forms_keep_their_query_counts(client_for, rep_east, pipeline, deal,
+                                                              django_assert_max_num_queries):
+    client = client_for(rep_east)
+    for number in range(8):
+        services.opportunity_create(by=rep_east, customer=deal.customer, pipeline=pipeline, name=f"单{number}")
+    urls = [reverse("sales:opportunity_list"), reverse("sales:opportunity_list") + "?state=all&q=单",
+            reverse("sales:opportunity_create") + f"?customer={deal.customer_id}",
+            reverse("sales:opportunity_edit", args=[deal.pk])]
+    for url in urls:
+        client.get(url)
+        with django_assert_max_num_queries(12):
+            assert client.get(url).status_code == 200

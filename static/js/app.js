@@ -8,3 +8,9 @@ document.addEventListener("htmx:beforeSwap", function (event) {
   // Forms answered with 422 carry their own errors: show them.
   if (event.detail.xhr.status === 422) { event.detail.shouldSwap = true; event.detail.isError = false; }
 });
+
+// Plain forms that ask first (archive, release, delete for good, delete a checklist item).
+document.addEventListener("submit", function (event) {
+  var form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+});

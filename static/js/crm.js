@@ -1,5 +1,5 @@
 // The customer core's small behaviours: the shared modal (crm/partials/modal.html) that htmx fills
-// with a form, the quick picks of the follow-up form, confirmations and the toast after a save.
+// with a form, the quick picks of the follow-up form and the toast after a save (confirmations: app.js).
 // Loaded by the modal partial; no inline scripts (the Content-Security-Policy forbids them).
 (function () {
   "use strict";
@@ -75,11 +75,5 @@
     if (!input) { return; }
     input.value = button.dataset.fillValue;
     input.dispatchEvent(new Event("change", { bubbles: true }));
-  });
-
-  // Plain forms that ask first (archive, release, delete for good).
-  document.addEventListener("submit", function (event) {
-    var form = event.target.closest("form[data-confirm]");
-    if (form && !window.confirm(form.dataset.confirm)) { event.preventDefault(); }
   });
 })();

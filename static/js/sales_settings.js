@@ -1,7 +1,6 @@
 // Sales settings: drag a pipeline's stages by their handle to reorder them. The new order (every stage
 // id, first first) is POSTed with the CSRF token; the answer is the list as the server saved it, which
 // replaces the list. A refusal (409: the stages changed meanwhile) puts the stages back and shows why.
-// Also: forms with data-confirm ask before they submit (deleting a checklist item).
 (function () {
   var sortable = null;
 
@@ -64,8 +63,4 @@
   }
 
   document.addEventListener("DOMContentLoaded", init);
-  document.addEventListener("submit", function (event) {
-    var form = event.target.closest("form[data-confirm]");
-    if (form && !window.confirm(form.dataset.confirm)) { event.preventDefault(); }
-  });
 })();
