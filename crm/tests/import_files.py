@@ -176,18 +176,25 @@ def _write_cached_values(path, part, cached):
     """Give formula cells of `part` the cached value Excel would have saved, rewriting the zip."""
     if not cached:
         return
+    def cache(xml):
+        for ref, cell in cached.items():
+            xml, found = re.subn(
+                rf'<c r="{ref}"([^>]*?)(?: t="[a-zA-Z]+")?([^>]*)>.*?</c>',
+                rf'<c r="{ref}"\1\2><f>{cell.formula.lstrip("=")}</f><v>{cell.value}</v></c>', xml, count=1)
+            assert found, ref
+        return xml
+
+    _rewrite_part(path, part, cache)
+
+
+def _rewrite_part(path, part, edit):
+    """Rewrite the zip at `path` with the XML of `part` replaced by edit(xml)."""
     with zipfile.ZipFile(path) as archive:
         entries = [(info, archive.read(info)) for info in archive.infolist()]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for info, data in entries:
             if info.filename == part:
-                xml = data.decode("utf-8")
-                for ref, cell in cached.items():
-                    xml, found = re.subn(
-                        rf'<c r="{ref}"([^>]*?)(?: t="[a-zA-Z]+")?([^>]*)>.*?</c>',
-                        rf'<c r="{ref}"\1\2><f>{cell.formula.lstrip("=")}</f><v>{cell.value}</v></c>', xml, count=1)
-                    assert found, ref
-                data = xml.encode("utf-8")
+                data = edit(data.decode("utf-8")).encode("utf-8")
             archive.writestr(info, data)
 
 
@@ -347,16 +354,13 @@ def entity_expansion_xlsx(path, part="xl/worksheets/sheet1.xml", padding=0):
     book.active["A1"] = "客户名称"
     book.active["A2"] = "PLACEHOLDER"
     book.save(path)
-    with zipfile.ZipFile(path) as archive:
-        entries = [(info, archive.read(info)) for info in archive.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for info, data in entries:
-            if info.filename == part:
-                xml = data.decode("utf-8")
-                prolog = (f"<!--{'x' * padding}-->" if padding else "") + BILLION_LAUGHS
-                xml = re.sub(r"^(<\?xml[^>]*\?>)?", lambda m: (m.group(0) or "") + prolog, xml, count=1)
-                data = xml.replace("PLACEHOLDER", "&lol9;").encode("utf-8")
-            archive.writestr(info, data)
+    prolog = (f"<!--{'x' * padding}-->" if padding else "") + BILLION_LAUGHS
+
+    def entity_bomb(xml):
+        xml = re.sub(r"^(<\?xml[^>]*\?>)?", lambda m: (m.group(0) or "") + prolog, xml, count=1)
+        return xml.replace("PLACEHOLDER", "&lol9;")
+
+    _rewrite_part(path, part, entity_bomb)
 
 
 def zip_bomb_xlsx(path, kind="ratio"):
