@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 class Capability(models.TextChoices):
     MANAGE_USERS = "accounts.users:manage", _("Manage users, teams and roles")
     CONFIGURE_PIPELINE = "sales.stage:configure", _("Configure pipelines and stages")
+    MANAGE_TARGETS = "sales.target:manage", _("Set sales targets")
     IMPORT_DATA = "crm.data:import", _("Import data")
     EXPORT_DATA = "crm.data:export", _("Export data")
     VIEW_DASHBOARDS = "reports.dashboard:view", _("View dashboards")

@@ -46,8 +46,17 @@ ADDED_IN_0003 = {
 }
 
 
-def seed_roles_0003(Role):
-    for name, (caps, landing) in ADDED_IN_0003.items():
+# Added with sales targets (accounts migration 0005).
+ADDED_IN_0005 = {
+    "系统管理员": ([C.MANAGE_TARGETS], None),
+    "销售总监": ([C.MANAGE_TARGETS], None),
+    "区域经理": ([C.MANAGE_TARGETS], None),
+}
+
+
+def seed_roles_0003(Role, added=ADDED_IN_0003):
+    """Give the seed roles that still exist the capabilities (and home pages) of a later release."""
+    for name, (caps, landing) in added.items():
         role = Role.objects.filter(name=name).first()
         if role is None:
             continue

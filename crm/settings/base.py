@@ -205,6 +205,8 @@ CELERY_BEAT_SCHEDULE = {
     "shares-expire": {"task": "accounts.tasks.shares_expire", "schedule": 15 * 60.0},
     "pool-apply-rules": {"task": "crm.tasks.pool_apply_rules", "schedule": crontab(hour=2, minute=0)},
     "files-expire": {"task": "crm.tasks.files_expire", "schedule": crontab(hour=3, minute=30)},
+    # Hourly, so an instalment turns overdue soon after midnight in every time zone; one UPDATE each time.
+    "instalments-mark-overdue": {"task": "sales.tasks.instalments_mark_overdue", "schedule": crontab(minute=5)},
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

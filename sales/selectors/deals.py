@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.access import get_visible_or_404, visible
 
-from .models import Opportunity, Stage
+from ..models import Opportunity, Stage
 
 BOARD_CARDS = 50  # cards a column shows before "load more"
 BOARD_CLOSED_DAYS = 30  # won, lost and invalid columns show the deals closed this recently
@@ -95,7 +95,7 @@ def opportunity_page(user, opportunity):
     they are ticked and whether this user may tick them, and what the user may change."""
     from accounts.access import can_edit
 
-    from .forms import MoveForm, ProbabilityForm
+    from ..forms.deals import MoveForm, ProbabilityForm
 
     stages = [stage for stage in opportunity.pipeline.stages.prefetch_related("gate_items__role").order_by(
         "order", "id") if not stage.retired_at or stage.pk == opportunity.stage_id]

@@ -16,9 +16,9 @@ from accounts.views import show_service_error
 from crm import selectors as crm_selectors
 from crm.models import Choice
 
-from . import selectors, services
-from .forms import MoveForm, OpportunityEditForm, OpportunityForm, ProbabilityForm
-from .models import GateItem, Pipeline, StageKind
+from .. import selectors, services
+from ..forms.deals import MoveForm, OpportunityEditForm, OpportunityForm, ProbabilityForm
+from ..models import GateItem, Pipeline, StageKind
 
 LIST_SIZE = 50
 

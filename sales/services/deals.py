@@ -13,7 +13,7 @@ from accounts.access import can_edit, user_access, visible
 from accounts.capabilities import Capability
 from accounts.services import audited
 
-from .models import GateItem, GateTick, Opportunity, Pipeline, Product, Stage, StageKind, StageVisit
+from ..models import GateItem, GateTick, Opportunity, Pipeline, Product, Stage, StageKind, StageVisit
 
 # Hooks: callables other apps register, called with (opportunity=, by=) after a deal is won or lost,
 # inside the same transaction (so a failing hook undoes the move). crm marks the customer a won deal.

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import Choice, Contact
 
-from .models import Opportunity, Stage
+from ..models import Opportunity, Stage
 
 
 class OpportunityForm(forms.ModelForm):

@@ -1,0 +1,1 @@
+"""Sales contracts: forms (to be written)."""

@@ -1,0 +1,1 @@
+"""Sales quotes: forms (to be written)."""

@@ -1,0 +1,1 @@
+"""Sales targets: forms (to be written)."""

@@ -1,0 +1,1 @@
+"""Sales contracts: selectors (to be written)."""

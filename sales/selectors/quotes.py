@@ -1,0 +1,1 @@
+"""Sales quotes: selectors (to be written)."""

@@ -1,0 +1,1 @@
+"""Sales targets: selectors (to be written)."""

@@ -1,0 +1,1 @@
+"""Sales contracts: services (to be written)."""

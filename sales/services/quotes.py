@@ -1,0 +1,1 @@
+"""Sales quotes: services (to be written)."""

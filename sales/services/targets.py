@@ -1,0 +1,1 @@
+"""Sales targets: services (to be written)."""

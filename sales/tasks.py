@@ -1,0 +1,1 @@
+"""Celery tasks of the sales app (thin wrappers over services, taking ids)."""

@@ -1,0 +1,1 @@
+"""Sales contracts: views (to be written)."""

@@ -1,0 +1,1 @@
+"""Sales quotes: views (to be written)."""

@@ -1,0 +1,1 @@
+"""Sales targets: views (to be written)."""
