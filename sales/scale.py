@@ -6,6 +6,7 @@ adds only what is missing.
 Most deals are history: about 12% are open (so a pipeline of the default 500,000 holds some 20,000
 open deals), 48% won, 30% lost and 10% invalid, closed over the last three years."""
 import time
+from decimal import Decimal
 
 import pgtrigger
 from django.db import connection, transaction
@@ -14,7 +15,7 @@ from accounts.models import User
 from accounts.services import audited
 
 from . import services
-from .models import Opportunity, Pipeline, StageKind, StageVisit
+from .models import Opportunity, OpportunityLine, Pipeline, Product, StageKind, StageVisit, Target
 
 PIPELINES = {
     "规模·项目型销售": [("初步接触", 10), ("需求确认", 25), ("方案评审", 40), ("商务谈判", 70)],
@@ -44,7 +45,21 @@ def generated_opportunities():
 
 
 def seed_sales_scale(opportunities, stdout=None):
-    """Add generated deals up to `opportunities`; returns {step: (rows, seconds)} or {} if none were missing."""
+    """Add generated deals up to `opportunities`, their line items and the reps' and teams' targets;
+    returns {step: (rows, seconds)} for the steps that added rows ({} when nothing was missing)."""
+    result = _seed_deals(opportunities)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for step, sql in (("line items", _lines_sql), ("targets", _targets_sql)):
+            started = time.perf_counter()
+            cursor.execute(sql(), [list(PIPELINES)])
+            if cursor.rowcount:
+                result[step] = (cursor.rowcount, time.perf_counter() - started)
+        if "line items" in result:
+            cursor.execute(f"ANALYZE {OpportunityLine._meta.db_table}")
+    return result
+
+
+def _seed_deals(opportunities):
     have = generated_opportunities()
     if have >= opportunities:
         return {}
@@ -67,6 +82,60 @@ def seed_sales_scale(opportunities, stdout=None):
             cursor.execute(f"ANALYZE {Opportunity._meta.db_table}")
             cursor.execute(f"ANALYZE {StageVisit._meta.db_table}")
     return result
+
+
+def scale_products():
+    """The generated catalogue: SCALE-001 … SCALE-020 (created once)."""
+    existing = set(Product.objects.filter(code__startswith="SCALE-").values_list("code", flat=True))
+    Product.objects.bulk_create([
+        Product(code=f"SCALE-{n:03d}", name=f"规模产品{n}", unit="套", list_price=Decimal(1000 * n))
+        for n in range(1, 21) if f"SCALE-{n:03d}" not in existing])
+    return list(Product.objects.filter(code__startswith="SCALE-").order_by("code").values_list("pk", flat=True))
+
+
+def _lines_sql():
+    """One to three catalogue lines for each generated deal that has none, adding up to its amount."""
+    products = scale_products()
+    return f"""
+        INSERT INTO {OpportunityLine._meta.db_table} (opportunity_id, product_id, description, quantity,
+            list_price, unit_price, discount_percent, "order")
+        SELECT o.id, (ARRAY{products}::bigint[])[1 + abs(hashtext('prod' || o.id || k)) %% {len(products)}], '', 1,
+            price, price, 0, k * 10
+        FROM {Opportunity._meta.db_table} o
+        JOIN sales_pipeline p ON p.id = o.pipeline_id AND p.name = ANY(%s)
+        CROSS JOIN LATERAL (SELECT 1 + abs(hashtext('lines' || o.id)) %% 3 AS n) c
+        CROSS JOIN LATERAL generate_series(1, c.n) k
+        CROSS JOIN LATERAL (SELECT CASE WHEN k < c.n THEN trunc(o.amount / c.n, 2)
+                                        ELSE o.amount - trunc(o.amount / c.n, 2) * (c.n - 1) END AS price) v
+        WHERE NOT EXISTS (SELECT 1 FROM {OpportunityLine._meta.db_table} l WHERE l.opportunity_id = o.id)"""
+
+
+def _targets_sql():
+    """Monthly and quarterly targets, for the last year and the next quarter, for every owner of a
+    generated deal and every team that holds such deals (those already set are left alone)."""
+    return f"""
+        WITH periods AS (
+            SELECT 'month' AS period, (date_trunc('month', current_date) - make_interval(months => m))::date AS starts_on
+            FROM generate_series(-3, 12) m
+            UNION ALL
+            SELECT 'quarter', (date_trunc('quarter', current_date) - make_interval(months => 3 * q))::date
+            FROM generate_series(-1, 4) q
+        ), subjects AS (
+            SELECT DISTINCT o.owner_id AS user_id, NULL::bigint AS team_id FROM {Opportunity._meta.db_table} o
+            JOIN sales_pipeline p ON p.id = o.pipeline_id AND p.name = ANY(%s) WHERE o.owner_id IS NOT NULL
+            UNION ALL
+            SELECT NULL, t.id FROM accounts_team t
+            WHERE EXISTS (SELECT 1 FROM {Opportunity._meta.db_table} o WHERE o.team_id = t.id)
+        )
+        INSERT INTO {Target._meta.db_table} (period, starts_on, user_id, team_id, amount, count, updated_at)
+        SELECT p.period, p.starts_on, s.user_id, s.team_id,
+            CASE WHEN s.user_id IS NOT NULL THEN 300000 ELSE 3000000 END * CASE p.period WHEN 'quarter' THEN 3 ELSE 1 END,
+            CASE WHEN s.user_id IS NOT NULL THEN 2 ELSE 20 END * CASE p.period WHEN 'quarter' THEN 3 ELSE 1 END,
+            now()
+        FROM periods p CROSS JOIN subjects s
+        WHERE NOT EXISTS (SELECT 1 FROM {Target._meta.db_table} t WHERE t.period = p.period
+                          AND t.starts_on = p.starts_on AND t.user_id IS NOT DISTINCT FROM s.user_id
+                          AND t.team_id IS NOT DISTINCT FROM s.team_id)"""
 
 
 def _first_new_id(cursor, have):

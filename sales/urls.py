@@ -10,6 +10,7 @@ urlpatterns = [
     path("board/<int:pipeline_pk>/", views.board, name="board"),
     path("board/<int:pipeline_pk>/stages/<int:stage_pk>/more/", views.column_more, name="column_more"),
     path("opportunities/", views.opportunity_list, name="opportunity_list"),
+    path("opportunities/export.xlsx", views.opportunity_export, name="opportunity_export"),
     path("opportunities/new/", views.opportunity_create, name="opportunity_create"),
     path("opportunities/<int:pk>/", views.opportunity_detail, name="opportunity_detail"),
     path("opportunities/<int:pk>/edit/", views.opportunity_edit, name="opportunity_edit"),

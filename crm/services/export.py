@@ -21,9 +21,6 @@ from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from accounts.access import user_access
@@ -42,6 +39,7 @@ from ..models import (
 from ..queue import enqueue_on_commit
 from ..tasks import export_run
 from ..text import display_phone
+from ..xlsx import header_cell, safe_cell
 
 __all__ = ["ExportStarted", "export_files_expire", "export_filename", "export_start", "export_write"]
 
@@ -51,8 +49,6 @@ CHUNK = 2000
 DEFAULT_SYNC_LIMIT = 5000
 # Query-string keys of the list page that choose a page, not rows: an export takes every page.
 PAGING_KEYS = ("page", "cursor", "after", "before")
-# A spreadsheet evaluates text starting with these (CSV/formula injection); such cells are typed text.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 # The columns, by Customer field: the header is the field's translated name.
 COLUMNS = (
@@ -69,8 +65,6 @@ VALUES = (
 )
 WIDTHS = {"name": 32, "tags": 20, "email": 26, "website": 24, "address": 36, "notes": 48,
           "last_followup_at": 18, "next_followup_at": 18, "created_at": 18}
-
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass
@@ -213,7 +207,7 @@ def _write_workbook(file, rows, *, zone, progress=None):
     labels = _labels()
     written = 0
     for row in rows.values_list(*VALUES, named=True).iterator(chunk_size=CHUNK):
-        sheet.append([_cell(sheet, value) for value in _values(row, labels, zone)])
+        sheet.append([safe_cell(sheet, value) for value in _values(row, labels, zone)])
         written += 1
         if progress and written % CHUNK == 0:
             progress(written)
@@ -222,9 +216,7 @@ def _write_workbook(file, rows, *, zone, progress=None):
 
 
 def _header_cell(sheet, column):
-    cell = WriteOnlyCell(sheet, value=str(capfirst(Customer._meta.get_field(column).verbose_name)))
-    cell.font = Font(bold=True)
-    return cell
+    return header_cell(sheet, capfirst(Customer._meta.get_field(column).verbose_name))
 
 
 def _labels():
@@ -280,24 +272,6 @@ def _values(row, labels, zone):
 def _local(value, zone):
     """An aware time as the naive wall-clock time of the user's zone (Excel has no time zones)."""
     return timezone.localtime(value, zone).replace(tzinfo=None) if value else None
-
-
-def _cell(sheet, value):
-    """A value as written: text without characters XML cannot hold, line breaks as LF (a raw CR does not
-    survive XML, whose readers turn it into LF), and text that could be read as a formula typed as text
-    with Excel's quote prefix, so it is shown, never evaluated, even after someone edits the cell."""
-    if not isinstance(value, str):
-        return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    formula_like = value.startswith(FORMULA_START)
-    if "\r" in value:
-        value = value.replace("\r\n", "\n").replace("\r", "\n")
-    if not formula_like:
-        return value
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.data_type = "s"
-    cell.quotePrefix = True
-    return cell
 
 
 def export_files_expire(*, now=None, keep_days=None):

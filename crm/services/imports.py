@@ -662,7 +662,7 @@ def _write_error_report(batch):
     """An .xlsx of the rows that cannot be imported: 错误原因, the row number, then the row as it was."""
     from openpyxl import Workbook
 
-    from .export import _cell
+    from ..xlsx import safe_cell as _cell
 
     rows = ImportRow.objects.filter(batch=batch, verdict=Verdict.ERROR).order_by("row_number")
     if not rows.exists():

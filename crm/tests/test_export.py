@@ -22,6 +22,7 @@ from crm.models import Customer, Export
 from crm.services import export as export_service
 from crm.services.export import export_start, export_write
 from crm.tests.factories import CustomerFactory, choice
+from crm.xlsx import XLSX_CONTENT_TYPE
 
 EXPORT_URL = "crm:customer_export"
 
@@ -184,7 +185,7 @@ def test_it_names_the_download_in_utf8(client_for, director, book):
     assert disposition.startswith("attachment;")
     assert f"filename*=UTF-8''{quote(f'客户_{day:%Y%m%d}.xlsx')}" in disposition
     assert f'filename="customers_{day:%Y%m%d}.xlsx"' in disposition
-    assert response["Content-Type"] == export_service.XLSX_CONTENT_TYPE
+    assert response["Content-Type"] == XLSX_CONTENT_TYPE
     assert "no-store" in response["Cache-Control"]
 
 

@@ -1,9 +1,7 @@
 """Customer-list exports: start one from the list's query string, follow a background one, download it."""
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
@@ -12,22 +10,10 @@ from accounts.capabilities import Capability, Module
 from accounts.permissions import capability_required
 
 from .. import selectors
-from ..services.export import (
-    XLSX_CONTENT_TYPE,
-    export_filename,
-    export_start,
-)
+from ..services.export import export_filename, export_start
+from ..xlsx import xlsx_response
 
 export_required = capability_required(Capability.EXPORT_DATA, module=Module.CUSTOMERS)
-
-
-def xlsx_response(file, filename):
-    """Stream an .xlsx as a download named `filename` (UTF-8 per RFC 5987/6266, with an ASCII fallback)."""
-    response = FileResponse(file, content_type=XLSX_CONTENT_TYPE)
-    fallback = filename if filename.isascii() else "customers" + filename.encode("ascii", "ignore").decode()
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}")
-    return response
 
 
 @never_cache
@@ -41,7 +27,7 @@ def customer_export(request):
         return redirect(reverse("crm:customer_list") + "?" + request.GET.urlencode())
     if started.export is not None:
         return redirect("crm:export_status", started.export.pk)
-    return xlsx_response(started.file, started.filename)
+    return xlsx_response(started.file, started.filename, ascii_name="customers")
 
 
 @never_cache
@@ -64,7 +50,7 @@ def export_download(request, export_pk):
         file = export.file.open("rb")
     except FileNotFoundError:
         raise Http404
-    return xlsx_response(file, export_filename(request.user, export.created_at))
+    return xlsx_response(file, export_filename(request.user, export.created_at), ascii_name="customers")
 
 
 @export_required

@@ -24,7 +24,7 @@ from ..forms_imports import ImportCommitForm, ImportMappingForm, ImportUploadFor
 from ..imports.template import template_workbook
 from ..models import ImportBatch, ImportRow
 from ..services import imports as services
-from .export import xlsx_response
+from ..xlsx import xlsx_response
 
 importer_required = capability_required(Capability.IMPORT_DATA)
 

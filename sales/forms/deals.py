@@ -1,8 +1,10 @@
 """Forms of the deal pages (the settings pages have theirs in settings_forms.py)."""
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Choice, Contact
+from marketing.models import Campaign
 
 from ..models import Opportunity, Stage
 
@@ -10,7 +12,7 @@ from ..models import Opportunity, Stage
 class OpportunityForm(forms.ModelForm):
     class Meta:
         model = Opportunity
-        fields = ["name", "pipeline", "contact", "amount", "expected_close", "source", "next_step"]
+        fields = ["name", "pipeline", "contact", "amount", "expected_close", "source", "campaign", "next_step"]
         widgets = {"expected_close": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args, customer, pipelines, **kwargs):
@@ -21,13 +23,17 @@ class OpportunityForm(forms.ModelForm):
         self.fields["contact"].queryset = Contact.objects.filter(customer=customer)
         self.fields["source"].queryset = Choice.objects.filter(kind=Choice.Kind.SOURCE, active=True)
         self.fields["amount"].min_value = 0
+        campaigns = Campaign.objects.filter(is_active=True)
+        if self.instance.campaign_id:  # a deal keeps the campaign it came from after the campaign ends
+            campaigns = Campaign.objects.filter(Q(is_active=True) | Q(pk=self.instance.campaign_id))
+        self.fields["campaign"].queryset = campaigns
 
 
 class OpportunityEditForm(OpportunityForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta(OpportunityForm.Meta):
-        fields = ["name", "contact", "amount", "expected_close", "source", "next_step"]
+        fields = ["name", "contact", "amount", "expected_close", "source", "campaign", "next_step"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, customer=kwargs["instance"].customer, pipelines=None, **kwargs)

@@ -1,5 +1,5 @@
 """Every read of the sales app that views, reports, exports and tasks share, one module per area."""
-from .deals import *  # noqa: F401,F403
 from .contracts import *  # noqa: F401,F403,E402
+from .deals import *  # noqa: F401,F403
 from .quotes import *  # noqa: F401,F403,E402
 from .targets import *  # noqa: F401,F403,E402

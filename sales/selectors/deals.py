@@ -22,7 +22,7 @@ def opportunities_visible_to(user):
 def opportunity_for(user, pk, *, write=False):
     """The deal `pk` if the user may see it (404 otherwise; 403 for write=True on a read-only deal)."""
     qs = Opportunity.objects.select_related("customer", "contact", "pipeline", "stage", "owner", "team", "source",
-                                            "lost_reason")
+                                            "campaign", "lost_reason")
     return get_visible_or_404(user, qs, pk, write=write)
 
 
@@ -125,3 +125,13 @@ def opportunities_of_customer(user, customer, limit=10):
     """The customer's deals the user may see, newest first (the customer page's panel)."""
     deals = opportunities_visible_to(user).filter(customer=customer).select_related("stage", "owner")
     return list(deals.order_by("-pk")[:limit])
+
+
+def opportunity_list(user, params):
+    """The deal list `params` (the list page's query string) describes, as `user` may see it: the
+    filterset (for the form) and its deals, newest first, with what a row shows preloaded."""
+    from ..filters import OpportunityFilter
+
+    deals = opportunities_visible_to(user).select_related("customer", "stage", "owner", "pipeline")
+    filterset = OpportunityFilter(params, queryset=deals, user=user)
+    return filterset, filterset.qs.order_by("-pk")

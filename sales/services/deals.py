@@ -174,7 +174,7 @@ def _first_open_stage(pipeline):
 
 
 def opportunity_create(*, by, customer, pipeline, name, amount=Decimal(0), expected_close=None, contact=None,
-                       owner=None, source=None, next_step=""):
+                       owner=None, source=None, campaign=None, next_step=""):
     """A new deal for a customer `by` may see, in the pipeline's first open stage. The owner is `by`
     unless another is given; the team is the owner's."""
     from crm.models import Customer
@@ -192,7 +192,7 @@ def opportunity_create(*, by, customer, pipeline, name, amount=Decimal(0), expec
         opportunity = Opportunity.objects.create(
             customer=customer, contact=contact, name=name.strip(), pipeline=pipeline, stage=stage, amount=amount,
             expected_close=expected_close, probability=stage.probability, owner=owner, team=owner.team,
-            source=source, next_step=next_step, stage_entered_at=now, created_by=by)
+            source=source, campaign=campaign, next_step=next_step, stage_entered_at=now, created_by=by)
         StageVisit.objects.create(opportunity=opportunity, stage=stage, entered_at=now, moved_by=by)
     return opportunity
 
@@ -287,7 +287,7 @@ def opportunity_set_probability(*, opportunity, by, probability, reason=""):
     return opportunity
 
 
-EDITABLE_FIELDS = ("name", "contact", "amount", "expected_close", "source", "next_step")
+EDITABLE_FIELDS = ("name", "contact", "amount", "expected_close", "source", "campaign", "next_step")
 
 
 def opportunity_update(*, opportunity, by, version=None, **fields):

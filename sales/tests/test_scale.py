@@ -1,14 +1,22 @@
 """The sales volume generator (part of `manage.py seed_scale`): deals over the generated customers in
 three pipelines, each with a consistent stage history, mostly closed; run again, it adds nothing."""
+import datetime
+
 import pytest
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
 
 from crm import scale
 from sales import selectors
-from sales.models import Opportunity, Pipeline, StageVisit
+from sales.models import Opportunity, Pipeline, StageVisit, Target
 from sales.scale import PIPELINES, seed_sales_scale
 
 pytestmark = pytest.mark.django_db
+
+
+def quarter_start():
+    today = timezone.localdate()
+    return datetime.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
 
 
 def test_it_generates_deals_with_their_history_once(roles, picklists):
@@ -30,6 +38,15 @@ def test_it_generates_deals_with_their_history_once(roles, picklists):
     assert len(visits) == 900 and all(v["current"] == 1 for v in visits)
     last = {v.opportunity_id: v.stage_id for v in StageVisit.objects.filter(left_at=None)}
     assert all(last[d.pk] == d.stage_id for d in deals)
+
+    # Every deal has one to three catalogue lines adding up to its amount.
+    lines = Opportunity.objects.annotate(n=Count("lines"), total=Sum("lines__unit_price"))
+    assert all(1 <= d.n <= 3 and d.total == d.amount for d in lines)
+    # Targets for every rep with deals and every team, by month and by quarter.
+    owners = set(deals.values_list("owner_id", flat=True))
+    assert set(Target.objects.filter(period="quarter", starts_on=quarter_start()).values_list("user_id", flat=True)) \
+        == owners | {None}
+    assert Target.objects.filter(period="month", team__isnull=False).exists()
 
     assert seed_sales_scale(900) == {}
     assert Opportunity.objects.count() == 900

@@ -3,7 +3,6 @@ ticking gate items and overriding the probability. Every deal is read through sa
 access layer): another team's deal is a 404, and a deal one may see but not change is a 403."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,8 +14,9 @@ from accounts.permissions import capability_required
 from accounts.views import show_service_error
 from crm import selectors as crm_selectors
 from crm.models import Choice
+from crm.xlsx import xlsx_response
 
-from .. import selectors, services
+from .. import export, selectors, services
 from ..forms.deals import MoveForm, OpportunityEditForm, OpportunityForm, ProbabilityForm
 from ..models import GateItem, Pipeline, StageKind
 
@@ -101,33 +101,31 @@ def opportunity_move(request, pk):
 
 @capability_required(module=Module.SALES)
 def opportunity_list(request):
-    deals = selectors.opportunities_visible_to(request.user).select_related("customer", "stage", "owner",
-                                                                             "pipeline")
-    pipeline = request.GET.get("pipeline", "")
-    if pipeline.isdigit():
-        deals = deals.filter(pipeline_id=int(pipeline))
-    state = request.GET.get("state", "open")
-    if state == "open":
-        deals = deals.filter(closed_at=None)
-    elif state in StageKind.values:
-        deals = deals.filter(stage__kind=state)
-    if request.GET.get("mine"):
-        deals = deals.filter(owner=request.user)
-    q = request.GET.get("q", "").strip()
-    if q:
-        deals = deals.filter(Q(name__icontains=q) | Q(customer__name__icontains=q))
+    filterset, deals = selectors.opportunity_list(request.user, request.GET)
     before = request.GET.get("before", "")
     if before.isdigit():
         deals = deals.filter(pk__lt=int(before))
-    page = list(deals.order_by("-pk")[:LIST_SIZE + 1])
+    page = list(deals[:LIST_SIZE + 1])
     more = len(page) > LIST_SIZE
     page = page[:LIST_SIZE]
     query = request.GET.copy()
     query.pop("before", None)
+    pipeline = filterset.form.cleaned_data.get("pipeline") if filterset.is_valid() else None
     return render(request, "sales/opportunity_list.html", {
-        "deals": page, "more": more, "next_before": page[-1].pk if more else None, "query": query.urlencode(),
-        "pipelines": _pipelines(), "states": StageKind.choices, "state": state, "q": q, "pipeline": pipeline,
-        "mine": bool(request.GET.get("mine"))})
+        "filter": filterset, "deals": page, "more": more, "next_before": page[-1].pk if more else None,
+        "query": query.urlencode(), "pipeline": pipeline,
+        "can_export": user_access(request.user).has(Capability.EXPORT_DATA)})
+
+
+@capability_required(Capability.EXPORT_DATA, module=Module.SALES)
+def opportunity_export(request):
+    """The filtered deal list as .xlsx, rows exactly as the list shows them to this user."""
+    try:
+        file, filename = export.opportunities_xlsx(request.user, request.GET)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(reverse("sales:opportunity_list") + "?" + request.GET.urlencode())
+    return xlsx_response(file, filename, ascii_name="opportunities")
 
 
 @capability_required(module=Module.SALES)
@@ -142,7 +140,7 @@ def opportunity_create(request):
             opportunity = services.opportunity_create(
                 by=request.user, customer=customer, pipeline=data["pipeline"], name=data["name"],
                 amount=data["amount"], expected_close=data["expected_close"], contact=data["contact"],
-                source=data["source"], next_step=data["next_step"])
+                source=data["source"], campaign=data["campaign"], next_step=data["next_step"])
         except ValidationError as error:
             show_service_error(form, error)
         else:
