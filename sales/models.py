@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -180,6 +181,16 @@ class Opportunity(models.Model):
 
     def get_absolute_url(self):
         return reverse("sales:opportunity_detail", args=[self.pk])
+
+    @property
+    def days_in_stage(self):
+        return (timezone.now() - self.stage_entered_at).days
+
+    @property
+    def is_stale(self):
+        """Open, and longer in its stage than the stage allows (needs `stage` loaded)."""
+        limit = self.stage.stale_after_days
+        return self.closed_at is None and limit is not None and self.days_in_stage > limit
 
 
 class GateTick(models.Model):

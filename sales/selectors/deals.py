@@ -70,7 +70,7 @@ def board(user, pipeline, *, per_column=BOARD_CARDS, filters=None):
     parts = [deals.filter(stage_id=column.stage.pk).order_by("-pk").values_list("pk", flat=True)[:per_column]
              for column in columns]
     ids = list(parts[0].union(*parts[1:], all=True)) if parts else []
-    cards = Opportunity.objects.filter(pk__in=ids).select_related("customer", "owner").order_by("-pk")
+    cards = Opportunity.objects.filter(pk__in=ids).select_related("customer", "owner", "stage").order_by("-pk")
     for card in cards:
         column = by_stage.get(card.stage_id)
         if column is not None:
@@ -85,7 +85,7 @@ def column_cards(user, pipeline, stage, *, before=None, per_column=BOARD_CARDS):
                                                   stage=stage)
     if before:
         deals = deals.filter(pk__lt=before)
-    return list(deals.select_related("customer", "owner").order_by("-pk")[:per_column])
+    return list(deals.select_related("customer", "owner", "stage").order_by("-pk")[:per_column])
 
 
 

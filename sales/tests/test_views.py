@@ -1,15 +1,17 @@
 """The deal pages: the board, moving a card (a gate refuses in place, a lost deal asks for its reason),
 a deal's page with its gates and stage history, the list, creating a deal from a customer, the
 customer page's panel; another team's rep gets 404 everywhere and sees nothing; query counts pinned."""
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.models import Choice
 from crm.tests.factories import CustomerFactory
 from sales import services
-from sales.models import Opportunity, StageKind
+from sales.models import Opportunity, Stage, StageKind
 
 pytestmark = pytest.mark.django_db
 
@@ -188,3 +190,15 @@ def test_the_list_and_the_deal_forms_keep_their_query_counts(client_for, rep_eas
         client.get(url)
         with django_assert_max_num_queries(12):
             assert client.get(url).status_code == 200
+
+
+def test_a_card_longer_in_its_stage_than_the_limit_is_marked_stale(client_for, rep_east, pipeline, deal):
+    Stage.objects.filter(pk=deal.stage_id).update(stale_after_days=14)
+    url = reverse("sales:board", args=[pipeline.pk])
+    client = client_for(rep_east)
+    assert 'data-testid="stale"' not in client.get(url).content.decode()
+    Opportunity.objects.filter(pk=deal.pk).update(stage_entered_at=timezone.now() - datetime.timedelta(days=20))
+    page = client.get(url).content.decode()
+    assert page.count('data-testid="stale"') == 1 and "20" in page.split('data-testid="stale"')[1][:200]
+    Opportunity.objects.filter(pk=deal.pk).update(stage_entered_at=timezone.now() - datetime.timedelta(days=10))
+    assert 'data-testid="stale"' not in client.get(url).content.decode()
