@@ -112,3 +112,18 @@ def keyset_page(qs, ordering, *, after=None, before=None, size=50, cap=None):
         prev_cursor = cursor_of(rows[0]) if rows and cursor is not None else None
     count, capped = capped_count(qs, cap)
     return Page(rows=rows, next_cursor=next_cursor, prev_cursor=prev_cursor, count=count, capped=capped)
+
+
+def older_page(qs, params, *, size=50):
+    """One page of a list shown newest first (`qs` ordered by descending id) and paged by "older"
+    links: the rows older than ?before=<id>, whether there are more, the id the next link starts
+    before, and the query string without `before` (for that link)."""
+    before = params.get("before", "")
+    if before.isdigit():
+        qs = qs.filter(pk__lt=int(before))
+    rows = list(qs[:size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    query = params.copy()
+    query.pop("before", None)
+    return {"rows": rows, "more": more, "next_before": rows[-1].pk if more else None, "query": query.urlencode()}

@@ -6,4 +6,7 @@ app_name = "reports"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("sales/", views.sales_dashboard, name="sales_dashboard"),
+    path("sales/deals/", views.sales_deals, name="sales_deals"),
+    path("sales/export.xlsx", views.sales_export, name="sales_export"),
 ]

@@ -4,11 +4,12 @@ Safe to run twice: nothing is added once a pipeline exists."""
 import random
 from decimal import Decimal
 
-from accounts.models import User
+from accounts.models import Role, User
 from crm.models import Choice, Customer
 
 from . import services
-from .models import Pipeline, StageKind
+from .models import DiscountRule, DocumentNumbering, Pipeline, StageKind
+from .seed import seed_sales_defaults
 
 PRODUCTS = [("ERP-STD", "ERP 标准版", "套", "268000"), ("ERP-PRO", "ERP 专业版", "套", "498000"),
             ("WMS", "仓储管理系统", "套", "180000"), ("SVC-Y", "年度运维服务", "年", "48000")]
@@ -16,8 +17,24 @@ DEALS = ["ERP 升级", "仓储系统", "年度运维", "数据平台", "移动�
 
 
 def seed_sales_demo():
-    """Returns True when anything was added."""
-    if Pipeline.objects.exists() or not User.objects.filter(username="director").exists():
+    """Pipelines, products and deals, then quotes (sales.demo_quotes), then contracts and targets
+    (sales.demo_contracts); each part only once. Returns True when anything was added."""
+    from .demo_contracts import seed_contracts_demo
+    from .demo_quotes import seed_quotes_demo
+
+    if not User.objects.filter(username="director").exists():
+        return False
+    # The numbering and discount rules a new installation gets (a flushed test database has none).
+    seed_sales_defaults(DocumentNumbering, DiscountRule, Role)
+    added = _seed_pipelines()
+    reps = list(User.objects.filter(username__in=("rep_sh", "rep_hz", "rep_bj")))
+    reps.sort(key=lambda rep: ("rep_sh", "rep_hz", "rep_bj").index(rep.username))
+    added = seed_quotes_demo(director=User.objects.get(username="director"), reps=reps) or added
+    return seed_contracts_demo() or added
+
+
+def _seed_pipelines():
+    if Pipeline.objects.exists():
         return False
     director = User.objects.get(username="director")
     for code, name, unit, price in PRODUCTS:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, Team
 
-from .models import Stage, StageKind
+from .models import DiscountRule, Stage, StageKind
 
 
 class PipelineForm(forms.Form):
@@ -116,3 +116,32 @@ class StageOrderForm(forms.Form):
     """The new order of a pipeline's stages from the drag-and-drop list, first stage first."""
 
     stage_ids = StageIdsField()
+
+
+class DiscountRuleForm(forms.Form):
+    over_percent = forms.DecimalField(
+        label=_("discount over (%)"), max_digits=5, decimal_places=2,
+        help_text=_("A quote whose total discount off the list prices is over this needs the approval."),
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}))
+    approver = forms.ChoiceField(label=_("approved by"), choices=DiscountRule.Approver.choices,
+                                 widget=forms.RadioSelect)
+    role = forms.ModelChoiceField(
+        label=_("role"), queryset=Role.objects.order_by("priority", "name"), required=False,
+        help_text=_("When a role approves: any holder of it who may see the deal."))
+    is_active = forms.BooleanField(label=_("active"), required=False, initial=True)
+
+    def __init__(self, *args, rule=None, **kwargs):
+        if rule is not None:
+            kwargs.setdefault("initial", {"over_percent": rule.over_percent, "approver": rule.approver,
+                                          "role": rule.role_id, "is_active": rule.is_active})
+        super().__init__(*args, **kwargs)
+
+    def service_fields(self):
+        return dict(self.cleaned_data)
+
+
+class NumberingForm(forms.Form):
+    pattern = forms.CharField(
+        label=_("number pattern"), max_length=60,
+        help_text=_("{yyyy} {yy} {mm} {dd}: the date; {seq:4}: a counter of four digits, which starts again "
+                    "when the rest of the number changes. For example BJ-Q{yyyy}{mm}-{seq:4}."))

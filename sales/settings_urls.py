@@ -1,5 +1,6 @@
 """Sales configuration in the settings area (holders of sales.stage:configure): pipelines, stages,
-gates and products. Included by sales/urls.py under settings/, so the names are "sales:settings_…"."""
+gates, products, discount approval rules and document numbering. Included by sales/urls.py under
+settings/, so the names are "sales:settings_…"."""
 from django.urls import path
 
 from . import settings_views as views
@@ -23,4 +24,11 @@ urlpatterns = [
     path("products/", views.product_list, name="settings_products"),
     path("products/new/", views.product_create, name="settings_product_create"),
     path("products/<int:product_pk>/", views.product_edit, name="settings_product_edit"),
+    path("discount-rules/", views.discount_rule_list, name="settings_discount_rules"),
+    path("discount-rules/new/", views.discount_rule_create, name="settings_discount_rule_create"),
+    path("discount-rules/<int:rule_pk>/", views.discount_rule_edit, name="settings_discount_rule_edit"),
+    path("discount-rules/<int:rule_pk>/toggle/", views.discount_rule_toggle, name="settings_discount_rule_toggle"),
+    path("discount-rules/<int:rule_pk>/delete/", views.discount_rule_delete, name="settings_discount_rule_delete"),
+    path("numbering/", views.numbering_list, name="settings_numbering"),
+    path("numbering/<str:kind>/", views.numbering_edit, name="settings_numbering_edit"),
 ]

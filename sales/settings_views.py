@@ -1,6 +1,7 @@
-"""Sales configuration in the settings area: pipelines, their stages (order, gates, retiring) and the
-product catalogue. Every view needs sales.stage:configure (CONFIGURE_PIPELINE). Views parse a form, call
-a service in sales/services.py and redirect; a service's ValidationError is shown on the form.
+"""Sales configuration in the settings area: pipelines, their stages (order, gates, retiring), the
+product catalogue, the discount approval rules of quotes and how quotes and contracts are numbered.
+Every view needs sales.stage:configure (CONFIGURE_PIPELINE). Views parse a form, call a service in
+sales/services and redirect; a service's ValidationError is shown on the form.
 
 A stage or gate item is always looked up under the pipeline (and stage) of its URL, so an id that
 belongs elsewhere is a 404."""
@@ -8,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,9 +21,17 @@ from accounts.permissions import capability_required
 from accounts.settings_views import render_settings
 from accounts.views import show_service_error
 
-from . import services
-from .models import GateItem, Pipeline, Product, Stage
-from .settings_forms import GateItemForm, PipelineForm, ProductForm, StageForm, StageOrderForm
+from . import selectors, services
+from .models import DiscountRule, DocumentNumbering, GateItem, Pipeline, Product, Stage
+from .settings_forms import (
+    DiscountRuleForm,
+    GateItemForm,
+    NumberingForm,
+    PipelineForm,
+    ProductForm,
+    StageForm,
+    StageOrderForm,
+)
 
 configure = capability_required(Capability.CONFIGURE_PIPELINE)
 
@@ -264,3 +273,86 @@ def _product_form(request, product):
             return redirect("sales:settings_products")
     return render_settings(request, "sales/settings/product_form.html", {"form": form, "product": product},
                            section="products")
+
+
+# Discount approval rules -----------------------------------------------------------------------
+
+@configure
+def discount_rule_list(request):
+    rules = DiscountRule.objects.select_related("role").order_by("over_percent", "id")
+    return render_settings(request, "sales/settings/discount_rules.html", {"rules": rules}, section="discount_rules")
+
+
+@configure
+def discount_rule_create(request):
+    return _discount_rule_form(request, None)
+
+
+@configure
+def discount_rule_edit(request, rule_pk):
+    return _discount_rule_form(request, get_object_or_404(DiscountRule, pk=rule_pk))
+
+
+def _discount_rule_form(request, rule):
+    form = DiscountRuleForm(request.POST or None, rule=rule)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.discount_rule_save(by=request.user, rule=rule, **form.service_fields())
+        except ValidationError as error:
+            show_service_error(form, error)
+        else:
+            messages.success(request, _("Discount approval rule saved."))
+            return redirect("sales:settings_discount_rules")
+    return render_settings(request, "sales/settings/discount_rule_form.html", {"form": form, "rule": rule},
+                           section="discount_rules", status=422 if form.errors else 200)
+
+
+@configure
+@require_POST
+def discount_rule_toggle(request, rule_pk):
+    """Deactivate an active rule (new quotes no longer ask it) or activate an inactive one."""
+    rule = get_object_or_404(DiscountRule, pk=rule_pk)
+    services.discount_rule_save(by=request.user, rule=rule, over_percent=rule.over_percent, approver=rule.approver,
+                                role=rule.role, is_active=not rule.is_active)
+    if rule.is_active:
+        messages.success(request, _("Rule activated."))
+    else:
+        messages.success(request, _("Rule deactivated: new submissions no longer ask for it."))
+    return redirect("sales:settings_discount_rules")
+
+
+@configure
+@require_POST
+def discount_rule_delete(request, rule_pk):
+    rule = get_object_or_404(DiscountRule, pk=rule_pk)
+    services.discount_rule_delete(by=request.user, rule=rule)
+    messages.success(request, _("Rule deleted. Approvals it asked for stay on their quotes."))
+    return redirect("sales:settings_discount_rules")
+
+
+# Document numbering ----------------------------------------------------------------------------
+
+@configure
+def numbering_list(request):
+    return render_settings(request, "sales/settings/numbering.html",
+                           {"kinds": selectors.document_numbering_overview()}, section="numbering")
+
+
+@configure
+def numbering_edit(request, kind):
+    if kind not in DocumentNumbering.Kind.values:
+        raise Http404
+    current = DocumentNumbering.objects.filter(kind=kind).first()
+    initial = {"pattern": current.pattern if current else DocumentNumbering.DEFAULTS[kind]}
+    form = NumberingForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.numbering_save(by=request.user, kind=kind, pattern=form.cleaned_data["pattern"])
+        except ValidationError as error:
+            show_service_error(form, error)
+        else:
+            messages.success(request, _("Number pattern saved; the next document gets a number in it."))
+            return redirect("sales:settings_numbering")
+    return render_settings(request, "sales/settings/numbering_form.html",
+                           {"form": form, "kind_label": DocumentNumbering.Kind(kind).label},
+                           section="numbering", status=422 if form.errors else 200)

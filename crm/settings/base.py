@@ -209,6 +209,11 @@ CELERY_BEAT_SCHEDULE = {
     "instalments-mark-overdue": {"task": "sales.tasks.instalments_mark_overdue", "schedule": crontab(minute=5)},
 }
 
+# The seller named on printed quotes (empty: the rep's team).
+CRM_COMPANY_NAME = env.str("CRM_COMPANY_NAME", default="")
+# The largest deal list exported to .xlsx in one go (more: the user narrows the filters).
+CRM_DEAL_EXPORT_LIMIT = env.int("CRM_DEAL_EXPORT_LIMIT", default=50_000)
+
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
 EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=BASE_DIR / ".devdata" / "mail")

@@ -1,1 +1,114 @@
-"""Sales quotes: selectors (to be written)."""
+"""Reads of deal line items, quotes and their approvals, all through the access layer: a quote (and
+its lines and approvals) is visible exactly when its deal is. Each page's reads are a fixed number of
+queries however many lines, quotes or approvals there are."""
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.access import can_edit, get_visible_or_404, user_access, visible
+
+from ..models import (
+    ApprovalDecision,
+    DocumentNumbering,
+    NumberCounter,
+    OpportunityLine,
+    Quote,
+    QuoteApproval,
+    QuoteStatus,
+)
+
+__all__ = [
+    "QUOTE_LIST_SIZE", "approvals_inbox", "deal_lines", "deal_quotes", "document_numbering_overview",
+    "quote_for", "quote_list", "quote_page", "quotes_visible_to",
+]
+
+QUOTE_LIST_SIZE = 50
+
+_QUOTE_RELATED = ("opportunity__customer", "opportunity__contact", "opportunity__owner__team", "created_by")
+
+
+def quotes_visible_to(user):
+    return visible(user, Quote.objects.all())
+
+
+def quote_for(user, pk, *, write=False):
+    """The quote `pk` with its deal, customer, contact and rep if the user may see it (404 otherwise;
+    403 for write=True when the deal is visible but not editable)."""
+    return get_visible_or_404(user, Quote.objects.select_related(*_QUOTE_RELATED), pk, write=write)
+
+
+def _lines(quote):
+    return list(quote.lines.select_related("product").order_by("order", "id"))
+
+
+def quote_page(user, quote):
+    """What a quote's page shows: lines, the approval trail (every round, oldest first), whether the
+    user may edit the quote and which pending approvals the user may decide. Four queries."""
+    approvals = list(quote.approvals.select_related("approver", "approver_role", "decided_by")
+                     .order_by("requested_at", "id"))
+    my_roles = set(user.roles.values_list("pk", flat=True))
+    superuser = user_access(user).is_superuser
+    decidable = [a for a in approvals if a.decision == ApprovalDecision.PENDING and quote.status == QuoteStatus.PENDING
+                 and (superuser or a.approver_id == user.pk or (a.approver_role_id and a.approver_role_id in my_roles))]
+    lines = _lines(quote)
+    return {"quote": quote, "opportunity": quote.opportunity, "lines": lines, "approvals": approvals,
+            "decidable": decidable, "can_edit": can_edit(user, quote.opportunity),
+            "lines_total": sum((line.total for line in lines), 0),
+            "expired": bool(quote.valid_until and quote.valid_until < timezone.localdate())}
+
+
+def quote_list(user, *, status="", before=None, size=None):
+    """The visible quotes, newest first, optionally of one status, `size` per page (keyset on id).
+    Returns (quotes, more)."""
+    size = size or QUOTE_LIST_SIZE
+    quotes = quotes_visible_to(user).select_related("opportunity__customer", "opportunity__owner")
+    if status in QuoteStatus.values:
+        quotes = quotes.filter(status=status)
+    if before:
+        quotes = quotes.filter(pk__lt=before)
+    page = list(quotes.order_by("-pk")[:size + 1])
+    return page[:size], len(page) > size
+
+
+def approvals_inbox(user):
+    """Pending approvals of quotes awaiting approval that are routed to the user or to one of the
+    user's roles (any, for a superuser), of quotes the user may see; oldest first."""
+    pending = QuoteApproval.objects.filter(decision=ApprovalDecision.PENDING, quote__status=QuoteStatus.PENDING)
+    if not user_access(user).is_superuser:
+        pending = pending.filter(Q(approver=user) | Q(approver_role__in=user.roles.values("pk")))
+    pending = pending.select_related("quote__opportunity__customer", "quote__opportunity__owner", "approver_role")
+    return list(visible(user, pending).order_by("requested_at", "id"))
+
+
+def deal_lines(opportunity):
+    """The deal's product lines in order, with their products (one query)."""
+    return list(OpportunityLine.objects.filter(opportunity=opportunity).select_related("product")
+                .order_by("order", "id"))
+
+
+def deal_quotes(user, opportunity):
+    """The deal's quotes the user may see, newest first (one query)."""
+    return list(quotes_visible_to(user).filter(opportunity=opportunity).order_by("-pk"))
+
+
+def document_numbering_overview(day=None):
+    """Each numbered document kind with its pattern and the number the next one will get (without
+    taking it)."""
+    day = day or timezone.localdate()
+    patterns = {n.kind: n.pattern for n in DocumentNumbering.objects.all()}
+    rows = []
+    for kind, label in DocumentNumbering.Kind.choices:
+        pattern = patterns.get(kind, DocumentNumbering.DEFAULTS[kind])
+        rows.append({"kind": kind, "label": label, "pattern": pattern,
+                     "next": _preview(kind, pattern, day)})
+    return rows
+
+
+def _preview(kind, pattern, day):
+    from ..services.numbering import _TOKEN, _fill_date  # the numbering's own parser (imported late: no cycle)
+
+    prefix = _fill_date(pattern, day)
+    match = next((m for m in _TOKEN.finditer(prefix) if m.group(1).startswith("seq")), None)
+    if match is None:
+        return prefix
+    last = NumberCounter.objects.filter(kind=kind, prefix=prefix).values_list("last", flat=True).first() or 0
+    return prefix[:match.start()] + f"{last + 1:0{int(match.group(2) or 1)}d}" + prefix[match.end():]

@@ -5,7 +5,8 @@ import pytest
 from accounts.models import Role
 from crm.tests.factories import CustomerFactory
 from sales import services
-from sales.models import StageKind
+from sales.models import DiscountRule, DocumentNumbering, StageKind
+from sales.seed import seed_sales_defaults
 
 
 @pytest.fixture
@@ -27,3 +28,11 @@ def deal(pipeline, rep_east):
     customer = CustomerFactory(owner=rep_east, name="上海申通物流有限公司")
     return services.opportunity_create(by=rep_east, customer=customer, pipeline=pipeline, name="仓储系统",
                                        amount=Decimal("500000"))
+
+
+@pytest.fixture
+def rules(roles):
+    """The two seeded discount rules: over 10% the rep's manager, over 25% the 销售总监 role."""
+    DiscountRule.objects.all().delete()
+    seed_sales_defaults(DocumentNumbering, DiscountRule, Role)
+    return list(DiscountRule.objects.order_by("over_percent"))

@@ -3,7 +3,17 @@ their stages by the services, once."""
 import pytest
 from django.core.management import call_command
 
-from sales.models import Opportunity, Pipeline, Product, StageKind, StageVisit
+from sales.models import (
+    Instalment,
+    Opportunity,
+    Pipeline,
+    Product,
+    Quote,
+    QuoteApproval,
+    StageKind,
+    StageVisit,
+    Target,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +31,13 @@ def test_the_demo_has_pipelines_and_deals_in_every_part_of_the_board(roles, pick
         assert deal.customer.deal_status == "won"
     assert all(d.lost_reason_id for d in deals.filter(stage__kind=StageKind.LOST))
 
-    count = deals.count()
+    # Quotes in several states (one awaiting approval), a contract with a payment plan, targets.
+    assert {"sent", "pending", "rejected", "draft"} <= set(Quote.objects.values_list("status", flat=True))
+    assert QuoteApproval.objects.filter(decision="pending").exists()
+    assert Instalment.objects.filter(contract__opportunity__stage__kind=StageKind.WON).count() >= 3
+    assert Target.objects.filter(user__username="rep_sh").exists()
+
+    counts = (deals.count(), Quote.objects.count(), Instalment.objects.count(), Target.objects.count())
     call_command("seed_demo", stdout=open("/dev/null", "w"))
-    assert Opportunity.objects.count() == count and Pipeline.objects.count() == 2
+    assert (deals.count(), Quote.objects.count(), Instalment.objects.count(), Target.objects.count()) == counts
+    assert Pipeline.objects.count() == 2

@@ -12,7 +12,7 @@ from django.urls import reverse
 from accounts.models import Role
 from conftest import named_routes
 from sales import services
-from sales.models import GateItem, Pipeline, Product, Stage, StageKind
+from sales.models import DiscountRule, GateItem, Pipeline, Product, Stage, StageKind
 
 pytestmark = pytest.mark.django_db
 
@@ -260,12 +260,13 @@ def settings_routes():
 
 ROUTES = settings_routes()
 POST_ONLY = {"sales:settings_stages_reorder", "sales:settings_stage_move", "sales:settings_stage_retire",
-             "sales:settings_stage_restore", "sales:settings_gate_item_delete"}
+             "sales:settings_stage_restore", "sales:settings_gate_item_delete",
+             "sales:settings_discount_rule_toggle", "sales:settings_discount_rule_delete"}
 
 
 def fill(route, **ids):
     for name, pk in ids.items():
-        route = route.replace(f"<int:{name}>", str(pk))
+        route = route.replace(f"<int:{name}>", str(pk)).replace(f"<str:{name}>", str(pk))
     assert "<" not in route, route
     return "/" + route
 
@@ -273,8 +274,9 @@ def fill(route, **ids):
 @pytest.fixture
 def ids(pipeline, product):
     stage = pipeline.stages.get(name="方案评审")
+    rule = DiscountRule.objects.create(over_percent=40, approver="manager")
     return {"pipeline_pk": pipeline.pk, "stage_pk": stage.pk, "item_pk": stage.gate_items.get().pk,
-            "product_pk": product.pk}
+            "product_pk": product.pk, "rule_pk": rule.pk, "kind": "quote"}
 
 
 def test_it_found_the_settings_routes():

@@ -105,7 +105,7 @@ def test_the_deal_page_shows_gates_history_and_lets_the_right_role_tick(client_f
 def test_the_deal_page_keeps_its_query_count(client_for, rep_east, deal, django_assert_max_num_queries):
     client = client_for(rep_east)
     client.get(deal.get_absolute_url())
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(18):
         assert client.get(deal.get_absolute_url()).status_code == 200
 
 

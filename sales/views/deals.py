@@ -14,6 +14,7 @@ from accounts.permissions import capability_required
 from accounts.views import show_service_error
 from crm import selectors as crm_selectors
 from crm.models import Choice
+from crm.paging import older_page
 from crm.xlsx import xlsx_response
 
 from .. import export, selectors, services
@@ -102,18 +103,10 @@ def opportunity_move(request, pk):
 @capability_required(module=Module.SALES)
 def opportunity_list(request):
     filterset, deals = selectors.opportunity_list(request.user, request.GET)
-    before = request.GET.get("before", "")
-    if before.isdigit():
-        deals = deals.filter(pk__lt=int(before))
-    page = list(deals[:LIST_SIZE + 1])
-    more = len(page) > LIST_SIZE
-    page = page[:LIST_SIZE]
-    query = request.GET.copy()
-    query.pop("before", None)
+    page = older_page(deals, request.GET, size=LIST_SIZE)
     pipeline = filterset.form.cleaned_data.get("pipeline") if filterset.is_valid() else None
     return render(request, "sales/opportunity_list.html", {
-        "filter": filterset, "deals": page, "more": more, "next_before": page[-1].pk if more else None,
-        "query": query.urlencode(), "pipeline": pipeline,
+        "filter": filterset, "deals": page["rows"], **page, "pipeline": pipeline,
         "can_export": user_access(request.user).has(Capability.EXPORT_DATA)})
 
 

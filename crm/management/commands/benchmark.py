@@ -126,7 +126,7 @@ class Command(BaseCommand):
     help = "Benchmark the access layer or the customer pages on the scale data (run seed_scale first)."
 
     def add_arguments(self, parser):
-        parser.add_argument("suite", choices=["access", "customers", "import", "sales"])
+        parser.add_argument("suite", choices=["access", "customers", "import", "sales", "dashboard"])
         parser.add_argument("--repeat", type=int, default=None,
                             help="timed runs per case (default: 7 for access, 30 for customers)")
         parser.add_argument("--warmup", type=int, default=3, help="untimed requests before each page (customers)")
@@ -146,6 +146,10 @@ class Command(BaseCommand):
             from ._sales_bench import benchmark_sales
 
             benchmark_sales(self.stdout, repeat or 30, options["warmup"])
+        elif suite == "dashboard":
+            from ._dashboard_bench import benchmark_dashboard
+
+            benchmark_dashboard(self.stdout, repeat or 30, options["warmup"], self.verbosity)
         elif suite == "import":
             from ._import_bench import benchmark_import
 

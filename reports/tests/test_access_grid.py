@@ -1,0 +1,43 @@
+"""Every reports URL × persona: who gets in, who gets 403, and that a signed-out visitor is sent to sign in.
+The grid walks the reports namespace, so a new route without a row here fails."""
+import pytest
+from django.urls import reverse
+
+from conftest import named_routes
+
+pytestmark = pytest.mark.django_db
+
+# persona: (index, dashboard, drill-down, export)
+EXPECTED = {
+    "director": (200, 200, 200, 200),
+    "manager_east": (200, 200, 200, 200),
+    "rep_east": (403, 200, 200, 403),  # a rep's own dashboard; exporting needs crm.data:export
+    "it_importer": (403, 403, 403, 403),  # no sales scope, no dashboards
+}
+ROUTES = ["reports:index", "reports:sales_dashboard", "reports:sales_deals", "reports:sales_export"]
+QUERY = {"reports:sales_deals": {"metric": "won"}}
+
+
+def test_the_grid_covers_every_reports_url():
+    assert sorted(name for name, _route in named_routes() if name.startswith("reports:")) == sorted(ROUTES)
+
+
+@pytest.mark.parametrize("persona", sorted(EXPECTED))
+@pytest.mark.parametrize("index", range(len(ROUTES)), ids=ROUTES)
+def test_each_persona_gets_what_the_grid_says(client_for, person, persona, index, sales_book):
+    name = ROUTES[index]
+    response = client_for(person(persona)).get(reverse(name), QUERY.get(name, {}))
+    assert response.status_code == EXPECTED[persona][index], (name, persona)
+    if response.status_code == 403:
+        assert "华东" not in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ROUTES)
+def test_a_signed_out_visitor_is_sent_to_sign_in(client, name):
+    response = client.get(reverse(name), QUERY.get(name, {}))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_reports_index_links_the_sales_dashboard(client_for, director):
+    response = client_for(director).get(reverse("reports:index"))
+    assert reverse("reports:sales_dashboard") in response.content.decode()
