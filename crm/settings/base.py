@@ -129,6 +129,8 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Our overrides of Django's per-language formats (zh_Hans: amounts grouped by thousands).
+FORMAT_MODULE_PATH = ["crm.formats"]
 USE_TZ = True
 TIME_ZONE = "Asia/Shanghai"
 
