@@ -194,6 +194,21 @@ def start_worker(queue, env, log):
     return proc
 
 
+def stop_workers(workers, log):
+    """Stop the worker processes a test started (killing one that hangs), then show the end of their
+    log in the test's output (pytest prints it only when the test fails)."""
+    for proc in workers:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except Exception:  # noqa: BLE001 - a stuck worker is killed
+                proc.kill()
+    log.seek(0)
+    print(log.read()[-3000:])
+    log.close()
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker in its own process, on the real Redis, using the test database.

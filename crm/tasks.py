@@ -74,3 +74,41 @@ def files_expire():
 
     export_files_expire()
     import_files_expire()
+
+
+@shared_task(name="crm.tasks.notifications_scan")
+def notifications_scan():
+    """Beat, every 5 minutes: run every reminder rule (one set-based statement each), then queue the
+    e-mails that are due. Safe to run twice, to overlap and to be redelivered after a crash."""
+    from .services.notifications import notification_emails_queue
+    from .services.notifications import notifications_scan as scan
+
+    results = scan()
+    notification_emails_queue()
+    return results
+
+
+@shared_task(name="crm.tasks.notification_emails_queue")
+def notification_emails_queue():
+    """Beat, every minute: queue the e-mails whose (next) attempt is due, in batches."""
+    from .services.notifications import notification_emails_queue as queue
+
+    return queue()
+
+
+@shared_task(name="crm.tasks.notification_emails_send", ignore_result=True)
+def notification_emails_send(ids):
+    """Send one batch of e-mails (safe to run twice: a sent one is not sent again)."""
+    from .services.notifications import notification_emails_send as send
+
+    return send(ids=ids)
+
+
+@shared_task(name="crm.tasks.notifications_digests", ignore_result=True)
+def notifications_digests():
+    """Beat, every 15 minutes: today's morning digest for those whose local time has passed 08:30
+    (once per person and day), then queue what is due."""
+    from .services.notifications import notification_emails_queue, notifications_digests_queue
+
+    notifications_digests_queue()
+    notification_emails_queue()

@@ -6,7 +6,7 @@ from django.urls import include, path
 
 from accounts import views as account_views
 
-from .views import customers, export, followups, imports, merge, pool, system
+from .views import customers, export, followups, imports, merge, notifications, pool, system
 
 customer_patterns = [
     path("", customers.customer_list, name="customer_list"),
@@ -35,5 +35,6 @@ urlpatterns = [
     path("service/", include("service.urls")),
     path("marketing/", include("marketing.urls")),
     path("reports/", include("reports.urls")),
+    path("notifications/", include((notifications.urlpatterns, "notifications"))),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

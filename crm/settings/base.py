@@ -209,7 +209,29 @@ CELERY_BEAT_SCHEDULE = {
     "files-expire": {"task": "crm.tasks.files_expire", "schedule": crontab(hour=3, minute=30)},
     # Hourly, so an instalment turns overdue soon after midnight in every time zone; one UPDATE each time.
     "instalments-mark-overdue": {"task": "sales.tasks.instalments_mark_overdue", "schedule": crontab(minute=5)},
+    # Reminders: the rules' scan (set-based), the e-mails due (new and retries), the 08:30 digests.
+    "notifications-scan": {"task": "crm.tasks.notifications_scan", "schedule": crontab(minute="*/5")},
+    "notification-emails": {"task": "crm.tasks.notification_emails_queue", "schedule": 60.0},
+    "notifications-digests": {"task": "crm.tasks.notifications_digests", "schedule": crontab(minute="*/15")},
 }
+
+# Reminders (crm/notifications): the address links in e-mails start with; e-mails per task; the most
+# queued per round; seconds a queued e-mail is not queued again; attempts before it counts as failed;
+# the pause after the first failure in seconds, doubling each time up to the cap; the digest's local time
+# and how many hours later it may still go (a late beat catches up).
+NOTIFY_SITE_URL = env.str("NOTIFY_SITE_URL", default="http://127.0.0.1:8000")
+NOTIFY_EMAIL_BATCH = env.int("NOTIFY_EMAIL_BATCH", default=50)
+NOTIFY_EMAIL_QUEUE_LIMIT = env.int("NOTIFY_EMAIL_QUEUE_LIMIT", default=5000)
+NOTIFY_EMAIL_LEASE = env.int("NOTIFY_EMAIL_LEASE", default=600)
+NOTIFY_EMAIL_MAX_ATTEMPTS = env.int("NOTIFY_EMAIL_MAX_ATTEMPTS", default=5)
+NOTIFY_EMAIL_BACKOFF = env.float("NOTIFY_EMAIL_BACKOFF", default=60)
+NOTIFY_EMAIL_BACKOFF_CAP = env.float("NOTIFY_EMAIL_BACKOFF_CAP", default=3600)
+NOTIFY_DIGEST_TIME = env.str("NOTIFY_DIGEST_TIME", default="08:30")
+NOTIFY_DIGEST_WINDOW = env.int("NOTIFY_DIGEST_WINDOW", default=3)
+# Memory a scan statement may use for its hashes and sorts (PostgreSQL's work_mem, for that statement only).
+NOTIFY_SCAN_WORK_MEM = env.str("NOTIFY_SCAN_WORK_MEM", default="256MB")
+# Seconds the scan waits inside the transaction of its second rule: only the crash test sets it.
+NOTIFY_SCAN_PAUSE = env.float("NOTIFY_SCAN_PAUSE", default=0)
 
 # The seller named on printed quotes (empty: the rep's team).
 CRM_COMPANY_NAME = env.str("CRM_COMPANY_NAME", default="")

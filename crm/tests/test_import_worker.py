@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from conftest import start_worker, worker_env
+from conftest import start_worker, stop_workers, worker_env
 from crm.celery import app
 from crm.models import Contact, Customer, ImportBatch, ImportRecord
 from crm.services import imports
@@ -86,13 +86,4 @@ def test_a_worker_killed_mid_commit_leaves_one_clean_import(it_importer, tmp_pat
         assert Customer.objects.count() == ROWS and ImportRecord.objects.count() == ROWS
     finally:
         app.conf.task_default_queue = previous_queue
-        for proc in workers:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except Exception:  # noqa: BLE001 - a stuck worker is killed
-                    proc.kill()
-        log.seek(0)
-        print(log.read()[-3000:])
-        log.close()
+        stop_workers(workers, log)

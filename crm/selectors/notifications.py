@@ -1,0 +1,152 @@
+"""Reads of the reminders: the bell's count, the notification centre (only notifications whose
+record the reader may still see, through the access layer), a notification with its record, the
+morning digest, preferences, and the admins' views of the rules and failed e-mails."""
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
+
+from accounts.access import access_q, get_visible_or_404, visible
+
+from ..models import Customer, EmailDelivery, Notification, NotificationPreference, NotificationRule
+from ..notifications import RULES
+from .myday import today_bounds
+
+__all__ = [
+    "email_failures", "notification_for", "notification_preferences_for", "notification_rules_for_settings",
+    "notifications_for", "notifications_unread_count", "digest_for",
+]
+
+PAGE_SIZE = 50
+DIGEST_LIMIT = 20
+
+
+def _muted(user):
+    """The rules `user` turned off in the app (a subquery, not a list: no query of its own)."""
+    return NotificationPreference.objects.filter(user=user, in_app=False).values("rule")
+
+
+def notifications_unread_count(user):
+    """The bell: open (unread, unresolved) notifications of `user` in rules they see in the app.
+    One index-only COUNT. A record taken out of the user's sight is resolved by the next scan (the
+    rules follow owners, managers and approvers), so the count and the centre agree after it."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return (Notification.objects.filter(recipient=user, read_at__isnull=True, resolved_at__isnull=True)
+            .exclude(rule__in=_muted(user)).count())
+
+
+def _models():
+    """{record model: [rule keys]} over the registry."""
+    result = {}
+    for key, rule in RULES.items():
+        result.setdefault(rule.record_model(), []).append(key)
+    return result
+
+
+def _visible_records_q(user):
+    """Notifications whose record `user` may see: per record model, the access layer's condition
+    as an EXISTS on the record (no condition at all for a model the user sees whole)."""
+    models = _models()
+    types = ContentType.objects.get_for_models(*models)
+    condition = Q(pk__in=[])
+    for model, keys in models.items():
+        allowed = access_q(user, model)
+        if allowed is None:
+            continue
+        of_type = Q(content_type_id=types[model].pk, rule__in=keys)
+        if len(allowed):
+            of_type &= Q(Exists(model._default_manager.filter(allowed, pk=OuterRef("object_id"))))
+        condition |= of_type
+    return condition
+
+
+def notifications_for(user, *, unread=False, rule=None, before=None, limit=PAGE_SIZE):
+    """A page of `user`'s notifications, newest first (`before`: older than that id), of records
+    `user` may still see. Each row has `text` (what it says, in the active language) and `rule_label`.
+    Returns (rows, has_more). Two queries at most, whatever the page holds."""
+    qs = Notification.objects.filter(recipient=user).exclude(rule__in=_muted(user)).filter(_visible_records_q(user))
+    if unread:
+        qs = qs.filter(read_at__isnull=True, resolved_at__isnull=True)
+    if rule in RULES:
+        qs = qs.filter(rule=rule)
+    if before:
+        qs = qs.filter(pk__lt=before)
+    rows = list(qs.order_by("-id")[:limit + 1])
+    for row in rows[:limit]:
+        definition = RULES.get(row.rule)
+        row.text = definition.message(row) if definition else row.subject
+        row.rule_label = definition.label if definition else row.rule
+    return rows[:limit], len(rows) > limit
+
+
+def notification_for(user, pk):
+    """(notification, record, URL of the record) of one of `user`'s notifications; 404 if it is not
+    theirs, its rule is gone, or the record is no longer one they may see."""
+    notification = Notification.objects.filter(recipient=user, pk=pk).first()
+    rule = RULES.get(notification.rule) if notification else None
+    if rule is None:
+        raise Http404
+    record = get_visible_or_404(user, rule.record_model(), notification.object_id)
+    return notification, record, rule.target_url(record)
+
+
+def digest_for(user, *, now=None):
+    """What the morning digest tells `user`: customers to follow up today and overdue ones, stale
+    deals and approvals waiting for them; each list capped at DIGEST_LIMIT with its full count, and
+    `empty` when there is nothing at all. Through the access layer; a fixed number of queries."""
+    from sales.selectors.quotes import approvals_inbox
+
+    start, end = today_bounds(user, now)
+    mine = visible(user, Customer.objects.live()).filter(owner=user).only("pk", "name", "next_followup_at")
+    today = mine.filter(next_followup_at__gte=start, next_followup_at__lt=end).order_by("next_followup_at")
+    overdue = mine.filter(next_followup_at__lt=start).order_by("next_followup_at")
+    stale = _stale_deals(user, now)
+    approvals = approvals_inbox(user)
+    digest = {
+        "today": list(today[:DIGEST_LIMIT]), "today_count": today.count(),
+        "overdue": list(overdue[:DIGEST_LIMIT]), "overdue_count": overdue.count(),
+        "stale": stale[:DIGEST_LIMIT], "stale_count": len(stale),
+        "approvals": approvals[:DIGEST_LIMIT], "approvals_count": len(approvals),
+    }
+    digest["empty"] = not any(digest[k] for k in ("today_count", "overdue_count", "stale_count", "approvals_count"))
+    return digest
+
+
+def _stale_deals(user, now):
+    """The user's open deals that are stale in their stage, as the board counts it (a rep's open
+    deals with a stage limit are few; the model's own rule decides)."""
+    from sales.models import Opportunity
+
+    del now
+    qs = (visible(user, Opportunity).filter(owner=user, closed_at__isnull=True, stage__stale_after_days__isnull=False)
+          .select_related("stage").order_by("stage_entered_at"))
+    return [deal for deal in qs[:2000] if deal.is_stale]
+
+
+def notification_preferences_for(user):
+    """[(key, label, in_app, email)] for every rule and the digest, with the defaults filled in
+    (in the app yes, e-mail no; the digest by e-mail)."""
+    from django.utils.translation import gettext_lazy as _
+
+    from ..services.notifications import DIGEST
+
+    stored = {p.rule: p for p in NotificationPreference.objects.filter(user=user)}
+    rows = []
+    for key, rule in RULES.items():
+        pref = stored.get(key)
+        rows.append((key, rule.label, pref.in_app if pref else True, pref.email if pref else False))
+    digest = stored.get(DIGEST)
+    rows.append((DIGEST, _("Morning digest"), False, digest.email if digest else True))
+    return rows
+
+
+def notification_rules_for_settings():
+    """[(rule, settings row or None)] in the registry's order."""
+    rows = {row.key: row for row in NotificationRule.objects.all()}
+    return [(rule, rows.get(key)) for key, rule in RULES.items()]
+
+
+def email_failures(*, limit=200):
+    """E-mails that failed for good, newest first, with their recipient and notification."""
+    return list(EmailDelivery.objects.filter(status=EmailDelivery.Status.FAILED)
+                .select_related("user", "notification").order_by("-id")[:limit])

@@ -1,0 +1,320 @@
+"""Writes of the reminders: the scan that raises and resolves notifications, the e-mails (queued in
+batches, retried with growing pauses up to a cap), the morning digests, reading, preferences and the
+admins' rule settings.
+
+Guarantees:
+- The scan runs each active rule as ONE statement over the whole table (insert what is due, queue
+  its e-mails, resolve what no longer holds), in its own transaction under an advisory lock. The
+  unique key (rule, recipient, record, period) makes a second, overlapping or redelivered scan
+  insert nothing; a scan killed mid-way leaves whole rules done or not done, and the next run fills in.
+- An e-mail is sent by one worker at a time (its row is locked while sending), retried by
+  `next_attempt_at` (no countdowns on the broker), and marked failed after NOTIFY_EMAIL_MAX_ATTEMPTS.
+- A digest is recorded once per person and local day (unique), so it goes once.
+"""
+import datetime
+import logging
+import time
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage, get_connection
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.access import user_access
+from accounts.capabilities import Capability
+from accounts.services import audited
+
+from ..models import EmailDelivery, Notification, NotificationPreference, NotificationRule
+from ..notifications import RULES
+from ..queue import enqueue_on_commit
+
+__all__ = [
+    "DIGEST", "notification_email_retry", "notification_emails_queue", "notification_emails_send",
+    "notification_mark_read", "notification_preferences_save", "notification_rule_save",
+    "notification_rules_ensure", "notifications_digests_queue", "notifications_mark_all_read", "notifications_scan",
+]
+
+log = logging.getLogger(__name__)
+
+DIGEST = "digest"  # the preference key of the morning digest
+SCAN_LOCK = 0x4E4F54  # advisory lock class of the scan ("NOT"); the second key is the rule's hash
+
+_SCAN_SQL = """
+WITH due AS MATERIALIZED ({due}),
+raised AS (
+    INSERT INTO crm_notification (recipient_id, rule, content_type_id, object_id, period, due_at, subject, data,
+                                  created_at)
+    SELECT recipient_id, %(rule_key)s, ct.id, object_id, period, due_at, left(subject, 200), data, %(now)s
+    FROM due, (SELECT id FROM django_content_type WHERE app_label = %(app_label)s AND model = %(model)s) ct
+    ON CONFLICT DO NOTHING
+    RETURNING id, recipient_id
+),
+mailed AS (
+    INSERT INTO crm_emaildelivery (kind, user_id, notification_id, status, attempts, next_attempt_at, last_error,
+                                   created_at)
+    SELECT 'notification', raised.recipient_id, raised.id, 'pending', 0, %(now)s, '', %(now)s
+    FROM raised
+    JOIN crm_notificationpreference p ON p.user_id = raised.recipient_id AND p.rule = %(rule_key)s AND p.email
+    JOIN accounts_user u ON u.id = raised.recipient_id AND u.email <> ''
+    RETURNING 1
+),
+resolved AS (
+    UPDATE crm_notification n SET resolved_at = %(now)s
+    WHERE n.rule = %(rule_key)s AND n.resolved_at IS NULL
+      AND NOT EXISTS (SELECT 1 FROM due WHERE due.object_id = n.object_id AND due.recipient_id = n.recipient_id
+                                          AND due.period = n.period)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM raised), (SELECT count(*) FROM mailed), (SELECT count(*) FROM resolved)
+"""
+
+
+def notification_rules_ensure():
+    """A settings row for every rule of the registry (a rule added in code starts with its defaults)."""
+    NotificationRule.objects.bulk_create(
+        [NotificationRule(key=key, params=dict(rule.defaults)) for key, rule in RULES.items()], ignore_conflicts=True)
+
+
+def _run_rule(rule, row, now, pause):
+    """One rule in one transaction: (raised, e-mails queued, resolved)."""
+    # The content type is looked up in the statement, not from Django's per-process cache: a
+    # long-lived worker must not insert an id the table no longer holds (test runs flush it).
+    meta = rule.record_model()._meta
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Overlapping scans take turns per rule (the unique key alone would be enough for correctness;
+        # the lock spares the second one the work and any lock-order deadlock between the two).
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [SCAN_LOCK, rule.key])
+        # The statement hashes and holds whole due sets (a million rows at scale): give it the memory.
+        cursor.execute("SET LOCAL work_mem = %s", [settings.NOTIFY_SCAN_WORK_MEM])
+        if row.is_active:
+            params = {**rule.sql_params(rule.params(row.params), now), "now": now, "rule_key": rule.key,
+                      "app_label": meta.app_label, "model": meta.model_name}
+            cursor.execute(_SCAN_SQL.format(due=rule.due_sql()), params)
+            counts = cursor.fetchone()
+        else:  # switched off: its open reminders stop
+            cursor.execute("UPDATE crm_notification SET resolved_at = %s WHERE rule = %s AND resolved_at IS NULL",
+                           [now, rule.key])
+            counts = (0, 0, cursor.rowcount)
+        if pause:  # only the crash test sets it: the worker is killed here, inside the transaction
+            time.sleep(pause)
+    return counts
+
+
+def notifications_scan(*, now=None, keys=None):
+    """Run every rule (or those of `keys`) once. Returns {rule key: {"raised", "emails", "resolved",
+    "seconds"}}. Safe to run twice, to overlap, and to be killed and run again (see the module)."""
+    now = now or timezone.now()
+    notification_rules_ensure()
+    rows = {row.key: row for row in NotificationRule.objects.all()}
+    results = {}
+    for index, (key, rule) in enumerate(RULES.items()):
+        if keys is not None and key not in keys:
+            continue
+        started = time.perf_counter()
+        pause = settings.NOTIFY_SCAN_PAUSE if index == 1 else 0
+        raised, emails, resolved = _run_rule(rule, rows[key], now, pause)
+        results[key] = {"raised": raised, "emails": emails, "resolved": resolved,
+                        "seconds": round(time.perf_counter() - started, 3)}
+    return results
+
+
+# E-mail ----------------------------------------------------------------------------------------
+
+def notification_emails_queue(*, now=None):
+    """Queue the due e-mails (new ones and retries whose time has come) in batches of
+    NOTIFY_EMAIL_BATCH. A queued row is not queued again for NOTIFY_EMAIL_LEASE seconds, so a backlog
+    is not sent twice by two tasks. Returns how many were queued."""
+    from ..tasks import notification_emails_send as send_task
+
+    now = now or timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("""
+            UPDATE crm_emaildelivery SET queued_until = %(until)s
+            WHERE id IN (SELECT id FROM crm_emaildelivery
+                         WHERE status = 'pending' AND next_attempt_at <= %(now)s
+                           AND (queued_until IS NULL OR queued_until < %(now)s)
+                         ORDER BY next_attempt_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+            RETURNING id""", {"now": now, "until": now + datetime.timedelta(seconds=settings.NOTIFY_EMAIL_LEASE),
+                              "limit": settings.NOTIFY_EMAIL_QUEUE_LIMIT})
+        ids = sorted(pk for (pk,) in cursor.fetchall())
+        size = settings.NOTIFY_EMAIL_BATCH
+        for start in range(0, len(ids), size):
+            enqueue_on_commit(send_task, ids=ids[start:start + size])
+    return len(ids)
+
+
+def _zone(user):
+    try:
+        return zoneinfo.ZoneInfo(user.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        return timezone.get_default_timezone()
+
+
+def _site_url(path):
+    return settings.NOTIFY_SITE_URL.rstrip("/") + path
+
+
+def _compose(delivery, now):
+    """The message of a delivery in its recipient's language and time zone, or None when there is
+    nothing to send any more (the reminder was read or resolved, the digest is empty)."""
+    from ..selectors.notifications import digest_for
+
+    user = delivery.user
+    with translation.override(user.preferred_language), timezone.override(_zone(user)):
+        if delivery.kind == EmailDelivery.Kind.DIGEST:
+            digest = digest_for(user, now=now)
+            if digest["empty"]:
+                return None
+            subject = _("Your day: %(date)s") % {"date": delivery.digest_day}
+            body = render_to_string("crm/notifications/email_digest.txt", {
+                "user": user, "digest": digest, "site": _site_url(""),
+                "centre": _site_url(reverse("notifications:list"))})
+        else:
+            notification = delivery.notification
+            if not notification.is_open:
+                return None
+            text = RULES[notification.rule].message(notification)
+            subject = text[:150]
+            body = render_to_string("crm/notifications/email_notification.txt", {
+                "user": user, "text": text,
+                "link": _site_url(reverse("notifications:open", args=[notification.pk]))})
+    # A header people's mail filters (and our tests) can sort reminders by.
+    return EmailMessage(subject=subject, body=body, to=[user.email], headers={"X-CRM-Kind": "reminder"})
+
+
+def _record_failure(delivery, error, now):
+    delivery.attempts += 1
+    delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
+    delivery.queued_until = None
+    if delivery.attempts >= settings.NOTIFY_EMAIL_MAX_ATTEMPTS:
+        delivery.status = EmailDelivery.Status.FAILED
+    else:  # 1, 2, 4, 8 … times the base, never more than the cap
+        pause = min(settings.NOTIFY_EMAIL_BACKOFF * 2 ** (delivery.attempts - 1), settings.NOTIFY_EMAIL_BACKOFF_CAP)
+        delivery.next_attempt_at = now + datetime.timedelta(seconds=pause)
+
+
+def notification_emails_send(*, ids, now=None):
+    """Send the pending deliveries of `ids`, each in its own transaction with its row locked (a
+    second task holding the same ids skips it, and finds it sent afterwards). A failure counts an
+    attempt and sets the next one; the last one marks it failed. Returns {status: count}."""
+    mail = get_connection()
+    counts = {}
+    for delivery_id in ids:
+        now_ = now or timezone.now()
+        with transaction.atomic():
+            delivery = (EmailDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+                        .select_related("user", "notification").filter(pk=delivery_id, status="pending").first())
+            if delivery is None:
+                continue
+            try:
+                message = _compose(delivery, now_)
+                if message is None:
+                    delivery.status = EmailDelivery.Status.SKIPPED
+                else:
+                    message.connection = mail
+                    message.send()
+                    delivery.status, delivery.sent_at = EmailDelivery.Status.SENT, now_
+                    delivery.attempts += 1
+            except Exception as error:  # noqa: BLE001 - any failure of the mail server is retried
+                log.warning("e-mail %s failed: %s", delivery.pk, error)
+                _record_failure(delivery, error, now_)
+            delivery.save(update_fields=["status", "sent_at", "attempts", "last_error", "next_attempt_at",
+                                         "queued_until"])
+        counts[delivery.status] = counts.get(delivery.status, 0) + 1
+    return counts
+
+
+def notifications_digests_queue(*, now=None):
+    """Record today's digest for everyone whose local time has passed NOTIFY_DIGEST_TIME (within
+    NOTIFY_DIGEST_WINDOW hours, so a late beat catches up but a new user does not get one at night)
+    and who has not had it yet; one INSERT, unique per person and local day. Returns how many."""
+    now = now or timezone.now()
+    start = datetime.datetime.strptime(settings.NOTIFY_DIGEST_TIME, "%H:%M")
+    until = start + datetime.timedelta(hours=settings.NOTIFY_DIGEST_WINDOW)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("""
+            INSERT INTO crm_emaildelivery (kind, user_id, digest_day, status, attempts, next_attempt_at, last_error,
+                                           created_at)
+            SELECT 'digest', u.id, (%(now)s AT TIME ZONE u.time_zone)::date, 'pending', 0, %(now)s, '', %(now)s
+            FROM accounts_user u
+            WHERE u.is_active AND u.email <> '' AND u.time_zone IN (SELECT name FROM pg_timezone_names)
+              AND (%(now)s AT TIME ZONE u.time_zone)::time >= %(start)s
+              AND (%(now)s AT TIME ZONE u.time_zone)::time < %(until)s
+              AND NOT EXISTS (SELECT 1 FROM crm_notificationpreference p
+                              WHERE p.user_id = u.id AND p.rule = %(digest)s AND NOT p.email)
+            ON CONFLICT DO NOTHING
+            RETURNING id""", {"now": now, "start": start.time(), "digest": DIGEST,
+                              "until": min(until, start.replace(hour=23, minute=59)).time()})
+        return len(cursor.fetchall())
+
+
+def notification_email_retry(*, delivery, by):
+    """An admin sends a failed e-mail again: it waits for the next delivery round, attempts reset."""
+    _require_admin(by)
+    if delivery.status != EmailDelivery.Status.FAILED:
+        raise ValidationError(_("Only a failed e-mail can be sent again."), code="not_failed")
+    with audited(by, "notification_email_retry"):
+        EmailDelivery.objects.filter(pk=delivery.pk).update(
+            status=EmailDelivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), queued_until=None)
+
+
+# Reading ---------------------------------------------------------------------------------------
+
+def notification_mark_read(*, notification, by):
+    """`by` has read one of their notifications (someone else's: refused)."""
+    if notification.recipient_id != by.pk:
+        raise PermissionDenied
+    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def notifications_mark_all_read(*, by, rule=None):
+    """Every unread notification of `by` (of one rule, if given) is read; one UPDATE. Returns how many."""
+    qs = Notification.objects.filter(recipient=by, read_at__isnull=True)
+    if rule:
+        qs = qs.filter(rule=rule)
+    return qs.update(read_at=timezone.now())
+
+
+# Preferences and settings ----------------------------------------------------------------------
+
+def notification_preferences_save(*, user, choices):
+    """`choices` is {rule key or DIGEST: (in_app, email)}; one upsert. Unknown keys are refused."""
+    unknown = set(choices) - set(RULES) - {DIGEST}
+    if unknown:
+        raise ValidationError(_("Unknown reminder."), code="unknown")
+    rows = [NotificationPreference(user=user, rule=key, in_app=bool(in_app), email=bool(email))
+            for key, (in_app, email) in choices.items()]
+    with audited(user, "notification_preferences_save"):
+        NotificationPreference.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["user", "rule"], update_fields=["in_app", "email"])
+
+
+def _require_admin(by):
+    if not user_access(by).has(Capability.MANAGE_USERS):
+        raise PermissionDenied
+
+
+def notification_rule_save(*, by, key, is_active, params):
+    """An admin switches a rule on or off and sets its parameters (checked against the rule's
+    fields: every parameter present, whole numbers within the fields' bounds)."""
+    _require_admin(by)
+    rule = RULES.get(key)
+    if rule is None:
+        raise ValidationError(_("Unknown reminder."), code="unknown")
+    fields = rule.param_fields()
+    if set(params) != set(fields):
+        raise ValidationError(_("Every parameter of the rule is needed."), code="params")
+    clean = {}
+    for name, field in fields.items():
+        clean[name] = field.clean(params[name])
+    notification_rules_ensure()
+    with audited(by, "notification_rule_save"):
+        row = NotificationRule.objects.select_for_update().get(key=key)
+        row.is_active, row.params, row.updated_by = is_active, clean, by
+        row.save()
+    return row

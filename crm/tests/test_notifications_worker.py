@@ -1,0 +1,119 @@
+"""The reminder engine on real Celery worker processes and the real Redis: a scan raises each reminder
+once, a second scan nothing; a worker killed in the middle of a scan, the task delivered again to a
+new worker: no duplicates and no gaps; an e-mail that keeps failing is retried, then shown to admins."""
+import os
+import signal
+import time
+import uuid
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from conftest import start_worker, stop_workers, worker_env
+from crm import tasks
+from crm.celery import app
+from crm.models import EmailDelivery, Notification, NotificationPreference
+from crm.tests.factories import CustomerFactory
+from crm.tests.notification_builders import ago
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def wait_for(check, timeout=60, every=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    return None
+
+
+def counts():
+    return {rule: Notification.objects.filter(rule=rule).count() for rule in ("followup_due", "not_followed_up")}
+
+
+def book(rep_east, n=40):
+    """n customers due for a follow-up, n (tier A) not followed up for 10 days: 2n reminders for
+    rep_east, and n escalations to manager_east."""
+    for i in range(n):
+        CustomerFactory(owner=rep_east, name=f"到期客户{i}", next_followup_at=ago(hours=1))
+        CustomerFactory(owner=rep_east, name=f"久未跟进{i}", tier="A", last_followup_at=ago(days=10))
+
+
+@pytest.fixture
+def own_queue(tmp_path):
+    """A queue of the test's own and a way to start workers on it; stops them afterwards."""
+    queue = f"crm-test-{uuid.uuid4().hex[:8]}"
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    log = open(tmp_path / "worker.log", "w+")
+    workers = []
+
+    def start(**env):
+        common = {"CELERY_VISIBILITY_TIMEOUT": "2", "CELERY_UNACKED_RESTORE_INTERVAL": "1"}
+        workers.append(start_worker(queue, worker_env(queue, **common, **env), log))
+        return workers[-1]
+
+    yield start
+    app.conf.task_default_queue = previous
+    stop_workers(workers, log)
+
+
+def test_a_scan_on_the_worker_raises_each_reminder_once(celery_worker_process, rep_east, manager_east):
+    book(rep_east, n=5)
+    queue = celery_worker_process["queue"]
+    tasks.notifications_scan.apply_async(queue=queue).get(timeout=60)
+    tasks.notifications_scan.apply_async(queue=queue).get(timeout=60)
+    assert counts() == {"followup_due": 5, "not_followed_up": 10}
+    assert Notification.objects.filter(recipient=manager_east).count() == 5
+
+
+def _paused_in_a_transaction():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND state = 'idle in transaction' AND pid <> pg_backend_pid()")
+        return cursor.fetchone()[0] > 0
+
+
+def test_a_worker_killed_mid_scan_leaves_no_duplicates_and_no_gaps(own_queue, rep_east, manager_east):
+    book(rep_east)
+    worker = own_queue(NOTIFY_SCAN_PAUSE="60")  # pauses inside the transaction of the second rule
+    tasks.notifications_scan.apply_async()
+    assert wait_for(lambda: counts()["followup_due"] == 40), counts()
+    assert wait_for(_paused_in_a_transaction, timeout=30)
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=20)
+    # The first rule is done and kept; nothing of the second survives its dead transaction.
+    assert wait_for(lambda: not _paused_in_a_transaction(), timeout=10)
+    assert counts() == {"followup_due": 40, "not_followed_up": 0}
+
+    own_queue()  # a new worker gets the task again from the broker and finishes the scan
+    assert wait_for(lambda: counts()["not_followed_up"] == 80, timeout=90), counts()
+    time.sleep(1)
+    assert counts() == {"followup_due": 40, "not_followed_up": 80}
+    rows = Notification.objects.values_list("rule", "recipient_id", "object_id", "period")
+    assert len(set(rows)) == len(rows)
+    assert tasks.notifications_scan.apply_async().get(timeout=60)["not_followed_up"]["raised"] == 0
+    assert counts() == {"followup_due": 40, "not_followed_up": 80}
+
+
+def test_an_email_that_keeps_failing_is_retried_then_shown_to_admins(own_queue, client_for, rep_east, admin):
+    NotificationPreference.objects.create(user=rep_east, rule="followup_due", in_app=True, email=True)
+    CustomerFactory(owner=rep_east, name="邮件失败客户", next_followup_at=ago(hours=1))
+    own_queue(EMAIL_BACKEND="crm.tests.mail_backends.FailingBackend", NOTIFY_EMAIL_BACKOFF="0.5",
+              NOTIFY_EMAIL_MAX_ATTEMPTS="3")
+    tasks.notifications_scan.apply_async().get(timeout=60)
+    delivery = wait_for(lambda: EmailDelivery.objects.filter(attempts__gte=1).first())
+    assert delivery.status == "pending" and "SMTPServerDisconnected" in delivery.last_error
+    assert delivery.next_attempt_at > delivery.created_at  # the retry waits (0.5 s here, 60 s by default)
+
+    def retried_to_the_end():
+        tasks.notification_emails_queue.apply_async().get(timeout=30)  # what beat does every minute
+        return EmailDelivery.objects.filter(status="failed").first()
+
+    failed = wait_for(retried_to_the_end, timeout=60, every=0.6)
+    assert failed is not None and failed.attempts == 3
+    page = client_for(admin).get(reverse("notifications:settings_failures")).content.decode()
+    assert f'data-pk="{failed.pk}"' in page and "邮件失败客户" in page
