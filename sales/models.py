@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -195,15 +196,17 @@ class Opportunity(models.Model):
     def get_absolute_url(self):
         return reverse("sales:opportunity_detail", args=[self.pk])
 
-    @property
-    def days_in_stage(self):
-        return (timezone.now() - self.stage_entered_at).days
+    @cached_property
+    def stale_days(self):
+        """Days in the current stage when that is longer than the stage allows, else 0 (an open deal
+        only; needs `stage` loaded)."""
+        limit = self.stage.stale_after_days
+        days = (timezone.now() - self.stage_entered_at).days
+        return days if self.closed_at is None and limit is not None and days > limit else 0
 
     @property
     def is_stale(self):
-        """Open, and longer in its stage than the stage allows (needs `stage` loaded)."""
-        limit = self.stage.stale_after_days
-        return self.closed_at is None and limit is not None and self.days_in_stage > limit
+        return bool(self.stale_days)
 
 
 class GateTick(models.Model):

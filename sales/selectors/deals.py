@@ -48,22 +48,25 @@ _WEIGHTED = ExpressionWrapper(F("amount") * F("probability") / Decimal(100),
                               output_field=DecimalField(max_digits=16, decimal_places=2))
 
 
-def board(user, pipeline, *, per_column=BOARD_CARDS, filters=None):
+def board(user, pipeline, *, per_column=BOARD_CARDS, filters=None, only=None):
     """The pipeline's columns: its stages in order (retired ones only while deals are in them),
     each with the count, sum and weighted sum of the deals the user may see (open ones, and in the
     closed columns those closed in the last BOARD_CLOSED_DAYS days), and the newest `per_column` of
-    them. Four queries, however many deals and stages."""
+    them. Four queries, however many deals and stages. With `only` (stage ids), just those columns:
+    what a moved card changed."""
     since = timezone.now() - datetime.timedelta(days=BOARD_CLOSED_DAYS)
     deals = opportunities_visible_to(user).filter(Q(closed_at=None) | Q(closed_at__gte=since), pipeline=pipeline)
     if filters is not None:
         deals = deals.filter(filters)
+    if only is not None:
+        deals = deals.filter(stage_id__in=only)
     totals = {row["stage_id"]: row for row in deals.values("stage_id").annotate(
         count=Count("pk"), total=Sum("amount"), weighted=Sum(_WEIGHTED)).order_by()}
     columns = [Column(stage=stage, count=totals.get(stage.pk, {}).get("count", 0),
                       total=totals.get(stage.pk, {}).get("total") or Decimal(0),
                       weighted=totals.get(stage.pk, {}).get("weighted") or Decimal(0))
                for stage in pipeline.stages.prefetch_related("gate_items").order_by("order", "id")
-               if not stage.retired_at or stage.pk in totals]
+               if (not stage.retired_at or stage.pk in totals) and (only is None or stage.pk in only)]
     by_stage = {column.stage.pk: column for column in columns}
     # The newest cards of each column: one LIMIT per stage (each an index range), in one UNION ALL,
     # then the cards themselves with what they show.

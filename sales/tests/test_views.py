@@ -62,6 +62,20 @@ def test_a_card_moves_to_another_column(client_for, rep_east, pipeline, deal):
     deal.refresh_from_db()
     assert deal.stage.name == "商务谈判" and deal.probability == 70
     assert [c.count for c in response.context["columns"] if c.stage.name == "商务谈判"] == [1]
+    # The answer is the two columns the card left and entered, each swapped in by its id.
+    page = response.content.decode()
+    assert [(c.stage.name, c.count) for c in response.context["columns"]] == [("初步接触", 0), ("商务谈判", 1)]
+    assert page.count('hx-swap-oob="true"') == 2 and 'id="board"' not in page
+
+
+def test_moving_a_card_keeps_its_query_count_however_many_deals(client_for, rep_east, pipeline, deal,
+                                                                 django_assert_max_num_queries):
+    client = client_for(rep_east)
+    target = stage(pipeline, "商务谈判")
+    for n in range(30):
+        services.opportunity_create(by=rep_east, customer=deal.customer, pipeline=pipeline, name=f"单{n}")
+    with django_assert_max_num_queries(26):
+        assert move(client, deal, target).status_code == 200
 
 
 def test_a_gate_refuses_the_move_and_says_what_is_missing_in_that_column(english_client_for, rep_east, pipeline,

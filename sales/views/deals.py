@@ -37,8 +37,8 @@ def index(request):
     return render(request, "sales/index.html", {"can_configure": can_configure})
 
 
-def _board_context(user, pipeline, *, blocked=None):
-    return {"pipeline": pipeline, "pipelines": _pipelines(), "columns": selectors.board(user, pipeline),
+def _board_context(user, pipeline, *, blocked=None, only=None):
+    return {"pipeline": pipeline, "pipelines": _pipelines(), "columns": selectors.board(user, pipeline, only=only),
             "blocked": blocked, "lost_reasons": Choice.objects.filter(kind=Choice.Kind.LOST_REASON, active=True),
             "can_create": services.pipelines_for(user).filter(pk=pipeline.pk).exists(),
             "board_closed_days": selectors.BOARD_CLOSED_DAYS}
@@ -70,13 +70,15 @@ def column_more(request, pipeline_pk, stage_pk):
 @require_POST
 @capability_required(module=Module.SALES)
 def opportunity_move(request, pk):
-    """Move a deal to another stage: from the board (answered with the board, the refusal shown in the
-    target column) or from the deal's page."""
+    """Move a deal to another stage: from the board (answered with the two columns it touched, the
+    refusal shown in the target column) or from the deal's page."""
     opportunity = selectors.opportunity_for(request.user, pk, write=True)
     form = MoveForm(request.POST, opportunity=opportunity)
+    touched = {opportunity.stage_id}
     blocked = None
     if form.is_valid():
         stage = form.cleaned_data["stage"]
+        touched.add(stage.pk)
         try:
             services.opportunity_move(opportunity=opportunity, stage=stage, by=request.user,
                                       lost_reason=form.cleaned_data["lost_reason"],
@@ -91,8 +93,10 @@ def opportunity_move(request, pk):
         blocked = {"stage": None, "opportunity": opportunity,
                    "message": " ".join(e for errors in form.errors.values() for e in errors)}
     if request.POST.get("from") == "board":
-        context = _board_context(request.user, opportunity.pipeline, blocked=blocked)
-        return render(request, "sales/board.html#board", context, status=422 if blocked else 200)
+        # The columns the card left and tried to enter, each swapped in by its id (the card back in its
+        # column and the reason in the other when the move was refused).
+        context = {**_board_context(request.user, opportunity.pipeline, blocked=blocked, only=touched), "oob": True}
+        return render(request, "sales/board.html#moved", context, status=422 if blocked else 200)
     if blocked:
         messages.error(request, blocked["message"])
     else:
