@@ -9,6 +9,7 @@ before the fork, so every process opens its own; a child that finds its parent g
 """
 import os
 import pickle
+import threading
 
 from django.db import connections
 
@@ -52,6 +53,14 @@ def run_forked(*functions):
 
 def connections_in_transaction():
     return any(conn.in_atomic_block for conn in connections.all(initialized_only=True))
+
+
+def can_fork():
+    """Whether this process may split its work with run_forked: not inside a transaction (the
+    children could not see it), and with no other thread running. A thread's open database
+    connection would be inherited by the children, and the server dropped it when one of them
+    ended (seen with the test server's thread); a Celery worker's pool process has one thread."""
+    return not connections_in_transaction() and threading.active_count() == 1
 
 
 _PARENT = None

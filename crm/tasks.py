@@ -67,13 +67,15 @@ def import_undo(batch_id, by_id):
 
 @shared_task(name="crm.tasks.files_expire", ignore_result=True)
 def files_expire():
-    """Daily: delete old exports, and the uploaded files and staged rows of imports finished long ago
-    (safe to run twice)."""
+    """Daily: delete old exports, the uploaded files and staged rows of imports finished long ago, and
+    notifications read or resolved long ago (safe to run twice)."""
     from .services.export import export_files_expire
     from .services.imports import import_files_expire
+    from .services.notifications import notifications_expire
 
     export_files_expire()
     import_files_expire()
+    notifications_expire()
 
 
 @shared_task(name="crm.tasks.notifications_scan")

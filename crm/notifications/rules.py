@@ -56,6 +56,9 @@ class Rule:
     help_text = ""
     model = ""  # "app_label.Model" of the record the reminder is about
     defaults = {}
+    # How heavy one scan of the rule is, relative to the others (its table's size, how many rows it
+    # may raise): the scan spreads the rules over its processes by it.
+    weight = 1
 
     def record_model(self):
         return apps.get_model(self.model)
@@ -85,6 +88,7 @@ class Rule:
 @register
 class FollowUpDue(Rule):
     key = "followup_due"
+    weight = 2  # every customer, one indexed condition
     label = gettext_lazy("Follow-up due")
     help_text = gettext_lazy("A customer's next follow-up time has come: to the owner.")
     model = "crm.Customer"
@@ -107,6 +111,7 @@ class NotFollowedUp(Rule):
     after a second, longer limit the owner's manager is told too."""
 
     key = "not_followed_up"
+    weight = 10  # every customer, twice (owner and manager)
     label = gettext_lazy("Not followed up")
     help_text = gettext_lazy("No follow-up for N days, by tier: to the owner; after a second limit also to "
                              "the owner's manager.")
@@ -200,6 +205,7 @@ class PoolWarning(Rule):
     `crm.services.pool` does: the pool of the customer's team, the tier's days, the exemptions)."""
 
     key = "pool_warning"
+    weight = 5  # every customer, for two pool limits
     label = gettext_lazy("Customer about to return to the pool")
     help_text = gettext_lazy("A customer will return to the pool within N days under the pool rules: to the owner.")
     model = "crm.Customer"

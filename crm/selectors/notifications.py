@@ -1,7 +1,6 @@
 """Reads of the reminders: the bell's count, the notification centre (only notifications whose
 record the reader may still see, through the access layer), a notification with its record, the
 morning digest, preferences, and the admins' views of the rules and failed e-mails."""
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
@@ -47,13 +46,12 @@ def _visible_records_q(user):
     """Notifications whose record `user` may see: per record model, the access layer's condition
     as an EXISTS on the record (no condition at all for a model the user sees whole)."""
     models = _models()
-    types = ContentType.objects.get_for_models(*models)
     condition = Q(pk__in=[])
     for model, keys in models.items():
         allowed = access_q(user, model)
         if allowed is None:
             continue
-        of_type = Q(content_type_id=types[model].pk, rule__in=keys)
+        of_type = Q(rule__in=keys)
         if len(allowed):
             of_type &= Q(Exists(model._default_manager.filter(allowed, pk=OuterRef("object_id"))))
         condition |= of_type

@@ -31,7 +31,7 @@ from accounts.capabilities import Capability
 from accounts.models import User
 
 from ..audit import record_inserts, trigger_ignored
-from ..forked import ChildFailed, connections_in_transaction, parent_gone, run_forked
+from ..forked import ChildFailed, can_fork, parent_gone, run_forked
 from ..imports import layout
 from ..imports.clean import (
     CleanError,
@@ -431,7 +431,7 @@ def _stage_processes(batch):
     wanted = settings.CRM_IMPORT_PROCESSES
     counts = batch.counts or {}
     rows = counts.get("data") or counts.get("rows_estimate") or 0  # an earlier check's count, else the upload's
-    if wanted <= 1 or rows < settings.CRM_IMPORT_PROCESSES_FROM or connections_in_transaction():
+    if wanted <= 1 or rows < settings.CRM_IMPORT_PROCESSES_FROM or not can_fork():
         return 1
     return wanted
 

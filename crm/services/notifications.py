@@ -15,6 +15,7 @@ import datetime
 import logging
 import time
 import zoneinfo
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,6 +30,7 @@ from accounts.access import user_access
 from accounts.capabilities import Capability
 from accounts.services import audited
 
+from ..forked import can_fork, run_forked
 from ..models import EmailDelivery, Notification, NotificationPreference, NotificationRule
 from ..notifications import RULES
 from ..queue import enqueue_on_commit
@@ -36,7 +38,8 @@ from ..queue import enqueue_on_commit
 __all__ = [
     "DIGEST", "notification_email_retry", "notification_emails_queue", "notification_emails_send",
     "notification_mark_read", "notification_preferences_save", "notification_rule_save",
-    "notification_rules_ensure", "notifications_digests_queue", "notifications_mark_all_read", "notifications_scan",
+    "notification_rules_ensure", "notifications_digests_queue", "notifications_expire", "notifications_mark_all_read",
+    "notifications_scan",
 ]
 
 log = logging.getLogger(__name__)
@@ -47,10 +50,9 @@ SCAN_LOCK = 0x4E4F54  # advisory lock class of the scan ("NOT"); the second key 
 _SCAN_SQL = """
 WITH due AS MATERIALIZED ({due}),
 raised AS (
-    INSERT INTO crm_notification (recipient_id, rule, content_type_id, object_id, period, due_at, subject, data,
-                                  created_at)
-    SELECT recipient_id, %(rule_key)s, ct.id, object_id, period, due_at, left(subject, 200), data, %(now)s
-    FROM due, (SELECT id FROM django_content_type WHERE app_label = %(app_label)s AND model = %(model)s) ct
+    INSERT INTO crm_notification (recipient_id, rule, object_id, period, due_at, subject, data, created_at)
+    SELECT recipient_id, %(rule_key)s, object_id, period, due_at, left(subject, 200), data, %(now)s
+    FROM due
     ON CONFLICT DO NOTHING
     RETURNING id, recipient_id
 ),
@@ -82,9 +84,6 @@ def notification_rules_ensure():
 
 def _run_rule(rule, row, now, pause):
     """One rule in one transaction: (raised, e-mails queued, resolved)."""
-    # The content type is looked up in the statement, not from Django's per-process cache: a
-    # long-lived worker must not insert an id the table no longer holds (test runs flush it).
-    meta = rule.record_model()._meta
     with transaction.atomic(), connection.cursor() as cursor:
         # Overlapping scans take turns per rule (the unique key alone would be enough for correctness;
         # the lock spares the second one the work and any lock-order deadlock between the two).
@@ -92,8 +91,7 @@ def _run_rule(rule, row, now, pause):
         # The statement hashes and holds whole due sets (a million rows at scale): give it the memory.
         cursor.execute("SET LOCAL work_mem = %s", [settings.NOTIFY_SCAN_WORK_MEM])
         if row.is_active:
-            params = {**rule.sql_params(rule.params(row.params), now), "now": now, "rule_key": rule.key,
-                      "app_label": meta.app_label, "model": meta.model_name}
+            params = {**rule.sql_params(rule.params(row.params), now), "now": now, "rule_key": rule.key}
             cursor.execute(_SCAN_SQL.format(due=rule.due_sql()), params)
             counts = cursor.fetchone()
         else:  # switched off: its open reminders stop
@@ -105,22 +103,64 @@ def _run_rule(rule, row, now, pause):
     return counts
 
 
-def notifications_scan(*, now=None, keys=None):
+def notifications_scan(*, now=None, keys=None, processes=None):
     """Run every rule (or those of `keys`) once. Returns {rule key: {"raised", "emails", "resolved",
-    "seconds"}}. Safe to run twice, to overlap, and to be killed and run again (see the module)."""
+    "seconds"}}. Safe to run twice, to overlap, and to be killed and run again (see the module).
+
+    The rules are spread over NOTIFY_SCAN_PROCESSES processes (the heaviest first, each to the least
+    loaded), each running its rules in transactions of their own on its own connection: a first scan
+    of a large book raises millions of rows, and the cores share that work. Inside a transaction (a
+    test's) forked processes could not see its rows, so the rules run here, one after another."""
     now = now or timezone.now()
     notification_rules_ensure()
     rows = {row.key: row for row in NotificationRule.objects.all()}
+    order = [key for key in RULES if keys is None or key in keys]
+    wanted = processes or settings.NOTIFY_SCAN_PROCESSES
+    if wanted <= 1 or len(order) <= 1 or not can_fork():
+        log.info("reminder scan: %d rules in one process", len(order))
+        results = _scan_rules(order, rows, now)
+    else:
+        shares = _spread(order, wanted)
+        log.info("reminder scan: %d rules in %d processes", len(order), len(shares))
+        parts = run_forked(*(partial(_scan_rules, share, rows, now) for share in shares))
+        results = {key: part[key] for part in parts for key in part}
+    return {key: results[key] for key in order}
+
+
+def _spread(keys, processes):
+    """The rules in `processes` lists of about equal weight (heaviest first, each to the lightest list)."""
+    shares = [[] for _ in range(min(processes, len(keys)))]
+    loads = [0] * len(shares)
+    for key in sorted(keys, key=lambda key: -RULES[key].weight):
+        lightest = loads.index(min(loads))
+        shares[lightest].append(key)
+        loads[lightest] += RULES[key].weight
+    return shares
+
+
+def _scan_rules(keys, rows, now):
     results = {}
-    for index, (key, rule) in enumerate(RULES.items()):
-        if keys is not None and key not in keys:
-            continue
+    for key in keys:
         started = time.perf_counter()
-        pause = settings.NOTIFY_SCAN_PAUSE if index == 1 else 0
-        raised, emails, resolved = _run_rule(rule, rows[key], now, pause)
+        # Only the crash test sets the pause: inside the transaction of the registry's second rule.
+        pause = settings.NOTIFY_SCAN_PAUSE if list(RULES).index(key) == 1 else 0
+        raised, emails, resolved = _run_rule(RULES[key], rows[key], now, pause)
         results[key] = {"raised": raised, "emails": emails, "resolved": resolved,
                         "seconds": round(time.perf_counter() - started, 3)}
     return results
+
+
+def notifications_expire(*, now=None, keep_days=None):
+    """(beat, daily) Delete notifications read or resolved more than NOTIFY_KEEP_DAYS days ago (with
+    their e-mail records); open ones stay however old. One DELETE each. Returns how many."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=keep_days or settings.NOTIFY_KEEP_DAYS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        done = "(n.resolved_at < %(cutoff)s OR n.read_at < %(cutoff)s)"
+        cursor.execute(f"DELETE FROM crm_emaildelivery d USING crm_notification n "
+                       f"WHERE d.notification_id = n.id AND {done}", {"cutoff": cutoff})
+        cursor.execute(f"DELETE FROM crm_notification n WHERE {done}", {"cutoff": cutoff})
+        return cursor.rowcount
 
 
 # E-mail ----------------------------------------------------------------------------------------

@@ -230,6 +230,10 @@ NOTIFY_DIGEST_TIME = env.str("NOTIFY_DIGEST_TIME", default="08:30")
 NOTIFY_DIGEST_WINDOW = env.int("NOTIFY_DIGEST_WINDOW", default=3)
 # Memory a scan statement may use for its hashes and sorts (PostgreSQL's work_mem, for that statement only).
 NOTIFY_SCAN_WORK_MEM = env.str("NOTIFY_SCAN_WORK_MEM", default="256MB")
+# Days a read or resolved notification is kept (open ones stay).
+NOTIFY_KEEP_DAYS = env.int("NOTIFY_KEEP_DAYS", default=90)
+# Processes one scan spreads its rules over (each with its own database connection).
+NOTIFY_SCAN_PROCESSES = env.int("NOTIFY_SCAN_PROCESSES", default=min(2, os.cpu_count() or 1))
 # Seconds the scan waits inside the transaction of its second rule: only the crash test sets it.
 NOTIFY_SCAN_PAUSE = env.float("NOTIFY_SCAN_PAUSE", default=0)
 

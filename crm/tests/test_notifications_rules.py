@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone, translation
 
 from crm import services
-from crm.models import Customer, EmailDelivery, NotificationPreference, NotificationRule, Pool
+from crm.models import Customer, EmailDelivery, Notification, NotificationPreference, NotificationRule, Pool
 from crm.notifications import RULES
 from crm.selectors import notifications_unread_count
 from crm.tests.factories import CustomerFactory, choice
@@ -178,3 +178,28 @@ def test_a_rule_muted_in_the_app_is_not_counted(rep_east):
 def test_every_rule_of_the_registry_runs(rep_east):
     assert set(scan()) == set(RULES)
     assert NotificationRule.objects.count() == len(RULES)
+
+
+def test_a_scan_spreads_its_rules_over_its_processes_by_weight():
+    from crm.services.notifications import _spread
+
+    shares = _spread(list(RULES), 2)
+    assert sorted(key for share in shares for key in share) == sorted(RULES)  # each rule once
+    heaviest = max(RULES, key=lambda key: RULES[key].weight)
+    alone = next(share for share in shares if heaviest in share)
+    loads = [sum(RULES[key].weight for key in share) for share in shares]
+    assert alone[0] == heaviest and max(loads) - min(loads) <= RULES[heaviest].weight
+
+
+def test_old_read_or_resolved_notifications_are_deleted_and_open_ones_stay(rep_east):
+    CustomerFactory(owner=rep_east, next_followup_at=ago(hours=1))
+    CustomerFactory(owner=rep_east, next_followup_at=ago(hours=2))
+    CustomerFactory(owner=rep_east, next_followup_at=ago(hours=3))
+    scan(keys={"followup_due"})
+    read, resolved, still_open = raised("followup_due").order_by("pk")
+    Notification.objects.filter(pk=read.pk).update(read_at=ago(days=100))
+    Notification.objects.filter(pk=resolved.pk).update(resolved_at=ago(days=100))
+    Notification.objects.filter(pk=still_open.pk).update(created_at=ago(days=400))
+    assert services.notifications_expire() == 2
+    assert list(Notification.objects.values_list("pk", flat=True)) == [still_open.pk]
+    assert services.notifications_expire() == 0
