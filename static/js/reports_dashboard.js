@@ -1,6 +1,6 @@
 // The sales dashboard: the filter shows its date fields only for a custom period, and ECharts draws
 // the funnel, the forecast and the conversion from the data the page carries (json_script
-// "dashboard-data"). Clicking a bar or a funnel layer opens the deals behind it. Tooltips are drawn
+// "dashboard-data"). Clicking a bar opens the deals behind it. Tooltips are drawn
 // on the canvas (renderMode "richText"): ECharts' HTML tooltips carry style attributes the CSP blocks.
 (function () {
   "use strict";
@@ -22,8 +22,15 @@
   }
 
   function compact(value) {
-    if (Math.abs(value) >= 1e8) { return (value / 1e8).toFixed(1) + (isZh() ? "亿" : "00M"); }
-    if (Math.abs(value) >= 1e4) { return (value / 1e4).toFixed(0) + (isZh() ? "万" : "0k"); }
+    var size = Math.abs(value);
+    if (isZh()) {
+      if (size >= 1e8) { return (value / 1e8).toFixed(1) + "亿"; }
+      if (size >= 1e4) { return (value / 1e4).toFixed(0) + "万"; }
+      return String(value);
+    }
+    if (size >= 1e9) { return (value / 1e9).toFixed(1) + "B"; }
+    if (size >= 1e6) { return (value / 1e6).toFixed(1) + "M"; }
+    if (size >= 1e3) { return (value / 1e3).toFixed(0) + "k"; }
     return String(value);
   }
 
@@ -39,6 +46,8 @@
     };
   }
 
+  // The stages as bars in pipeline order, top to bottom: a deal count per stage need not shrink from
+  // one stage to the next (deals wait longer in some), which a funnel shape would misdraw.
   function funnelOption(data) {
     var rows = data.funnel.filter(function (row) { return row.kind === "open" || row.kind === "won"; });
     var option = base();
@@ -47,9 +56,11 @@
       return p.name + "\n" + data.labels.count + ": " + p.data.value + "\n" + data.labels.amount + ": " +
         money(p.data.amount) + "\n" + data.labels.weighted + ": " + money(p.data.weighted);
     };
+    option.grid.top = 8;
+    option.xAxis = {type: "value", minInterval: 1};
+    option.yAxis = {type: "category", inverse: true, data: rows.map(function (row) { return row.name; })};
     option.series = [{
-      type: "funnel", sort: "none", left: "5%", width: "90%", top: 8, bottom: 8, minSize: "12%", gap: 2,
-      label: {show: true, position: "inside", formatter: "{b}: {c}"},
+      type: "bar", barMaxWidth: 28, label: {show: true, position: "right"},
       data: rows.map(function (row) {
         return {name: row.name, value: row.value, amount: row.amount, weighted: row.weighted, url: row.url};
       })
