@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.models import Customer
 from sales import services
 from sales.models import ApprovalDecision, DiscountRule, DocumentNumbering, Opportunity, Quote, QuoteStatus
 
@@ -225,6 +226,13 @@ def test_the_print_page_is_a_standalone_sheet(client_for, rep_east, deal, produc
     assert quote.number in page and "上海申通物流有限公司" in page and "¥30000.00" in page
     assert "叁万元整" in page
     assert quote.valid_until.strftime("%Y-%m-%d") in page
+
+
+def test_the_print_page_shows_phone_numbers_as_people_read_them(client_for, rep_east, deal, products):
+    Customer.objects.filter(pk=deal.customer_id).update(phone="+862162345678")
+    quote = make_quote(deal, rep_east, products)
+    page = client_for(rep_east).get(url("quote_print", quote.pk)).content.decode()
+    assert "021 6234 5678" in page and "+862162345678" not in page
 
 
 def test_the_list_filters_by_status(client_for, rules, rep_east, deal, products):
