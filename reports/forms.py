@@ -1,6 +1,5 @@
 """The sales dashboard's filter: a period (this or last month, quarter or year, or from–to dates), a
 team within the viewer's scope and the pipeline whose funnel and conversion are shown."""
-import calendar
 import datetime
 from dataclasses import dataclass
 
@@ -9,9 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import user_access
-from accounts.capabilities import Capability, Module, Scope
+from accounts.capabilities import Capability
 from accounts.models import Team
-from sales.models import Pipeline
+from sales.models import Pipeline, TargetPeriod
+from sales.selectors.targets import last_day, local_midnight, period_shift, period_start, teams_for_targets
+
+MONTH, QUARTER = TargetPeriod.MONTH, TargetPeriod.QUARTER
 
 MAX_CUSTOM_DAYS = 3 * 366  # a longer custom period would only make every figure slower
 
@@ -25,71 +27,41 @@ class Period:
 
     @property
     def start_at(self):
-        return _local_midnight(self.start)
+        return local_midnight(self.start)
 
     @property
     def end_at(self):
         """The first moment after the period (exclusive bound)."""
-        return _local_midnight(self.end + datetime.timedelta(days=1))
+        return local_midnight(self.end + datetime.timedelta(days=1))
 
     def months(self):
         """The first day of each month the period touches."""
         month, months = self.start.replace(day=1), []
         while month <= self.end:
             months.append(month)
-            month = _add_months(month, 1)
+            month = period_shift(MONTH, month, 1)
         return months
 
     def contains(self, start, end):
         return self.start <= start and end <= self.end
 
 
-def _local_midnight(day):
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
-def _add_months(day, months):
-    index = day.year * 12 + day.month - 1 + months
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
-def month_end(first):
-    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
-
-
-def quarter_start(day):
-    return datetime.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-
-
 def period_of(kind, today=None):
     """The period a preset names, around `today` (local)."""
     today = today or timezone.localdate()
-    if kind in ("this_month", "last_month"):
-        first = today.replace(day=1) if kind == "this_month" else _add_months(today.replace(day=1), -1)
-        return Period(first, month_end(first))
-    if kind in ("this_quarter", "last_quarter"):
-        first = quarter_start(today) if kind == "this_quarter" else _add_months(quarter_start(today), -3)
-        return Period(first, month_end(_add_months(first, 2)))
+    for period, this, last in ((MONTH, "this_month", "last_month"), (QUARTER, "this_quarter", "last_quarter")):
+        if kind in (this, last):
+            first = period_shift(period, period_start(period, today), 0 if kind == this else -1)
+            return Period(first, last_day(period, first))
     year = today.year if kind == "this_year" else today.year - 1
     return Period(datetime.date(year, 1, 1), datetime.date(year, 12, 31))
 
 
 def dashboard_teams(user):
     """The teams a viewer may narrow the dashboard to: those of their sales scope (every team for
-    ALL, their team and its sub-teams, or their team alone). None without VIEW_DASHBOARDS."""
-    access = user_access(user)
-    if not access.has(Capability.VIEW_DASHBOARDS):
-        return Team.objects.none()
-    scope = access.scope(Module.SALES)
-    if scope == Scope.ALL:
-        return Team.objects.all()
-    if user.team_id is None:
-        return Team.objects.none()
-    if scope == Scope.TEAM_AND_SUBTEAMS:
-        return Team.objects.filter(path__startswith=user.team.path)
-    if scope == Scope.TEAM:
-        return Team.objects.filter(pk=user.team_id)
-    return Team.objects.none()
+    ALL, their team and its sub-teams, or their team alone), by the same rules as the targets page's
+    (`teams_for_targets`). None without VIEW_DASHBOARDS."""
+    return teams_for_targets(user, Capability.VIEW_DASHBOARDS)
 
 
 def _select(name):

@@ -29,9 +29,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
-    DateTimeField,
     DecimalField,
-    DurationField,
     Exists,
     ExpressionWrapper,
     F,
@@ -48,6 +46,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.access import visible
+from accounts.capabilities import Capability
 from accounts.models import Team, User
 from sales.models import (
     ContractStatus,
@@ -59,8 +58,9 @@ from sales.models import (
     Target,
     TargetPeriod,
 )
+from sales.selectors.targets import last_day, period_shift, period_start, users_for_targets
 
-from .forms import Period, _add_months, dashboard_teams, month_end, quarter_start
+from .forms import MONTH, QUARTER, Period
 
 FORECAST_MONTHS = 6
 MONEY = DecimalField(max_digits=18, decimal_places=2)
@@ -111,24 +111,24 @@ def _lost(scope):
 
 
 def _funnel(scope):
+    if scope.pipeline is None:
+        return _nothing()
     return Q(pipeline=scope.pipeline) & (_open() | _closed_in(scope))
 
 
 def forecast_months(scope):
     first = scope.period.start.replace(day=1)
-    return [_add_months(first, n) for n in range(max(FORECAST_MONTHS, len(scope.period.months())))]
+    return [period_shift(MONTH, first, n) for n in range(max(FORECAST_MONTHS, len(scope.period.months())))]
 
 
 def _forecast(scope, months=None):
     months = months or forecast_months(scope)
-    return _open() & Q(expected_close__gte=months[0], expected_close__lte=month_end(months[-1]))
+    return _open() & Q(expected_close__gte=months[0], expected_close__lte=last_day(MONTH, months[-1]))
 
 
 def _stale(scope):
-    per_day = ExpressionWrapper(F("stage__stale_after_days") * Value(datetime.timedelta(days=1)),
-                                output_field=DurationField())
-    limit = ExpressionWrapper(Value(scope.now) - per_day, output_field=DateTimeField())
-    return _open() & Q(stage__stale_after_days__isnull=False, stage_entered_at__lt=limit)
+    # The board's own rule (`OpportunityQuerySet.stale`), so the figure and the board count alike.
+    return Q(pk__in=Opportunity.objects.stale(scope.now).values("pk"))
 
 
 def _cohort(scope):
@@ -220,7 +220,7 @@ def _nothing():
 def open_pass(scope, deals):
     """The open deals, once: the funnel's open stages, the forecast, each rep's open deals, the stale ones."""
     return _grouped(deals.filter(_open()).annotate(month=TruncMonth("expected_close")), {
-        "funnel": (_funnel(scope) if scope.pipeline is not None else _nothing(), "stage_id"),
+        "funnel": (_funnel(scope), "stage_id"),
         "forecast": (_forecast(scope), "month"),
         "rep_open": (Q(owner_id__isnull=False), "owner_id"),
         "stale": (_stale(scope), None),
@@ -232,7 +232,7 @@ def closed_pass(scope, deals):
     cycle) in total and per rep."""
     cycle = [("cycle", "AVG(EXTRACT(EPOCH FROM (closed_at - created_at)))")]
     return _grouped(deals.filter(_closed_in(scope)), {
-        "funnel": (_funnel(scope) if scope.pipeline is not None else _nothing(), "stage_id"),
+        "funnel": (_funnel(scope), "stage_id"),
         "rep_won": (_won(scope) & Q(owner_id__isnull=False), "owner_id"),
         "won": (_won(scope), None),
         "lost": (_lost(scope), None),
@@ -259,9 +259,10 @@ def forecast(scope, opened):
 
 def win_rate(closed):
     """Won and lost in the period, the win rate (%) and the average days from created to won."""
-    won, lost = _figures(closed["won"].get(None)), _figures(closed["lost"].get(None))
+    found = closed["won"].get(None) or {}
+    won, lost = _figures(found), _figures(closed["lost"].get(None))
     decided = won["count"] + lost["count"]
-    cycle = (closed["won"].get(None) or {}).get("cycle")
+    cycle = found.get("cycle")
     return {
         "won": won["count"], "won_amount": won["amount"], "lost": lost["count"], "lost_amount": lost["amount"],
         "rate": _percent(won["count"], decided),
@@ -324,12 +325,12 @@ def target_periods(period):
     target. Months it covers only in part (a custom period) have no target."""
     quarters, months = [], []
     for month in period.months():
-        if not period.contains(month, month_end(month)):
+        if not period.contains(month, last_day(MONTH, month)):
             continue
-        first = quarter_start(month)
+        first = period_start(QUARTER, month)
         if first in quarters:
             continue
-        if month == first and period.contains(first, month_end(_add_months(first, 2))):
+        if month == first and period.contains(first, last_day(QUARTER, first)):
             quarters.append(first)
         else:
             months.append(month)
@@ -337,18 +338,14 @@ def target_periods(period):
 
 
 def _target_people(scope):
-    """Whose targets the leaderboard shows: the viewer alone, the chosen team's people, or everyone
-    in the viewer's sales scope."""
+    """Whose targets the leaderboard shows: the viewer alone, the chosen team's people, or the viewer
+    and the people whose targets they could set with their sales scope (`users_for_targets`, asked
+    with VIEW_DASHBOARDS: the same scope rules as the targets page, subordinates included)."""
     if scope.owner is not None:
         return Q(user_id=scope.owner.pk)
     if scope.team is not None:
         return Q(user__team__path__startswith=scope.team.path)
-    from accounts.access import user_access
-    from accounts.capabilities import Module, Scope
-
-    if user_access(scope.user).scope(Module.SALES) == Scope.ALL:
-        return Q(user__isnull=False)
-    return Q(user__team__in=dashboard_teams(scope.user))
+    return Q(user_id=scope.user.pk) | Q(user__in=users_for_targets(scope.user, Capability.VIEW_DASHBOARDS))
 
 
 def _targets(scope):
@@ -356,7 +353,7 @@ def _targets(scope):
     quarters, months = target_periods(scope.period)
     if not quarters and not months:
         return {}
-    in_quarters = [_add_months(q, n) for q in quarters for n in range(3)]
+    in_quarters = [period_shift(MONTH, q, n) for q in quarters for n in range(3)]
     rows = Target.objects.filter(_target_people(scope), user__isnull=False).filter(
         Q(period=TargetPeriod.QUARTER, starts_on__in=quarters)
         | Q(period=TargetPeriod.MONTH, starts_on__in=months + in_quarters)).values_list(
@@ -371,7 +368,7 @@ def _target_for(quarters, months, found):
     amount, count = Decimal(0), 0
     for first in quarters:
         parts = [found[(TargetPeriod.QUARTER, first)]] if (TargetPeriod.QUARTER, first) in found else [
-            found[key] for key in ((TargetPeriod.MONTH, _add_months(first, n)) for n in range(3)) if key in found]
+            found[key] for key in ((TargetPeriod.MONTH, period_shift(MONTH, first, n)) for n in range(3)) if key in found]
         for part_amount, part_count in parts:
             amount, count = amount + part_amount, count + part_count
     for month in months:
@@ -436,13 +433,13 @@ def _month(value):
 
 
 def drilldown(scope, metric, params):
-    """("deals" or "instalments", the rows behind one figure): the figure's set and condition, so the
-    number of rows is the figure. An unknown metric, or a stage of another pipeline, is a 404."""
+    """("deals" or "instalments", the rows behind one figure, unordered: the view pages them): the
+    figure's set and condition, so the number of rows is the figure. An unknown metric, or a stage of another pipeline, is a 404."""
     if metric in INSTALMENT_METRICS:
         condition = _due(scope) if metric == "due" else _overdue(scope)
         rows = scoped_instalments(scope).filter(condition).select_related(
             "contract__opportunity__customer", "contract__opportunity__owner")
-        return "instalments", rows.order_by("due_on", "pk")
+        return "instalments", rows  # the caller pages it, in its own order
     if metric not in DEAL_METRICS:
         raise Http404
     deals = scoped_deals(scope)
@@ -468,7 +465,7 @@ def drilldown(scope, metric, params):
         deals = deals.filter(_won(scope) if metric == "rep_won" else _open(), owner_id=owner)
     else:
         deals = deals.filter(_stale(scope))
-    return "deals", deals.select_related("customer", "stage", "owner", "pipeline").order_by("-pk")
+    return "deals", deals.select_related("customer", "stage", "owner", "pipeline")
 
 
 def _stage_of(scope, value):

@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from crm.paging import capped_count
+from crm.services.export import export_params, local_time, user_zone
 from crm.xlsx import header_cell, safe_cell
 
 from . import selectors
@@ -48,29 +50,23 @@ def export_limit():
 def opportunities_xlsx(user, params):
     """(file open at its start, file name) of the deal list `params` describes, as `user` sees it.
     Raises ValidationError when the list is longer than the export limit (narrow the filters)."""
-    _filterset, deals = selectors.opportunity_list(user, _without_paging(params))
+    _filterset, deals = selectors.opportunity_list(user, export_params(params))
     limit = export_limit()
-    if deals.order_by().values("pk")[: limit + 1].count() > limit:
+    if capped_count(deals, limit)[1]:
         raise ValidationError(_("More than %(limit)s deals match. Narrow the filters to export them.")
                               % {"limit": f"{limit:,}"})
     file = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - streamed, then closed by the response
     try:
-        _write(file, deals)
+        _write(file, deals, zone=user_zone(user))
     except BaseException:
         file.close()
         raise
     file.seek(0)
-    day = timezone.localdate()
+    day = timezone.localtime(timezone.now(), user_zone(user))
     return file, f"{_('Opportunities')}_{day:%Y%m%d}.xlsx"
 
 
-def _without_paging(params):
-    query = params.copy()
-    query.pop("before", None)
-    return query
-
-
-def _write(file, deals):
+def _write(file, deals, *, zone):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Opportunities"))
     sheet.freeze_panes = "A2"
@@ -79,7 +75,7 @@ def _write(file, deals):
     sheet.append([header_cell(sheet, _header(field)) for field, _values, _width in COLUMNS])
     fields = [name for _field, values, _width in COLUMNS for name in values]
     for row in deals.values_list(*fields, named=True).iterator(chunk_size=CHUNK):
-        sheet.append([safe_cell(sheet, value) for value in _row(row)])
+        sheet.append([safe_cell(sheet, value) for value in _row(row, zone)])
     workbook.save(file)
 
 
@@ -89,15 +85,11 @@ def _header(field):
     return capfirst(Opportunity._meta.get_field(field).verbose_name)
 
 
-def _local(value):
-    return timezone.localtime(value).replace(tzinfo=None) if value else None
-
-
-def _row(row):
+def _row(row, zone):
     return [
         row.name, row.customer__name, row.pipeline__name, row.stage__name, row.amount, row.currency, row.probability,
         (row.amount * row.probability / 100).quantize(row.amount), row.expected_close,
         row.owner__display_name or row.owner__username or "", row.team__name or "", row.source__label or "",
         row.campaign__name or "", row.next_step, row.lost_reason__label or "",
-        _local(row.stage_entered_at), _local(row.created_at), _local(row.closed_at),
+        local_time(row.stage_entered_at, zone), local_time(row.created_at, zone), local_time(row.closed_at, zone),
     ]

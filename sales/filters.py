@@ -40,8 +40,16 @@ class OpportunityFilter(django_filters.FilterSet):
         self.filters["owner"].queryset = assignable_users(user)
 
     def search(self, queryset, name, value):
+        """The deal's name, or its customer found as the customer search finds it (name, pinyin,
+        phone or e-mail, through the trigram index)."""
+        from crm.models import Customer
+        from crm.selectors.search import customers_matching_text
+
         value = value.strip()
-        return queryset.filter(Q(name__icontains=value) | Q(customer__name__icontains=value)) if value else queryset
+        if not value:
+            return queryset
+        customers = customers_matching_text(Customer.objects.all(), value).values("pk")
+        return queryset.filter(Q(name__icontains=value) | Q(customer__in=customers))
 
     def by_state(self, queryset, name, value):
         if value == OPEN:  # the same deals as stage kind "open", by the indexed column

@@ -1,12 +1,14 @@
 """Sales: pipelines and their stages (with gates), the product catalogue, opportunities (商机) and
 their stage history. Opportunities are read through the access layer (module "sales"); pipelines,
 stages, gates and products are configuration, edited by holders of sales.stage:configure."""
+import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pghistory
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import ExpressionWrapper, F, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -121,11 +123,22 @@ class Product(models.Model):
         return f"{self.code} {self.name}"
 
 
+class OpportunityQuerySet(models.QuerySet):
+    def stale(self, now=None):
+        """Open deals longer in their stage than the stage allows: more than `stale_after_days` whole
+        days, as `Opportunity.stale_days` counts them (the board, the dashboard, the reminders)."""
+        now = now or timezone.now()
+        limit = ExpressionWrapper(Value(now) - (F("stage__stale_after_days") + 1) * Value(datetime.timedelta(days=1)),
+                                  output_field=models.DateTimeField())
+        return self.filter(closed_at=None, stage__stale_after_days__isnull=False, stage_entered_at__lte=limit)
+
+
 @pghistory.track(exclude=["updated_at", "version"])
 class Opportunity(models.Model):
     """A deal (商机) with a customer, moving through its pipeline's stages."""
 
     access_rule = AccessRule(module=Module.SALES)
+    objects = OpportunityQuerySet.as_manager()
 
     customer = models.ForeignKey("crm.Customer", verbose_name=_("customer"), on_delete=models.PROTECT,
                                  related_name="opportunities")
@@ -199,7 +212,7 @@ class Opportunity(models.Model):
     @cached_property
     def stale_days(self):
         """Days in the current stage when that is longer than the stage allows, else 0 (an open deal
-        only; needs `stage` loaded)."""
+        only; needs `stage` loaded). The same rule as OpportunityQuerySet.stale, in Python."""
         limit = self.stage.stale_after_days
         days = (timezone.now() - self.stage_entered_at).days
         return days if self.closed_at is None and limit is not None and days > limit else 0

@@ -160,6 +160,7 @@ class OpportunityStale(Rule):
     model = "sales.Opportunity"
 
     def due_sql(self):
+        # The SQL of sales OpportunityQuerySet.stale (keep the two the same rule).
         return f"""
         SELECT o.owner_id AS recipient_id, o.id AS object_id,
                o.stage_id::text || '@' || {ts_key('o.stage_entered_at')} AS period,

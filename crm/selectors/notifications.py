@@ -11,7 +11,8 @@ from ..notifications import RULES
 from .myday import today_bounds
 
 __all__ = [
-    "email_failures", "notification_for", "notification_preferences_for", "notification_rules_for_settings",
+    "email_failures", "notification_for", "notification_preferences_for", "notification_rule_labels",
+    "notification_rules_for_settings",
     "notifications_for", "notifications_unread_count", "digest_for",
 ]
 
@@ -25,13 +26,13 @@ def _muted(user):
 
 
 def notifications_unread_count(user):
-    """The bell: open (unread, unresolved) notifications of `user` in rules they see in the app.
-    One index-only COUNT. A record taken out of the user's sight is resolved by the next scan (the
-    rules follow owners, managers and approvers), so the count and the centre agree after it."""
+    """The bell: open (unread, unresolved) notifications of `user` in rules they see in the app, of
+    records they may see (the centre's condition, so the two always agree, even before the next scan
+    resolves a record taken out of their sight). One COUNT."""
     if not getattr(user, "is_authenticated", False):
         return 0
     return (Notification.objects.filter(recipient=user, read_at__isnull=True, resolved_at__isnull=True)
-            .exclude(rule__in=_muted(user)).count())
+            .exclude(rule__in=_muted(user)).filter(_visible_records_q(user)).count())
 
 
 def _models():
@@ -103,7 +104,7 @@ def digest_for(user, *, now=None):
     digest = {
         "today": list(today[:DIGEST_LIMIT]), "today_count": today.count(),
         "overdue": list(overdue[:DIGEST_LIMIT]), "overdue_count": overdue.count(),
-        "stale": stale[:DIGEST_LIMIT], "stale_count": len(stale),
+        "stale": list(stale[:DIGEST_LIMIT]), "stale_count": stale.count(),
         "approvals": approvals[:DIGEST_LIMIT], "approvals_count": len(approvals),
     }
     digest["empty"] = not any(digest[k] for k in ("today_count", "overdue_count", "stale_count", "approvals_count"))
@@ -111,14 +112,12 @@ def digest_for(user, *, now=None):
 
 
 def _stale_deals(user, now):
-    """The user's open deals that are stale in their stage, as the board counts it (a rep's open
-    deals with a stage limit are few; the model's own rule decides)."""
+    """The user's open deals that are stale in their stage, longest first (a queryset: the digest
+    slices and counts it in SQL); the model's own rule (OpportunityQuerySet.stale) decides."""
     from sales.models import Opportunity
 
-    del now
-    qs = (visible(user, Opportunity).filter(owner=user, closed_at__isnull=True, stage__stale_after_days__isnull=False)
-          .select_related("stage").order_by("stage_entered_at"))
-    return [deal for deal in qs[:2000] if deal.is_stale]
+    return (visible(user, Opportunity).filter(owner=user).stale(now)
+            .select_related("stage").order_by("stage_entered_at", "pk"))
 
 
 def notification_preferences_for(user):
@@ -138,6 +137,11 @@ def notification_preferences_for(user):
     return rows
 
 
+def notification_rule_labels():
+    """{rule key: label} of the registry (what an admin may be shown of someone else's reminder)."""
+    return {key: rule.label for key, rule in RULES.items()}
+
+
 def notification_rules_for_settings():
     """[(rule, settings row or None)] in the registry's order."""
     rows = {row.key: row for row in NotificationRule.objects.all()}
@@ -145,6 +149,12 @@ def notification_rules_for_settings():
 
 
 def email_failures(*, limit=200):
-    """E-mails that failed for good, newest first, with their recipient and notification."""
-    return list(EmailDelivery.objects.filter(status=EmailDelivery.Status.FAILED)
+    """E-mails that failed for good, newest first, with their recipient and notification. Each row has
+    `rule_label`: what the admin is shown of the reminder (its rule, never its record's name, which
+    the admin may not be allowed to see)."""
+    labels = notification_rule_labels()
+    rows = list(EmailDelivery.objects.filter(status=EmailDelivery.Status.FAILED)
                 .select_related("user", "notification").order_by("-id")[:limit])
+    for row in rows:
+        row.rule_label = labels.get(row.notification.rule, row.notification.rule) if row.notification else ""
+    return rows

@@ -41,7 +41,8 @@ from ..tasks import export_run
 from ..text import display_phone
 from ..xlsx import header_cell, safe_cell
 
-__all__ = ["ExportStarted", "export_files_expire", "export_filename", "export_start", "export_write"]
+__all__ = ["ExportStarted", "export_files_expire", "export_filename", "export_params", "export_start", "export_write",
+           "local_time", "user_zone"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def _rows_for(user, params):
     return selectors.customers_visible_to(user)
 
 
-def _export_params(params):
+def export_params(params):
     """The list's query string without its paging keys."""
     query = params.copy()
     for key in PAGING_KEYS:
@@ -106,7 +107,7 @@ def _export_params(params):
     return query
 
 
-def _user_zone(user):
+def user_zone(user):
     try:
         return zoneinfo.ZoneInfo(user.time_zone or settings.TIME_ZONE)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -115,7 +116,7 @@ def _user_zone(user):
 
 def export_filename(user, when=None):
     """客户_20261124.xlsx: the list's name in the active language and the day in the user's zone."""
-    day = timezone.localtime(when or timezone.now(), _user_zone(user))
+    day = timezone.localtime(when or timezone.now(), user_zone(user))
     return f"{_('Customers')}_{day:%Y%m%d}.xlsx"
 
 
@@ -125,7 +126,7 @@ def export_start(*, user, params):
     Raises PermissionDenied without the export capability, ValidationError for an over-long query."""
     if not user_access(user).has(Capability.EXPORT_DATA):
         raise PermissionDenied
-    params = _export_params(params)
+    params = export_params(params)
     rows = _rows_for(user, params)
     limit = sync_limit()
     count = rows.order_by().values("pk")[: limit + 1].count()
@@ -133,7 +134,7 @@ def export_start(*, user, params):
         # Handed open to the caller: the view's FileResponse streams and then closes it.
         file = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115
         try:
-            _write_workbook(file, rows, zone=_user_zone(user))
+            _write_workbook(file, rows, zone=user_zone(user))
         except BaseException:
             file.close()
             raise
@@ -157,7 +158,7 @@ def export_write(*, export_id):
         return
     user = export.user
     # As the user saw the list: their language, and their zone for date filters such as "today".
-    with translation.override(user.preferred_language or settings.LANGUAGE_CODE), timezone.override(_user_zone(user)):
+    with translation.override(user.preferred_language or settings.LANGUAGE_CODE), timezone.override(user_zone(user)):
         try:
             if not user.is_active or not user_access(user).has(Capability.EXPORT_DATA):
                 raise PermissionDenied
@@ -179,7 +180,7 @@ def _write_export(export, user):
         Export.objects.filter(pk=export.pk).update(done=done)
 
     with tempfile.TemporaryFile(suffix=".xlsx") as file:
-        written = _write_workbook(file, rows, zone=_user_zone(user), progress=progress)
+        written = _write_workbook(file, rows, zone=user_zone(user), progress=progress)
         file.seek(0)
         with transaction.atomic():
             current = Export.objects.select_for_update().get(pk=export.pk)
@@ -259,17 +260,17 @@ def _values(row, labels, zone):
         row.address,
         owner,
         row.team__name,
-        _local(row.last_followup_at, zone),
-        _local(row.next_followup_at, zone),
+        local_time(row.last_followup_at, zone),
+        local_time(row.next_followup_at, zone),
         labels["deal_status"].get(row.deal_status, row.deal_status),
         row.deal_date,
         row.deal_amount,
-        _local(row.created_at, zone),
+        local_time(row.created_at, zone),
         row.notes,
     ]
 
 
-def _local(value, zone):
+def local_time(value, zone):
     """An aware time as the naive wall-clock time of the user's zone (Excel has no time zones)."""
     return timezone.localtime(value, zone).replace(tzinfo=None) if value else None
 

@@ -14,7 +14,6 @@ Guarantees:
 import datetime
 import logging
 import time
-import zoneinfo
 from functools import partial
 
 from django.conf import settings
@@ -26,14 +25,16 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.access import user_access
+from accounts.access import visible
 from accounts.capabilities import Capability
+from accounts.permissions import check
 from accounts.services import audited
 
 from ..forked import can_fork, run_forked
 from ..models import EmailDelivery, Notification, NotificationPreference, NotificationRule
 from ..notifications import RULES
 from ..queue import enqueue_on_commit
+from .export import user_zone
 
 __all__ = [
     "DIGEST", "notification_email_retry", "notification_emails_queue", "notification_emails_send",
@@ -188,24 +189,18 @@ def notification_emails_queue(*, now=None):
     return len(ids)
 
 
-def _zone(user):
-    try:
-        return zoneinfo.ZoneInfo(user.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
-        return timezone.get_default_timezone()
-
-
 def _site_url(path):
     return settings.NOTIFY_SITE_URL.rstrip("/") + path
 
 
 def _compose(delivery, now):
     """The message of a delivery in its recipient's language and time zone, or None when there is
-    nothing to send any more (the reminder was read or resolved, the digest is empty)."""
+    nothing to send any more (the reminder was read or resolved, its record is out of the recipient's
+    sight now, the digest is empty)."""
     from ..selectors.notifications import digest_for
 
     user = delivery.user
-    with translation.override(user.preferred_language), timezone.override(_zone(user)):
+    with translation.override(user.preferred_language), timezone.override(user_zone(user)):
         if delivery.kind == EmailDelivery.Kind.DIGEST:
             digest = digest_for(user, now=now)
             if digest["empty"]:
@@ -216,7 +211,7 @@ def _compose(delivery, now):
                 "centre": _site_url(reverse("notifications:list"))})
         else:
             notification = delivery.notification
-            if not notification.is_open:
+            if not notification.is_open or not _may_see(user, notification):
                 return None
             text = RULES[notification.rule].message(notification)
             subject = text[:150]
@@ -225,6 +220,13 @@ def _compose(delivery, now):
                 "link": _site_url(reverse("notifications:open", args=[notification.pk]))})
     # A header people's mail filters (and our tests) can sort reminders by.
     return EmailMessage(subject=subject, body=body, to=[user.email], headers={"X-CRM-Kind": "reminder"})
+
+
+def _may_see(user, notification):
+    """Whether `user` may still see the notification's record (the scan resolves it later; the mail
+    must not tell them about it meanwhile)."""
+    rule = RULES.get(notification.rule)
+    return rule is not None and visible(user, rule.record_model()).filter(pk=notification.object_id).exists()
 
 
 def _record_failure(delivery, error, now):
@@ -295,7 +297,7 @@ def notifications_digests_queue(*, now=None):
 
 def notification_email_retry(*, delivery, by):
     """An admin sends a failed e-mail again: it waits for the next delivery round, attempts reset."""
-    _require_admin(by)
+    check(by, permission=Capability.MANAGE_USERS)
     if delivery.status != EmailDelivery.Status.FAILED:
         raise ValidationError(_("Only a failed e-mail can be sent again."), code="not_failed")
     with audited(by, "notification_email_retry"):
@@ -334,15 +336,10 @@ def notification_preferences_save(*, user, choices):
             rows, update_conflicts=True, unique_fields=["user", "rule"], update_fields=["in_app", "email"])
 
 
-def _require_admin(by):
-    if not user_access(by).has(Capability.MANAGE_USERS):
-        raise PermissionDenied
-
-
 def notification_rule_save(*, by, key, is_active, params):
     """An admin switches a rule on or off and sets its parameters (checked against the rule's
     fields: every parameter present, whole numbers within the fields' bounds)."""
-    _require_admin(by)
+    check(by, permission=Capability.MANAGE_USERS)
     rule = RULES.get(key)
     if rule is None:
         raise ValidationError(_("Unknown reminder."), code="unknown")

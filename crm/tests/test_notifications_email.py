@@ -124,3 +124,30 @@ def test_no_digest_for_those_who_turned_it_off(rep_east):
     only_they_have_mail(rep_east)
     services.notification_preferences_save(user=rep_east, choices={"digest": (False, False)})
     assert services.notifications_digests_queue(now=_local_0845(rep_east)) == 0
+
+
+def test_a_reminder_whose_record_is_out_of_sight_is_not_mailed(wants_mail, rep_west, teams):
+    """The customer moved to another team before the e-mail went: rep_east is not told about it."""
+    from crm.models import Customer
+
+    customer = CustomerFactory(owner=wants_mail, name="转走的客户", next_followup_at=ago(hours=1))
+    scan()
+    Customer.objects.filter(pk=customer.pk).update(owner=rep_west, team=teams["beijing"])
+    assert send_due() == {"skipped": 1}
+    assert mail.outbox == []
+
+
+def test_the_digest_shows_how_long_a_stale_deal_has_waited(rep_east):
+    from crm.tests.notification_builders import deal, stage
+
+    rep_east.email, rep_east.preferred_language = "e@example.com", "en"
+    rep_east.save()
+    only_they_have_mail(rep_east)
+    customer = CustomerFactory(owner=rep_east, name="停滞客户")
+    deal(customer, rep_east, stage_=stage(stale_after_days=10), entered=ago(days=14, hours=1), name="停滞商机")
+    deal(customer, rep_east, stage_=stage(name="新阶段", stale_after_days=10), entered=ago(days=3), name="新商机")
+    services.notifications_digests_queue(now=_local_0845(rep_east))
+    assert send_due() == {"sent": 1}
+    body = mail.outbox[0].body
+    assert "停滞商机" in body and "14" in body.split("停滞商机", 1)[1].splitlines()[0]
+    assert "新商机" not in body

@@ -21,7 +21,9 @@ def due(rep_east):
 
 def test_the_bell_shows_the_unread_count(client_for, rep_east, due, django_assert_max_num_queries):
     client = client_for(rep_east)
-    with django_assert_max_num_queries(3):  # session, user, one count
+    client.get(reverse("notifications:bell"))  # warms the process's content-type cache (the access layer's)
+    # session, user, role, team (the access layer's scope of the user), one count of records in sight
+    with django_assert_max_num_queries(5):
         response = client.get(reverse("notifications:bell"))
     assert b'data-testid="bell-count">1<' in response.content
     page = client.get(reverse("crm:customer_list")).content.decode()
@@ -130,10 +132,45 @@ def test_the_admin_pages(client_for, admin, due):
     assert bad.status_code == 200 and bad.context["form"].errors
     failures = client.get(reverse("notifications:settings_failures")).content.decode()
     assert "SMTPServerDisconnected" in failures
+    assert "上海提醒客户" not in failures  # the admin is shown the rule, never the record's name
     failed = EmailDelivery.objects.get()
     client.post(reverse("notifications:settings_email_retry", args=[failed.pk]))
     failed.refresh_from_db()
     assert (failed.status, failed.attempts) == ("pending", 0)
+
+
+def test_the_bell_counts_only_records_in_sight(client_for, rep_east, rep_west, teams, due):
+    Customer.objects.filter(pk=due.object_id).update(owner=rep_west, team=teams["beijing"])
+    response = client_for(rep_east).get(reverse("notifications:bell"))
+    assert b'data-testid="bell-count">1<' not in response.content
+
+
+def _failed_mails(user, count):
+    for i in range(count):
+        customer = CustomerFactory(owner=user, name=f"失败客户{i}")
+        notification = Notification.objects.create(recipient=user, rule="followup_due", object_id=customer.pk,
+                                                   period=f"p{i}", due_at=ago(hours=1), subject=customer.name,
+                                                   data={}, created_at=ago(hours=1))
+        EmailDelivery.objects.create(kind="notification", user=user, notification=notification, status="failed",
+                                     attempts=5, next_attempt_at=ago(minutes=1), created_at=ago(minutes=5),
+                                     last_error="down")
+
+
+@pytest.mark.parametrize("name", ["settings_rules", "settings_failures", "preferences"])
+def test_the_settings_pages_answer_in_few_queries_whatever_they_hold(client_for, admin, rep_east, name,
+                                                                     django_assert_max_num_queries):
+    client = client_for(admin)
+    counts = []
+    for size in (1, 20):
+        _failed_mails(rep_east, size)
+        NotificationPreference.objects.filter(user=admin).delete()
+        NotificationPreference.objects.bulk_create(
+            [NotificationPreference(user=admin, rule=rule, in_app=True, email=bool(size % 2))
+             for rule in ("followup_due", "not_followed_up", "digest")])
+        with django_assert_max_num_queries(12) as queries:
+            assert client.get(reverse(f"notifications:{name}")).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
 
 
 def test_preferences(client_for, rep_east):

@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from accounts.capabilities import Capability
-from accounts.permissions import capability_required
+from accounts.settings_views import manage_users as manage
 from accounts.settings_views import render_settings
 from accounts.views import posted_next_url, show_service_error
 
@@ -21,8 +21,6 @@ from .. import selectors, services
 from ..forms_notifications import NotificationFilterForm, PreferencesForm, RuleSettingsForm
 from ..models import EmailDelivery, Notification, NotificationRule
 from ..notifications import RULES
-
-manage = capability_required(Capability.MANAGE_USERS)
 
 
 @login_required
@@ -67,7 +65,8 @@ def notification_read(request, pk):
 def notifications_read_all(request):
     rule = request.POST.get("rule") or None
     count = services.notifications_mark_all_read(by=request.user, rule=rule if rule in RULES else None)
-    messages.success(request, _("%(n)s reminders marked read.") % {"n": count})
+    messages.success(request, ngettext("%(n)s reminder marked read.", "%(n)s reminders marked read.", count)
+                     % {"n": count})
     return redirect(posted_next_url(request, reverse("notifications:list")))
 
 

@@ -24,9 +24,9 @@ from django.utils import timezone
 
 from crm.models import Choice
 from crm.tests.factories import CustomerFactory
-from reports.forms import _add_months
 from sales import services
-from sales.models import Contract, Instalment, InstalmentStatus, Opportunity, StageKind
+from sales.models import Contract, Instalment, InstalmentStatus, Opportunity, StageKind, TargetPeriod
+from sales.selectors.targets import period_shift
 
 DAY = datetime.timedelta(days=1)
 
@@ -76,7 +76,7 @@ def _contract(deal, number, instalments):
 def sales_book(sales_pipeline, picklists, rep_east, rep_east2, rep_hz, rep_west):
     p, s = sales_pipeline, _stages(sales_pipeline)
     today = timezone.localdate()
-    next_month = _add_months(today.replace(day=1), 1)
+    next_month = period_shift(TargetPeriod.MONTH, today, 1)
     deals = {
         "A": _deal(rep_east, p, "华东甲", 100000, created_days_ago=25, in_stage_days=20, expected_close=today),
         "B": _deal(rep_east, p, "华东乙", 200000, path=[s["方案评审"]], created_days_ago=10,

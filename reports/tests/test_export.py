@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 pytestmark = pytest.mark.django_db
 
 URL = reverse("reports:sales_export")
+EXPORT_QUERIES = 10  # measured with the book and with 12 more reps: the same
 
 
 def workbook_of(response):
@@ -61,3 +62,22 @@ def test_text_that_looks_like_a_formula_is_stored_as_text(client_for, director, 
     assert {cell.value for cell in cells} >= {rep_east.display_name, "+cmd|' /C calc'!A0"}
     for cell in cells:
         assert cell.data_type == "s" and cell.quotePrefix, cell.value
+
+
+@pytest.mark.parametrize("extra_reps", [0, 12])
+def test_the_exports_queries_do_not_grow_with_the_data(client_for, director, teams, roles, sales_book, extra_reps,
+                                                      django_assert_max_num_queries, last_50_days):
+    from accounts.tests.factories import UserFactory
+    from crm.tests.factories import CustomerFactory
+    from sales import services
+
+    for n in range(extra_reps):  # more reps, deals and stages' rows: the same number of queries
+        rep = UserFactory(username=f"extra{n}", team=teams["beijing"], roles=[roles["销售代表"]])
+        deal = services.opportunity_create(by=rep, customer=CustomerFactory(owner=rep), name=f"加{n}",
+                                           pipeline=sales_book["pipeline"], amount=Decimal(1000 + n))
+        services.opportunity_move(opportunity=deal, stage=sales_book["stages"]["won"], by=rep)
+    client = client_for(director)
+    with django_assert_max_num_queries(EXPORT_QUERIES):
+        book = workbook_of(client.get(URL, last_50_days))
+    assert len(rows(book.worksheets[5])) == 4 + extra_reps  # the leaderboard: every rep who won
+

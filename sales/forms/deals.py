@@ -3,6 +3,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.access import visible
 from crm.models import Choice, Contact
 from marketing.models import Campaign
 
@@ -15,12 +16,14 @@ class OpportunityForm(forms.ModelForm):
         fields = ["name", "pipeline", "contact", "amount", "expected_close", "source", "campaign", "next_step"]
         widgets = {"expected_close": forms.DateInput(attrs={"type": "date"})}
 
-    def __init__(self, *args, customer, pipelines, **kwargs):
+    def __init__(self, *args, customer, pipelines, user, **kwargs):
         super().__init__(*args, **kwargs)
         if "pipeline" in self.fields:
             self.fields["pipeline"].queryset = pipelines
             self.fields["pipeline"].empty_label = None
-        self.fields["contact"].queryset = Contact.objects.filter(customer=customer)
+        # The customer's contacts as the user may see them (a deal can be visible to someone whose
+        # customer scope is narrower).
+        self.fields["contact"].queryset = visible(user, Contact).filter(customer=customer)
         self.fields["source"].queryset = Choice.objects.filter(kind=Choice.Kind.SOURCE, active=True)
         self.fields["amount"].min_value = 0
         campaigns = Campaign.objects.filter(is_active=True)
@@ -35,8 +38,8 @@ class OpportunityEditForm(OpportunityForm):
     class Meta(OpportunityForm.Meta):
         fields = ["name", "contact", "amount", "expected_close", "source", "campaign", "next_step"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, customer=kwargs["instance"].customer, pipelines=None, **kwargs)
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, customer=kwargs["instance"].customer, pipelines=None, user=user, **kwargs)
 
 
 class MoveForm(forms.Form):

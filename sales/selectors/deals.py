@@ -6,10 +6,11 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
+from django.utils.translation import pgettext
 
 from accounts.access import get_visible_or_404, visible
 
-from ..models import Opportunity, Stage
+from ..models import Opportunity, Stage, StageKind
 
 BOARD_CARDS = 50  # cards a column shows before "load more"
 BOARD_CLOSED_DAYS = 30  # won, lost and invalid columns show the deals closed this recently
@@ -81,15 +82,15 @@ def board(user, pipeline, *, per_column=BOARD_CARDS, filters=None, only=None):
     return columns
 
 
-def column_cards(user, pipeline, stage, *, before=None, per_column=BOARD_CARDS):
-    """The next cards of one column, older than the deal `before`."""
+def column_cards(user, pipeline, stage, *, before=None):
+    """One column's cards, newest first (older than the deal `before`, if given); the board's
+    "load more" pages through them."""
     since = timezone.now() - datetime.timedelta(days=BOARD_CLOSED_DAYS)
     deals = opportunities_visible_to(user).filter(Q(closed_at=None) | Q(closed_at__gte=since), pipeline=pipeline,
                                                   stage=stage)
     if before:
         deals = deals.filter(pk__lt=before)
-    return list(deals.select_related("customer", "owner", "stage").order_by("-pk")[:per_column])
-
+    return deals.select_related("customer", "owner", "stage").order_by("-pk")
 
 
 def opportunity_page(user, opportunity):
@@ -111,8 +112,9 @@ def opportunity_page(user, opportunity):
         items = [{"item": item, "tick": ticks.get(item.pk),
                   "may_tick": superuser or (item.role_id in my_roles if item.role_id else editable)}
                  for item in stage.gate_items.all()]
-        if stage.kind == "open" and (items or stage.required_fields):
-            fields = [str(Stage.GATE_FIELDS[name]) for name in stage.required_fields]
+        if stage.kind == StageKind.OPEN and (items or stage.required_fields):
+            # Translators: the separator between the items of a list ("、" in Chinese).
+            fields = pgettext("list separator", ", ").join(str(Stage.GATE_FIELDS[name]) for name in stage.required_fields)
             gates.append({"stage": stage, "items": items, "fields": fields})
     return {
         "opportunity": opportunity, "stages": stages, "visits": stage_visits(opportunity), "gates": gates,

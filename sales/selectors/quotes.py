@@ -56,17 +56,13 @@ def quote_page(user, quote):
             "expired": bool(quote.valid_until and quote.valid_until < timezone.localdate())}
 
 
-def quote_list(user, *, status="", before=None, size=None):
-    """The visible quotes, newest first, optionally of one status, `size` per page (keyset on id).
-    Returns (quotes, more)."""
-    size = size or QUOTE_LIST_SIZE
+def quote_list(user, *, status=""):
+    """The visible quotes, newest first (ordered by -pk, for crm.paging.older_page), optionally of one
+    status, with their deal, customer and rep."""
     quotes = quotes_visible_to(user).select_related("opportunity__customer", "opportunity__owner")
     if status in QuoteStatus.values:
         quotes = quotes.filter(status=status)
-    if before:
-        quotes = quotes.filter(pk__lt=before)
-    page = list(quotes.order_by("-pk")[:size + 1])
-    return page[:size], len(page) > size
+    return quotes.order_by("-pk")
 
 
 def approvals_inbox(user):
@@ -104,11 +100,8 @@ def document_numbering_overview(day=None):
 
 
 def _preview(kind, pattern, day):
-    from ..services.numbering import _TOKEN, _fill_date  # the numbering's own parser (imported late: no cycle)
+    from ..services.numbering import format_number  # the numbering's own formatter (imported late: no cycle)
 
-    prefix = _fill_date(pattern, day)
-    match = next((m for m in _TOKEN.finditer(prefix) if m.group(1).startswith("seq")), None)
-    if match is None:
-        return prefix
+    prefix = format_number(pattern, day, None)
     last = NumberCounter.objects.filter(kind=kind, prefix=prefix).values_list("last", flat=True).first() or 0
-    return prefix[:match.start()] + f"{last + 1:0{int(match.group(2) or 1)}d}" + prefix[match.end():]
+    return format_number(pattern, day, last + 1)

@@ -16,7 +16,8 @@ from accounts.models import Role, Team, User
 from ..models import Opportunity, StageKind, Target, TargetPeriod
 
 __all__ = [
-    "TargetRow", "TargetSubjects", "period_end", "period_label", "period_shift", "period_start", "target_for",
+    "TargetRow", "TargetSubjects", "last_day", "local_midnight", "period_end", "period_label", "period_shift",
+    "period_start", "target_for",
     "target_grid", "target_subjects_for", "targets_in_scope", "teams_for_targets", "users_for_targets",
     "won_actuals",
 ]
@@ -40,24 +41,34 @@ def period_end(period, start):
     return period_shift(period, start, 1)
 
 
+def last_day(period, start):
+    """The last day of the period (inclusive end)."""
+    return period_end(period, start) - datetime.timedelta(days=1)
+
+
+def local_midnight(day):
+    """The first moment of `day` in the current time zone."""
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
+
+
 def period_label(period, start):
     if period == TargetPeriod.QUARTER:
         return _("Q%(quarter)s %(year)s") % {"quarter": (start.month - 1) // 3 + 1, "year": start.year}
     return _("%(month)s/%(year)s") % {"month": start.month, "year": start.year}
 
 
-def _sales_scope(user):
+def _sales_scope(user, capability=Capability.MANAGE_TARGETS):
     access = user_access(user)
-    if not access.has(Capability.MANAGE_TARGETS):
+    if not access.has(capability):
         return Scope.NONE
     return access.scope(Module.SALES)
 
 
-def teams_for_targets(user):
+def teams_for_targets(user, capability=Capability.MANAGE_TARGETS):
     """The teams `user` may set targets for (a queryset): every team with the ALL sales scope, their
-    team and its sub-teams with TEAM_AND_SUBTEAMS, their own team with TEAM; none without the
-    capability sales.target:manage."""
-    scope = _sales_scope(user)
+    team and its sub-teams with TEAM_AND_SUBTEAMS, their own team with TEAM; none without
+    `capability` (sales.target:manage; the dashboard asks with its own, to see targets)."""
+    scope = _sales_scope(user, capability)
     if scope == Scope.ALL:
         return Team.objects.all()
     if scope == Scope.TEAM_AND_SUBTEAMS and user.team_id:
@@ -67,16 +78,16 @@ def teams_for_targets(user):
     return Team.objects.none()
 
 
-def users_for_targets(user):
+def users_for_targets(user, capability=Capability.MANAGE_TARGETS):
     """The reps `user` may set targets for (a queryset): the active people who work in sales (hold a
     role with a sales scope) in the teams of `teams_for_targets`, or below them in the manager chain
-    with OWN_AND_SUBORDINATES; never themselves."""
-    scope = _sales_scope(user)
+    with OWN_AND_SUBORDINATES; never themselves. None without `capability`."""
+    scope = _sales_scope(user, capability)
     people = User.objects.filter(is_active=True).exclude(pk=user.pk)
     if scope == Scope.ALL:
         pass
     elif scope in (Scope.TEAM_AND_SUBTEAMS, Scope.TEAM) and user.team_id:
-        people = people.filter(team__in=teams_for_targets(user))
+        people = people.filter(team__in=teams_for_targets(user, capability))
     elif scope == Scope.OWN_AND_SUBORDINATES:
         people = people.filter(pk__any_of=subordinate_ids_sql(user))
     else:
@@ -99,10 +110,11 @@ def target_subjects_for(user):
     )
 
 
-def targets_in_scope(user):
-    """The targets of the teams and reps `user` may set targets for."""
-    return Target.objects.filter(team__in=teams_for_targets(user)) | Target.objects.filter(
-        user__in=users_for_targets(user))
+def targets_in_scope(user, capability=Capability.MANAGE_TARGETS):
+    """The targets of the teams and reps `user` may set targets for (or, with another `capability`,
+    may see the targets of: the same scope rules)."""
+    return Target.objects.filter(team__in=teams_for_targets(user, capability)) | Target.objects.filter(
+        user__in=users_for_targets(user, capability))
 
 
 def target_for(user, pk):
@@ -111,9 +123,7 @@ def target_for(user, pk):
 
 
 def _bounds(period, start):
-    zone = timezone.get_current_timezone()
-    return (datetime.datetime.combine(start, datetime.time.min, tzinfo=zone),
-            datetime.datetime.combine(period_end(period, start), datetime.time.min, tzinfo=zone))
+    return local_midnight(start), local_midnight(period_end(period, start))
 
 
 def won_actuals(user, period, start, *, users=(), teams=()):

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts.services import audited
@@ -32,6 +33,11 @@ __all__ = [
 ]
 
 _CENT = Decimal("0.01")
+
+
+def _yuan(amount):
+    """An amount for a message: two decimals, grouped, in the active language's format."""
+    return number_format(amount, 2, use_l10n=True, force_grouping=True)
 
 
 def instalment_status_sql(today):
@@ -100,7 +106,7 @@ def _check_total(rows, amount):
     if total != amount:
         raise ValidationError(
             _("The instalments add up to ¥%(total)s, but the contract is for ¥%(amount)s.")
-            % {"total": f"{total:,.2f}", "amount": f"{amount:,.2f}"}, code="plan_total")
+            % {"total": _yuan(total), "amount": _yuan(amount)}, code="plan_total")
 
 
 def contract_create(*, by, opportunity, quote=None, title, amount=None, signed_on, starts_on=None, ends_on=None,
@@ -182,7 +188,7 @@ def _check_removals_and_lowerings(current, rows, kept):
         if instalment is not None and row["amount"] < instalment.paid:
             raise ValidationError(
                 _("Instalment %(number)s cannot be lowered below the ¥%(paid)s already paid.")
-                % {"number": instalment.number, "paid": f"{instalment.paid:,.2f}"}, code="below_paid")
+                % {"number": instalment.number, "paid": _yuan(instalment.paid)}, code="below_paid")
 
 
 def payment_record(*, by, instalment, amount, received_on, method="", note=""):
@@ -198,8 +204,8 @@ def payment_record(*, by, instalment, amount, received_on, method="", note=""):
         if amount > locked.outstanding:
             raise ValidationError({"amount": _(
                 "Only ¥%(outstanding)s is outstanding on instalment %(number)s; ¥%(amount)s is too much.")
-                % {"outstanding": f"{locked.outstanding:,.2f}", "number": locked.number,
-                   "amount": f"{amount:,.2f}"}}, code="overpaid")
+                % {"outstanding": _yuan(locked.outstanding), "number": locked.number,
+                   "amount": _yuan(amount)}}, code="overpaid")
         payment = Payment.objects.create(instalment=locked, amount=amount, received_on=received_on,
                                          method=method.strip(), note=note.strip(), recorded_by=by)
         Instalment.objects.filter(pk=locked.pk).update(paid=F("paid") + amount)
@@ -225,8 +231,6 @@ def contract_cancel(*, by, contract):
     """Cancel (作废) a contract in force. Its plan and payments stay as a record and no longer change;
     its instalments are left out of the overdue job."""
     _require_edit(contract.opportunity, by)
-    if contract.status != ContractStatus.ACTIVE:
-        raise ValidationError(_("Only a contract in force can be cancelled."), code="not_active")
     with audited(by, "contract_cancel"):
         contract = Contract.objects.select_for_update().get(pk=contract.pk)
         if contract.status != ContractStatus.ACTIVE:

@@ -90,13 +90,17 @@ def stage_save(*, by, pipeline, stage=None, name, kind=StageKind.OPEN, probabili
             stage = Stage(pipeline=pipeline, order=last_open + 10)
         elif stage.pipeline_id != pipeline.pk:
             raise ValidationError(_("The stage belongs to another pipeline."))
-        elif stage.kind == StageKind.OPEN and kind != StageKind.OPEN and not pipeline.stages.filter(
-                kind=StageKind.OPEN, retired_at=None).exclude(pk=stage.pk).exists():
+        elif stage.kind == StageKind.OPEN and kind != StageKind.OPEN and _last_open_stage(stage):
             raise ValidationError({"kind": _("A pipeline needs at least one open stage.")})
         stage.name, stage.kind, stage.probability = name.strip(), kind, probability
         stage.stale_after_days, stage.required_fields = stale_after_days, list(required_fields)
         stage.save()
     return stage
+
+
+def _last_open_stage(stage):
+    """Whether `stage` is its pipeline's only open stage in use (a pipeline keeps at least one)."""
+    return not stage.pipeline.stages.filter(kind=StageKind.OPEN, retired_at=None).exclude(pk=stage.pk).exists()
 
 
 def stages_reorder(*, by, pipeline, stage_ids):
@@ -114,8 +118,7 @@ def stage_retire(*, by, stage, retired=True):
     """A retired stage takes no new deals; the deals in it stay and can move on. A pipeline keeps at
     least one open stage."""
     _require_configure(by)
-    if retired and stage.kind == StageKind.OPEN and not stage.pipeline.stages.filter(
-            kind=StageKind.OPEN, retired_at=None).exclude(pk=stage.pk).exists():
+    if retired and stage.kind == StageKind.OPEN and _last_open_stage(stage):
         raise ValidationError(_("A pipeline needs at least one open stage."))
     with audited(by, "stage_retire"):
         stage.retired_at = timezone.now() if retired else None
@@ -216,6 +219,16 @@ def _require_edit(opportunity, by):
         raise Opportunity.DoesNotExist
 
 
+def locked_deal(opportunity, version=None):
+    """The deal's row, locked for the rest of the transaction; refused with a conflict when `version`
+    is not its current one (someone saved meanwhile)."""
+    locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    if version is not None and locked.version != version:
+        raise ValidationError(_("Someone else changed this deal meanwhile; reload it and try again."),
+                              code="conflict")
+    return locked
+
+
 def opportunity_move(*, opportunity, stage, by, lost_reason=None, version=None):
     """Move the deal to `stage` of its pipeline. Refused (GateBlocked) while the stage's gate is not
     met; a lost stage needs a lost reason. Closes the current stage visit and opens the next one;
@@ -230,10 +243,7 @@ def opportunity_move(*, opportunity, stage, by, lost_reason=None, version=None):
     if stage.kind == StageKind.LOST and lost_reason is None:
         raise ValidationError({"lost_reason": _("Choose why the deal was lost.")})
     with audited(by, "opportunity_move"):
-        locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
-        if version is not None and locked.version != version:
-            raise ValidationError(_("Someone else changed this deal meanwhile; reload it and try again."),
-                                  code="conflict")
+        locked = locked_deal(opportunity, version)
         missing = gate_missing(locked, stage)
         if missing:
             raise GateBlocked(stage, missing)
@@ -301,10 +311,7 @@ def opportunity_update(*, opportunity, by, version=None, **fields):
     if contact is not None and contact.customer_id != opportunity.customer_id:
         raise ValidationError({"contact": _("The contact belongs to another customer.")})
     with audited(by, "opportunity_update"):
-        locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
-        if version is not None and locked.version != version:
-            raise ValidationError(_("Someone else changed this deal meanwhile; reload it and try again."),
-                                  code="conflict")
+        locked = locked_deal(opportunity, version)
         for name, value in fields.items():
             setattr(locked, name, value.strip() if isinstance(value, str) else value)
         locked.version = F("version") + 1

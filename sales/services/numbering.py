@@ -40,15 +40,26 @@ def _fill_date(pattern, day):
     return _TOKEN.sub(lambda m: values.get(m.group(1), m.group(0)), pattern)
 
 
+def format_number(pattern, day, seq):
+    """The number `pattern` gives on `day` for sequence `seq`. With seq=None, the counter's prefix: the
+    pattern with its date filled in and the {seq} token left as it is (numbers are counted per prefix)."""
+    prefix = _fill_date(pattern, day)
+    if seq is None:
+        return prefix
+    match = next((m for m in _TOKEN.finditer(prefix) if m.group(1).startswith("seq")), None)
+    if match is None:
+        return prefix
+    return prefix[:match.start()] + f"{seq:0{int(match.group(2) or 1)}d}" + prefix[match.end():]
+
+
 def next_number(kind, model, *, day=None):
     """The next free number for a new document of `kind` (stored in `model`.number). One upsert takes
     the counter, so concurrent callers never share a number; numbers already taken (after the pattern
     changed) are skipped. Call inside the transaction that saves the document."""
     numbering = DocumentNumbering.objects.filter(kind=kind).first()
     pattern = numbering.pattern if numbering else DocumentNumbering.DEFAULTS[kind]
-    prefix = _fill_date(pattern, day or timezone.localdate())
-    match = next(m for m in _TOKEN.finditer(prefix) if m.group(1).startswith("seq"))
-    width = int(match.group(2) or 1)
+    day = day or timezone.localdate()
+    prefix = format_number(pattern, day, None)
     table = NumberCounter._meta.db_table
     while True:
         with connection.cursor() as cursor:
@@ -57,6 +68,6 @@ def next_number(kind, model, *, day=None):
                 f'ON CONFLICT (kind, prefix) DO UPDATE SET last = "{table}".last + 1 RETURNING last',
                 [kind, prefix])
             seq = cursor.fetchone()[0]
-        number = prefix[:match.start()] + f"{seq:0{width}d}" + prefix[match.end():]
+        number = format_number(pattern, day, seq)
         if not model.objects.filter(number=number).exists():
             return number

@@ -27,7 +27,7 @@ from ..models import (
     QuoteLine,
     QuoteStatus,
 )
-from .deals import _require_configure, _require_edit
+from .deals import _require_configure, _require_edit, locked_deal
 from .numbering import next_number
 
 __all__ = [
@@ -82,10 +82,7 @@ def opportunity_lines_save(*, opportunity, by, lines, version=None):
     it stays as it was. Refused with a conflict when `version` is not the deal's current one."""
     _require_edit(opportunity, by)
     with audited(by, "opportunity_lines_save"):
-        locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
-        if version is not None and locked.version != version:
-            raise ValidationError(_("Someone else changed this deal meanwhile; reload it and try again."),
-                                  code="conflict")
+        locked = locked_deal(opportunity, version)
         cleaned = _clean_lines(lines, kept=list(locked.lines.all()))
         locked.lines.all().delete()
         new = OpportunityLine.objects.bulk_create([OpportunityLine(opportunity=locked, **line) for line in cleaned])

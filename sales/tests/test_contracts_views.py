@@ -280,3 +280,19 @@ def test_the_panel_reads_at_most_two_queries_however_many_contracts(rep_east, de
     with django_assert_num_queries(1):  # a won deal needs no quote
         panel = selectors.contracts_of_deal(rep_east, won, editable=True)
     assert panel["can_create"] and panel["accepted_quote"] is None
+
+
+def test_the_plan_page_keeps_its_query_count_however_many_instalments(client_for, rep_east, won,
+                                                                      django_assert_max_num_queries):
+    client = client_for(rep_east)
+    small = contract(won, rep_east, [(days(10), 100)])
+    client.get(reverse("sales:contract_plan", args=[small.pk]))  # warm up the session and the access cache
+    with django_assert_max_num_queries(7) as few:
+        response = client.get(reverse("sales:contract_plan", args=[small.pk]))
+    assert response.status_code == 200
+    big = contract(won, rep_east, [(days(n), 100) for n in range(1, 13)])
+    for instalment in big.instalments.all()[:6]:
+        services.payment_record(by=rep_east, instalment=instalment, amount=Decimal(40), received_on=days(0))
+    with django_assert_max_num_queries(len(few)):
+        response = client.get(reverse("sales:contract_plan", args=[big.pk]))
+    assert response.status_code == 200 and sum(1 for _form, kept in response.context["rows"] if kept) == 12

@@ -102,3 +102,22 @@ def test_a_deal_keeps_its_campaign_through_an_edit(client_for, deals, rep_east):
     assert Opportunity.objects.get(pk=deal.pk).campaign == deals["campaign"]
     page = client.get(reverse("sales:opportunity_detail", args=[deal.pk])).content.decode()
     assert "2026上海工博会" in page
+
+
+def test_the_export_keeps_its_query_count_however_many_deals(client_for, deals, director, pipeline, rep_east,
+                                                             django_assert_max_num_queries):
+    url = reverse("sales:opportunity_export")
+    client = client_for(director)
+    with django_assert_max_num_queries(10):
+        assert len(rows_of(client.get(url, {"state": "all"}))) == 4
+    customer = deals["expo"].customer
+    for n in range(20):
+        services.opportunity_create(by=rep_east, customer=customer, pipeline=pipeline, name=f"批量{n}")
+    with django_assert_max_num_queries(10):
+        assert len(rows_of(client.get(url, {"state": "all"}))) == 24
+
+
+def test_the_list_finds_deals_by_their_customer_as_the_customer_search_does(client_for, deals, director):
+    client = client_for(director)
+    listed = {deal.name for deal in client.get(reverse("sales:opportunity_list"), {"q": "shentong"}).context["deals"]}
+    assert listed == {"展会线索·分拣线", "=HYPERLINK(\"x\")"}  # 上海申通物流有限公司 by its pinyin

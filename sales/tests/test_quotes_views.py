@@ -353,3 +353,20 @@ def test_people_who_do_not_configure_get_403_and_change_nothing(person, client_f
                                                               "approver": "manager"})
         assert response.status_code in (403, 405), (name, method)
     assert before == (list(DiscountRule.objects.order_by("pk").values()), list(DocumentNumbering.objects.values()))
+
+
+def test_the_lines_page_keeps_its_query_count_however_many_lines(client_for, director, rep_east, deal, products,
+                                                                 django_assert_max_num_queries):
+    client = client_for(rep_east)
+    services.opportunity_lines_save(opportunity=deal, by=rep_east, lines=[
+        {"product": products[0], "quantity": Decimal(1)}])
+    client.get(url("opportunity_lines", deal.pk))  # warm up the session and the access cache
+    with django_assert_max_num_queries(8) as few:
+        client.get(url("opportunity_lines", deal.pk))
+    more = products + [services.product_save(by=director, code=f"X{n}", name=f"附加{n}", unit="套",
+                                             list_price=Decimal(500)) for n in range(9)]
+    services.opportunity_lines_save(opportunity=Opportunity.objects.get(pk=deal.pk), by=rep_east, lines=[
+        {"product": product, "quantity": Decimal(2)} for product in more])
+    with django_assert_max_num_queries(len(few)):
+        response = client.get(url("opportunity_lines", deal.pk))
+    assert response.status_code == 200 and response.context["formset"].initial_form_count() == 12

@@ -389,3 +389,43 @@ def test_the_products_page_keeps_its_query_count(client_for, director, django_as
     with django_assert_max_num_queries(7):
         response = client.get(url("settings_products"))
     assert len(response.context["page"].object_list) == 30
+
+
+def test_the_discount_rules_page_keeps_its_query_count_however_many_rules(client_for, director,
+                                                                         django_assert_max_num_queries):
+    role = Role.objects.get(name="销售代表")
+    DiscountRule.objects.create(over_percent=10, approver="manager")
+    client = client_for(director)
+    target = url("settings_discount_rules")
+    client.get(target)  # warm up the session and the access cache
+    small = count_queries(client, target)
+    for n in range(1, 12):
+        DiscountRule.objects.create(over_percent=10 + n, approver="role" if n % 2 else "manager",
+                                    role=role if n % 2 else None)
+    with django_assert_max_num_queries(small):
+        response = client.get(target)
+    assert response.status_code == 200 and len(response.context["rules"]) == 12
+    with django_assert_max_num_queries(7):
+        client.get(target)
+
+
+def test_the_numbering_page_keeps_its_query_count_however_many_counters(client_for, director,
+                                                                       django_assert_max_num_queries):
+    from sales.models import Contract, DocumentNumbering, Quote
+    from sales.services.numbering import next_number
+
+    client = client_for(director)
+    target = url("settings_numbering")
+    client.get(target)  # warm up the session and the access cache
+    small = count_queries(client, target)
+    for kind in ("quote", "contract"):
+        services.numbering_save(by=director, kind=kind, pattern=kind[0].upper() + "{yyyy}{mm}-{seq:3}")
+    for _n in range(5):
+        next_number(DocumentNumbering.Kind.QUOTE, Quote)
+        next_number(DocumentNumbering.Kind.CONTRACT, Contract)
+    with django_assert_max_num_queries(small):
+        response = client.get(target)
+    assert response.status_code == 200
+    assert [row["next"][-3:] for row in response.context["kinds"]] == ["006", "006"]
+    with django_assert_max_num_queries(7):
+        client.get(target)

@@ -216,3 +216,21 @@ def test_a_card_longer_in_its_stage_than_the_limit_is_marked_stale(client_for, r
     assert page.count('data-testid="stale"') == 1 and "20" in page.split('data-testid="stale"')[1][:200]
     Opportunity.objects.filter(pk=deal.pk).update(stage_entered_at=timezone.now() - datetime.timedelta(days=10))
     assert 'data-testid="stale"' not in client.get(url).content.decode()
+
+
+def test_loading_more_cards_keeps_its_query_count_and_ends_at_the_last_card(client_for, rep_east, pipeline, deal,
+                                                                             django_assert_max_num_queries):
+    client = client_for(rep_east)
+    first = stage(pipeline, "初步接触")
+    url = reverse("sales:column_more", args=[pipeline.pk, first.pk])
+    for n in range(4):
+        services.opportunity_create(by=rep_east, customer=deal.customer, pipeline=pipeline, name=f"单{n}")
+    newest = Opportunity.objects.filter(stage=first).order_by("-pk")
+    with django_assert_max_num_queries(8):
+        few = client.get(url, {"before": newest[0].pk})
+    for n in range(40):
+        services.opportunity_create(by=rep_east, customer=deal.customer, pipeline=pipeline, name=f"多{n}")
+    with django_assert_max_num_queries(8):
+        many = client.get(url, {"before": Opportunity.objects.filter(stage=first).order_by("-pk")[0].pk})
+    assert len(few.context["cards"]) == 4 and not few.context["more"]  # exactly the rest: no "load more"
+    assert len(many.context["cards"]) == 44 and not many.context["more"]

@@ -58,13 +58,9 @@ def column_more(request, pipeline_pk, stage_pk):
     """The next cards of one column (htmx), older than `before`."""
     pipeline = get_object_or_404(Pipeline, pk=pipeline_pk)
     stage = get_object_or_404(pipeline.stages, pk=stage_pk)
-    try:
-        before = int(request.GET.get("before", ""))
-    except ValueError:
-        before = None
-    cards = selectors.column_cards(request.user, pipeline, stage, before=before)
-    return render(request, "sales/board.html#more", {"cards": cards, "pipeline": pipeline, "stage": stage,
-                                                      "more": len(cards) == selectors.BOARD_CARDS})
+    page = older_page(selectors.column_cards(request.user, pipeline, stage), request.GET, size=selectors.BOARD_CARDS)
+    return render(request, "sales/board.html#more", {"cards": page["rows"], "pipeline": pipeline, "stage": stage,
+                                                      "more": page["more"]})
 
 
 @require_POST
@@ -129,7 +125,7 @@ def opportunity_export(request):
 def opportunity_create(request):
     customer = crm_selectors.customer_for(request.user, request.GET.get("customer") or request.POST.get("customer"))
     pipelines = services.pipelines_for(request.user)
-    form = OpportunityForm(request.POST or None, customer=customer, pipelines=pipelines,
+    form = OpportunityForm(request.POST or None, customer=customer, pipelines=pipelines, user=request.user,
                            initial={"pipeline": request.GET.get("pipeline")})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -150,7 +146,8 @@ def opportunity_create(request):
 @capability_required(module=Module.SALES)
 def opportunity_edit(request, pk):
     opportunity = selectors.opportunity_for(request.user, pk, write=True)
-    form = OpportunityEditForm(request.POST or None, instance=opportunity, initial={"version": opportunity.version})
+    form = OpportunityEditForm(request.POST or None, instance=opportunity, user=request.user,
+                               initial={"version": opportunity.version})
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS}
         try:

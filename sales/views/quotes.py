@@ -15,10 +15,12 @@ from accounts.access import get_visible_or_404
 from accounts.capabilities import Module
 from accounts.permissions import capability_required
 from accounts.views import show_service_error
+from crm.paging import older_page
 
 from .. import selectors, services
 from ..forms.quotes import DecisionForm, QuoteCreateForm, QuoteForm, VersionForm, line_formset, lines_from_formset
 from ..models import Product, QuoteApproval, QuoteStatus
+from ..selectors import quotes as quote_selectors
 
 sales_required = capability_required(module=Module.SALES)
 
@@ -81,11 +83,12 @@ def quote_create(request, pk):
 @sales_required
 def quote_list(request):
     status = request.GET.get("status", "")
-    before = request.GET.get("before", "")
-    quotes, more = selectors.quote_list(request.user, status=status, before=int(before) if before.isdigit() else None)
+    status = status if status in QuoteStatus.values else ""
+    # The size is read per request (not bound at import) so it follows the selectors' setting.
+    page = older_page(selectors.quote_list(request.user, status=status), request.GET,
+                      size=quote_selectors.QUOTE_LIST_SIZE)
     return render(request, "sales/quotes/list.html", {
-        "quotes": quotes, "more": more, "next_before": quotes[-1].pk if more else None,
-        "statuses": QuoteStatus.choices, "status": status})
+        "quotes": page["rows"], **page, "statuses": QuoteStatus.choices, "status": status})
 
 
 @sales_required
