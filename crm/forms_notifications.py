@@ -11,17 +11,15 @@ class NotificationFilterForm(forms.Form):
 
     show = forms.ChoiceField(label=_("Show"), choices=SHOW, required=False)
     rule = forms.ChoiceField(label=_("Reminder"), required=False)
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["rule"].choices = [("", _("Every reminder"))] + [(k, r.label) for k, r in RULES.items()]
 
     def values(self):
-        """{unread, rule, before} for the selector; a bad value is read as no filter."""
+        """{unread, rule} for the selector; a bad value is read as no filter."""
         data = self.cleaned_data if self.is_valid() else {}
-        return {"unread": data.get("show", "unread") != "all", "rule": data.get("rule") or None,
-                "before": data.get("before")}
+        return {"unread": data.get("show", "unread") != "all", "rule": data.get("rule") or None}
 
 
 class PreferencesForm(forms.Form):

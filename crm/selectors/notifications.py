@@ -13,7 +13,7 @@ from .myday import today_bounds
 __all__ = [
     "email_failures", "notification_for", "notification_preferences_for", "notification_rule_labels",
     "notification_rules_for_settings",
-    "notifications_for", "notifications_unread_count", "digest_for",
+    "notifications_for", "notifications_unread_count", "with_texts", "digest_for",
 ]
 
 PAGE_SIZE = 50
@@ -59,23 +59,24 @@ def _visible_records_q(user):
     return condition
 
 
-def notifications_for(user, *, unread=False, rule=None, before=None, limit=PAGE_SIZE):
-    """A page of `user`'s notifications, newest first (`before`: older than that id), of records
-    `user` may still see. Each row has `text` (what it says, in the active language) and `rule_label`.
-    Returns (rows, has_more). Two queries at most, whatever the page holds."""
+def notifications_for(user, *, unread=False, rule=None):
+    """`user`'s notifications, newest first, of records `user` may still see (one query; page it with
+    crm.paging.older_page, then `with_texts` on the page)."""
     qs = Notification.objects.filter(recipient=user).exclude(rule__in=_muted(user)).filter(_visible_records_q(user))
     if unread:
         qs = qs.filter(read_at__isnull=True, resolved_at__isnull=True)
     if rule in RULES:
         qs = qs.filter(rule=rule)
-    if before:
-        qs = qs.filter(pk__lt=before)
-    rows = list(qs.order_by("-id")[:limit + 1])
-    for row in rows[:limit]:
+    return qs.order_by("-id")
+
+
+def with_texts(rows):
+    """Give each notification its `text` (what it says, in the active language) and `rule_label`."""
+    for row in rows:
         definition = RULES.get(row.rule)
         row.text = definition.message(row) if definition else row.subject
         row.rule_label = definition.label if definition else row.rule
-    return rows[:limit], len(rows) > limit
+    return rows
 
 
 def notification_for(user, pk):

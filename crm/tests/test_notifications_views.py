@@ -203,3 +203,16 @@ def test_the_centre_answers_in_few_queries_whatever_it_holds(person, client, per
     assert len(response.context["rows"]) == (30 if persona == "director" else 50)
     with django_assert_max_num_queries(6):
         assert client.get(reverse("notifications:list"), {"show": "all", "before": 10**9}).status_code == 200
+
+
+def test_the_centre_pages_to_older_reminders_and_stops_at_the_last(client_for, rep_east):
+    for _ in range(30):
+        CustomerFactory(owner=rep_east, tier="A", next_followup_at=ago(hours=1), last_followup_at=ago(days=9))
+    scan()  # 30 follow-ups due and 30 not followed up: 60 reminders
+    client = client_for(rep_east)
+    first = client.get(reverse("notifications:list"), {"show": "all"})
+    assert len(first.context["rows"]) == 50 and first.context["more_url"]
+    second = client.get(reverse("notifications:list") + first.context["more_url"])
+    assert len(second.context["rows"]) == 10 and second.context["more_url"] is None
+    seen = {row.pk for row in first.context["rows"]} | {row.pk for row in second.context["rows"]}
+    assert len(seen) == 60 == Notification.objects.filter(recipient=rep_east).count()

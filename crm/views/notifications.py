@@ -21,6 +21,8 @@ from .. import selectors, services
 from ..forms_notifications import NotificationFilterForm, PreferencesForm, RuleSettingsForm
 from ..models import EmailDelivery, Notification, NotificationRule
 from ..notifications import RULES
+from ..paging import older_page
+from ..selectors import notifications as notification_selectors
 
 
 @login_required
@@ -32,14 +34,12 @@ def notification_bell(request):
 @login_required
 def notification_list(request):
     filters = NotificationFilterForm(request.GET or None)
-    values = filters.values() if request.GET else {"unread": True, "rule": None, "before": None}
-    rows, has_more = selectors.notifications_for(request.user, **values)
-    more_url = None
-    if has_more:
-        query = {k: v for k, v in request.GET.items() if k != "before"}
-        more_url = "?" + urlencode({**query, "before": rows[-1].pk})
+    values = filters.values() if request.GET else {"unread": True, "rule": None}
+    page = older_page(selectors.notifications_for(request.user, **values), request.GET, size=notification_selectors.PAGE_SIZE)
+    more_url = "?" + urlencode({**dict(request.GET.items()), "before": page["next_before"]}) if page["more"] else None
     return render(request, "crm/notifications/list.html", {
-        "filters": filters, "rows": rows, "more_url": more_url, "unread": values["unread"], "rule": values["rule"]})
+        "filters": filters, "rows": selectors.with_texts(page["rows"]), "more_url": more_url,
+        "unread": values["unread"], "rule": values["rule"]})
 
 
 @login_required
