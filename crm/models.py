@@ -2,6 +2,7 @@
 (公海), merges and exports. Every customer row is read through the access layer (`accounts.access`);
 contacts and follow-ups follow their customer."""
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -125,6 +126,12 @@ class CustomerQuerySet(models.QuerySet):
         return self.filter(archived_at__isnull=True, merged_into__isnull=True)
 
 
+_SEARCH_COPY = """
+    INSERT INTO crm_customersearch (customer_id, text) VALUES (NEW.id, NEW.search_text)
+    ON CONFLICT (customer_id) DO UPDATE SET text = EXCLUDED.text;
+    RETURN NULL;"""
+
+
 @pghistory.track(exclude=["search_text", "version", "updated_at", "name_key", "last_followup_at"])
 class Customer(models.Model):
     access_rule = AccessRule(module=Module.CUSTOMERS, pool="pool")
@@ -133,11 +140,11 @@ class Customer(models.Model):
     name = models.CharField(_("name"), max_length=200)
     industry = models.ForeignKey(
         Choice, verbose_name=_("industry"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+", limit_choices_to={"kind": Choice.Kind.INDUSTRY})
+        related_name="+", limit_choices_to={"kind": Choice.Kind.INDUSTRY}, db_index=False)
     tier = models.CharField(_("tier"), max_length=1, choices=Tier.choices, default=Tier.B)
     source = models.ForeignKey(
         Choice, verbose_name=_("source"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+", limit_choices_to={"kind": Choice.Kind.SOURCE})
+        related_name="+", limit_choices_to={"kind": Choice.Kind.SOURCE}, db_index=False)
     status = models.CharField(
         _("status"), max_length=12, choices=CustomerStatus.choices, default=CustomerStatus.PROSPECT)
     tags = ArrayField(models.CharField(max_length=30), verbose_name=_("tags"), default=list, blank=True)
@@ -152,18 +159,18 @@ class Customer(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="customers_owned",
+        on_delete=models.PROTECT, related_name="customers_owned", db_index=False,
     )
     team = models.ForeignKey(
         "accounts.Team", verbose_name=_("team"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="customers",
+        on_delete=models.PROTECT, related_name="customers", db_index=False,
     )
     pool = models.ForeignKey(
         Pool, verbose_name=_("pool"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="customers")
+        related_name="customers", db_index=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+")
+        on_delete=models.SET_NULL, related_name="+", db_index=False)
     claimed_at = models.DateTimeField(_("owned since"), null=True, blank=True)
     last_followup_at = models.DateTimeField(_("last follow-up"), null=True, blank=True)
     next_followup_at = models.DateTimeField(_("next follow-up"), null=True, blank=True)
@@ -176,7 +183,7 @@ class Customer(models.Model):
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
     merged_into = models.ForeignKey(
         "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+")
+        related_name="+", db_index=False)
     # Kept by the services: the normalised name for duplicate checks, one lower-case text for search
     # (name, its pinyin and initials, two-character words, phones, email, contacts), and a counter
     # that makes a second, stale save fail instead of overwriting.
@@ -200,7 +207,21 @@ class Customer(models.Model):
             models.Index(fields=["name_key"], name="customer_name_key"),
             models.Index(fields=["mobile"], name="customer_mobile", condition=~models.Q(mobile="")),
             models.Index(fields=["email"], name="customer_email", condition=~models.Q(email="")),
-            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="customer_search_trgm"),
+            # Few customers are merged: the foreign key's checks (a deleted customer) need only those.
+            models.Index(fields=["merged_into"], name="customer_merged_into",
+                         condition=models.Q(merged_into__isnull=False)),
+        ]
+        # The search text is copied to CustomerSearch, which carries the trigram index, as it is
+        # written; a large import skips the copy and fills the search rows after its commit.
+        triggers = [
+            pgtrigger.Trigger(name="search_copy_insert", when=pgtrigger.After, operation=pgtrigger.Insert,
+                              func=_SEARCH_COPY),
+            pgtrigger.Trigger(name="search_copy_update", when=pgtrigger.After,
+                              operation=pgtrigger.UpdateOf("search_text"),
+                              condition=pgtrigger.Q(old__search_text__df=pgtrigger.F("new__search_text")),
+                              func=_SEARCH_COPY),
+            pgtrigger.Trigger(name="search_copy_delete", when=pgtrigger.After, operation=pgtrigger.Delete,
+                              func="DELETE FROM crm_customersearch WHERE customer_id = OLD.id; RETURN NULL;"),
         ]
 
     def __str__(self):
@@ -214,12 +235,25 @@ class Customer(models.Model):
         return self.owner_id is None
 
 
+class CustomerSearch(models.Model):
+    """A customer's search text (crm.text.search_text) under the trigram index that `LIKE` searches
+    use, in a narrow table of its own: the customer row is written without touching the index, and
+    a large import fills its customers' search rows after its commit (crm.services.imports)."""
+
+    customer = models.OneToOneField(Customer, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                                    related_name="+")
+    text = models.TextField()
+
+    class Meta:
+        indexes = [GinIndex(OpClass("text", name="gin_trgm_ops"), name="customer_search_trgm")]
+
+
 @pghistory.track(exclude=["updated_at"])
 class Contact(models.Model):
     access_rule = AccessRule(module=Module.CUSTOMERS, parent="customer")
 
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE,
-                                 related_name="contacts")
+                                 related_name="contacts", db_index=False)  # contact_customer leads with it
     name = models.CharField(_("name"), max_length=100)
     title = models.CharField(_("title"), max_length=100, blank=True)
     mobile = models.CharField(_("mobile"), max_length=32, blank=True)
@@ -456,7 +490,7 @@ class ImportRow(models.Model):
         IN_FILE = "in_file", _("Duplicate of an earlier row")
         ERROR = "error", _("Error")
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False)
     row_number = models.IntegerField()
     verdict = models.CharField(max_length=10, choices=Verdict.choices)
     reason = models.TextField(blank=True)
@@ -485,7 +519,7 @@ class ImportRecord(models.Model):
         CREATED = "created", _("created")
         UPDATED = "updated", _("updated")
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="records")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="records", db_index=False)
     customer = models.ForeignKey(Customer, null=True, on_delete=models.SET_NULL, db_constraint=False,
                                  related_name="+")
     action = models.CharField(max_length=8, choices=Action.choices)

@@ -20,7 +20,7 @@ from accounts import services as account_services
 from accounts.models import Role, Team, User
 
 from . import demo
-from .models import Choice, Contact, Customer, FollowUp, Pool
+from .models import Choice, Contact, Customer, CustomerSearch, FollowUp, Pool
 from .seed import seed_choices
 from .text import name_key, pinyin_forms
 
@@ -392,7 +392,8 @@ def _followup_insert_sql():
 
 def _ignored_triggers():
     names = []
-    for model, trigger in pgtrigger.registered("crm.Customer:insert_insert", "crm.Contact:insert_insert"):
+    for model, trigger in pgtrigger.registered("crm.Customer:insert_insert", "crm.Contact:insert_insert",
+                                               "crm.Customer:search_copy_insert"):
         pgid = trigger.get_pgid(model)
         names += [f"{model._meta.db_table}:{pgid}", pgid]
     return "{" + ",".join(names) + "}"
@@ -462,6 +463,10 @@ class ScaleSeeder:
             cursor.execute(sql["customer"], params)
             cursor.execute(sql["contact"], params)
             self._timed(cursor, "customers", _customer_insert_sql(), params)
+            # Their search rows in one statement (the per-row copy trigger is off, as above).
+            cursor.execute(f"""
+                INSERT INTO {CustomerSearch._meta.db_table} (customer_id, text)
+                SELECT id, search_text FROM {Customer._meta.db_table} WHERE id IN (SELECT id FROM scale_customer)""")
             self._timed(cursor, "contacts", _contact_insert_sql(), params)
             self._timed(cursor, "followups", _followup_insert_sql(), params)
             cursor.execute("DROP TABLE scale_customer, scale_contact")
@@ -502,7 +507,8 @@ def load_indexes():
     Unique and primary-key indexes stay: they back constraints."""
     with connection.schema_editor(collect_sql=True, atomic=False) as editor:
         # A private helper, but the one `migrate` itself uses to create these indexes.
-        statements = [st for model in (Customer, Contact, FollowUp) for st in editor._model_indexes_sql(model)]
+        statements = [st for model in (Customer, CustomerSearch, Contact, FollowUp)
+                      for st in editor._model_indexes_sql(model)]
     return {str(st.parts["name"]).strip('"'): str(st) for st in statements}
 
 
@@ -588,7 +594,7 @@ def _analyse():
     """Statistics for the planner (the organisation's tables too: with a thousand users where
     the statistics say fifty, the planner picks the wrong joins); outside a transaction also the
     visibility map of the big tables (VACUUM), which index-only scans need."""
-    big = [m._meta.db_table for m in (Customer, Contact, FollowUp)]
+    big = [m._meta.db_table for m in (Customer, CustomerSearch, Contact, FollowUp)]
     small = [m._meta.db_table for m in (User, User.roles.through, Team, Pool, Pool.teams.through)]
     command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:

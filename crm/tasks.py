@@ -57,6 +57,22 @@ def customers_search_index_merge():
     merge()
 
 
+@shared_task(name="crm.tasks.import_search_fill", ignore_result=True, soft_time_limit=600, time_limit=660)
+def import_search_fill(batch_id):
+    """After an import's commit: the search rows of the customers it created (safe to run twice)."""
+    from .services.imports import import_search_fill as fill
+
+    fill(batch_id)
+
+
+@shared_task(name="crm.tasks.customers_search_repair", ignore_result=True, soft_time_limit=600, time_limit=660)
+def customers_search_repair():
+    """Hourly: a search row for every customer that has none (safe to run twice)."""
+    from .services.customers import customers_search_repair as repair
+
+    repair()
+
+
 @shared_task(name="crm.tasks.import_undo", ignore_result=True, soft_time_limit=1800, time_limit=1860)
 def import_undo(batch_id, by_id):
     """Undo an import in one transaction (safe to run twice: an undone batch is left alone)."""

@@ -13,6 +13,7 @@ from accounts.capabilities import Capability
 
 from ..models import Contact, Customer, CustomerMerge, FollowUp
 from ..text import PhoneError, clean_text, name_key, normalise_phone, phone_digits
+from .search import search_match
 
 __all__ = ["customers_for_merge", "duplicate_warning", "duplicates_for", "merges_of"]
 
@@ -32,15 +33,15 @@ def _lookup_terms(name, mobile, email):
 
 def _candidates_q(key, phone, email, typed_email):
     """One OR of indexed conditions: customer_name_key, customer_mobile and customer_email for the
-    customer's own fields; the trigram index on search_text (which holds every contact's mobile as
+    customer's own fields; the trigram index on the search text (which holds every contact's mobile as
     national digits and every email in lower case) for contacts and for emails stored in another case."""
     q = Q()
     if key:
         q |= Q(name_key=key)
     if phone:
-        q |= Q(mobile=phone) | Q(search_text__contains=f" {phone_digits(phone)} ")
+        q |= Q(mobile=phone) | search_match(f" {phone_digits(phone)} ", lookup="contains")
     if email:
-        q |= Q(email__in=sorted({email, typed_email})) | Q(search_text__contains=f" {email} ")
+        q |= Q(email__in=sorted({email, typed_email})) | search_match(f" {email} ", lookup="contains")
     return q
 
 

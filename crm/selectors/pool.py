@@ -17,6 +17,7 @@ from ..paging import COUNT_CAP, capped_count
 from ..text import search_pattern
 from .customers import tier_labels
 from .myday import today_bounds
+from .search import search_match
 
 __all__ = [
     "COUNT_CAP", "assignable_choices", "assignable_users", "capped_label", "claims_left_today", "member_pool_ids", "picklists_for_settings",
@@ -83,7 +84,7 @@ def _pool_queryset(user, pool, *, term="", tier=""):
     qs = visible(user, Customer.objects.live().filter(pool=pool, owner__isnull=True))
     pattern = search_pattern(term or "")
     if pattern:
-        qs = qs.filter(search_text__like=pattern)
+        qs = qs.filter(search_match(pattern))
     if tier:
         qs = qs.filter(tier=tier)
     return qs

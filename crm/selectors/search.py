@@ -1,17 +1,18 @@
 """Finding customers and contacts by what people type: a fragment of a name, pinyin (full or
-initials), a phone or an email fragment. Everything goes through the customer's `search_text`
-(see `crm.text.search_text`), matched with a plain `LIKE` so the trigram index
-`customer_search_trgm` answers it (Django's `icontains` would wrap the column in UPPER() and miss it)."""
+initials), a phone or an email fragment. Everything goes through the customer's search text
+(see `crm.text.search_text`), kept in CustomerSearch and matched with a plain `LIKE` so the trigram
+index `customer_search_trgm` answers it (Django's `icontains` would wrap the column in UPPER() and miss it)."""
 import re
 
-from django.db.models import BooleanField, Case, ExpressionWrapper, Q, Value, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, Value, When
 
 from accounts.access import access_q, visible
 
-from ..models import Contact, Customer
+from ..lookups import InArray
+from ..models import Contact, Customer, CustomerSearch
 from ..text import clean_text, display_phone, search_pattern
 
-__all__ = ["customers_matching_text", "global_search", "with_edit_flag"]
+__all__ = ["customers_matching_text", "global_search", "search_match", "with_edit_flag"]
 
 CUSTOMER_LIMIT = 20
 CONTACT_LIMIT = 20
@@ -25,7 +26,14 @@ def customers_matching_text(qs, q):
     pattern = search_pattern(q)
     if pattern is None:
         return qs
-    return qs.filter(search_text__like=pattern)
+    return qs.filter(search_match(pattern))
+
+
+def search_match(pattern, *, lookup="like"):
+    """A condition on customers: their search text matches `pattern` (a LIKE pattern, or with
+    lookup="contains" a plain fragment). Usable alone or as one branch of an OR."""
+    hits = CustomerSearch.objects.filter(**{f"text__{lookup}": pattern}).values("customer_id")
+    return Q(InArray(F("pk"), hits))
 
 
 def with_edit_flag(qs, user):

@@ -12,12 +12,13 @@ from accounts.access import can_edit, editable, user_access
 from accounts.capabilities import Capability, Module
 from accounts.services import audited
 
-from ..models import Contact, Customer, CustomerStatus, FollowUp, SavedView
+from ..models import Contact, Customer, CustomerSearch, CustomerStatus, FollowUp, SavedView
 from ..text import name_key, search_text
 
 __all__ = [
     "EditConflict", "contact_delete", "contact_save", "customer_archive", "customer_create",
-    "customer_purge", "customer_restore", "customer_update", "customers_refresh_search", "customers_tag",
+    "customer_purge", "customer_restore", "customer_update", "customers_refresh_search", "customers_search_repair",
+    "customers_tag",
     "followup_log", "require_editable", "saved_view_delete", "saved_view_save",
 ]
 
@@ -59,6 +60,22 @@ def customers_refresh_search(ids):
             FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, search_text, name_key)
             WHERE c.id = v.id AND (c.search_text <> v.search_text OR c.name_key <> v.name_key)""",
             [pks, texts, keys])
+
+
+def customers_search_repair():
+    """A search row (CustomerSearch) for every customer without one, from its search text: what an
+    import's search-row task would have written had it been lost. Returns how many were added."""
+    searches, customers = CustomerSearch._meta.db_table, Customer._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"""
+            INSERT INTO {searches} (customer_id, text)
+            SELECT c.id, c.search_text FROM {customers} c
+            WHERE NOT EXISTS (SELECT 1 FROM {searches} s WHERE s.customer_id = c.id)
+            ON CONFLICT (customer_id) DO NOTHING""")
+        added = cursor.rowcount
+    if added:
+        customers_search_index_merge()
+    return added
 
 
 def customers_search_index_merge():

@@ -18,6 +18,7 @@ import logging
 import os
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -46,6 +47,7 @@ from ..models import (
     Choice,
     Contact,
     Customer,
+    CustomerSearch,
     CustomerStatus,
     ImportBatch,
     ImportMapping,
@@ -58,7 +60,7 @@ from ..text import name_key, search_text
 
 __all__ = [
     "ImportFileError", "import_cancel", "import_commit", "import_configure", "import_mapping_save", "import_preview",
-    "import_files_expire", "import_reopen", "import_request_commit", "import_request_preview", "import_request_undo", "import_undo",
+    "import_files_expire", "import_reopen", "import_search_fill", "import_request_commit", "import_request_preview", "import_request_undo", "import_undo",
     "import_upload",
     "progress_of",
 ]
@@ -98,10 +100,11 @@ def _limits():
 # Upload and configuration --------------------------------------------------------------------------
 
 
-def import_upload(*, by, path, file_name):
+def import_upload(*, by, path, file_name, book=None):
     """A new batch for the file at `path`: kept under media, hashed, its sheets listed, the first
     sheet with a recognisable header chosen and its columns mapped. ImportFileError (nothing kept)
-    for a file that is not a spreadsheet, is unsafe or is too large."""
+    for a file that is not a spreadsheet, is unsafe or is too large. `book`: the file already open
+    (open_workbook), left open for the check to read again without parsing it again (a script)."""
     _require_importer(by)
     max_bytes, _max_rows = _limits()
     size = os.path.getsize(path)
@@ -112,7 +115,8 @@ def import_upload(*, by, path, file_name):
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    with open_workbook(path, filename=file_name, max_bytes=max_bytes) as book:
+    opened = contextlib.nullcontext(book) if book else open_workbook(path, filename=file_name, max_bytes=max_bytes)
+    with opened as book:
         sheet_names = list(book.sheet_names)
         file_format = book.format
         sheet, header_row, headings, mapping = _best_sheet(book)
@@ -327,15 +331,16 @@ def _search_text_of(data):
     )
 
 
-def import_preview(batch_id):
+def import_preview(batch_id, *, book=None):
     """(worker) Read every row of the batch's sheet, clean it and stage it in ImportRow with its verdict:
     new, duplicate of an existing customer, duplicate of an earlier row, or error. Safe to run again:
-    the batch's staged rows are replaced. Returns the batch."""
+    the batch's staged rows are replaced. `book`: the batch's file as import_upload had it open (a
+    script that does both in one process). Returns the batch."""
     batch = ImportBatch.objects.select_related("created_by").get(pk=batch_id)
     if batch.status not in (Status.UPLOADED, Status.PREVIEWING, Status.PREVIEWED, Status.FAILED):
         return batch
     with translation.override(_language_of(batch.created_by)):
-        return _preview(batch)
+        return _preview(batch, book=book)
 
 
 def _language_of(user):
@@ -343,10 +348,10 @@ def _language_of(user):
     return getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE
 
 
-def _preview(batch):
+def _preview(batch, *, book=None):
     ImportBatch.objects.filter(pk=batch.pk).update(status=Status.PREVIEWING, error="")
     try:
-        counts = _stage_rows(batch)
+        counts = _stage_rows(batch, book=book)
     except (ImportFileError, ValidationError, OSError, ChildFailed) as exc:
         if isinstance(exc, ValidationError):
             message = " ".join(exc.messages)
@@ -373,7 +378,7 @@ def _preview(batch):
     return batch
 
 
-def _stage_rows(batch):
+def _stage_rows(batch, *, book=None):
     """Read, classify and clean every row, COPY the data rows into ImportRow (a chunk at a time, each
     new row with a customer id reserved for it), mark the rows that repeat an earlier row of the file
     and fold them into it. A large sheet is cleaned by several processes, each taking every n-th chunk.
@@ -385,7 +390,8 @@ def _stage_rows(batch):
     shares = _stage_processes(batch)
     if shares > 1:
         language = translation.get_language()
-        with open_workbook(batch.file.path, filename=batch.file_name) as book:
+        opened = contextlib.nullcontext(book) if book else open_workbook(batch.file.path, filename=batch.file_name)
+        with opened as book:
             # calamine parses the whole sheet into memory at once: parsed here, before the fork, the
             # processes share it. Other engines read as they go, so each process opens its own.
             shared = book if book.engine == "calamine" and book.row_count(batch.sheet) is not None else None
@@ -400,7 +406,7 @@ def _stage_rows(batch):
             results = run_forked(*(share(number) for number in range(shares)))
         del shared, book
     else:
-        results = [_stage_share(batch, 0, 1)]
+        results = [_stage_share(batch, 0, 1, book=book)]
     _return_freed_memory()  # the parsed sheet's, before the repeats of all processes are compared
     counts = {key: sum(result["counts"][key] for result in results) for key in results[0]["counts"]}
     _max_bytes, max_rows = _limits()
@@ -725,6 +731,28 @@ def _merge_search_index_later(cursor):
     enqueue_on_commit(customers_search_index_merge)
 
 
+def import_search_fill(batch_id):
+    """(worker, after an import's commit) The search rows (CustomerSearch) of the customers the batch
+    created, which the commit wrote without them so as not to update the trigram index row by row
+    inside its transaction; then the index's pending entries merged. Until this has run (seconds
+    after the commit) the new customers are listed and filtered but not yet found by a search.
+    Safe to run twice, and after an undo: a row already there (a customer edited meanwhile, whose
+    own save wrote it) is left alone, and a customer that no longer exists gets none."""
+    from .customers import customers_search_index_merge
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL gin_pending_list_limit = '1GB'")
+        cursor.execute(f"""
+            INSERT INTO {CustomerSearch._meta.db_table} (customer_id, text)
+            SELECT c.id, c.search_text FROM {ImportRow._meta.db_table} r
+            JOIN {Customer._meta.db_table} c ON c.id = r.new_id
+            WHERE r.batch_id = %s AND r.verdict = 'new'
+            ON CONFLICT (customer_id) DO NOTHING""", [batch_id])
+        filled = cursor.rowcount
+    customers_search_index_merge()
+    return filled
+
+
 def _owner_sql(batch):
     """SQL of the owner id of a staged row `r`: its own owner, else (unknown or no owner column) the
     chosen owner when the batch says so, else none (the customer goes to a pool)."""
@@ -756,7 +784,9 @@ def _commit_rows(batch, by):
     fallback_pool = batch.pool or pool_for_team(batch.team)
     owner = _owner_sql(batch)
     with connection.cursor() as cursor:
-        _merge_search_index_later(cursor)
+        from ..tasks import import_search_fill
+
+        enqueue_on_commit(import_search_fill, batch_id=batch.pk)
         # The new rows' customer ids were reserved when they were checked; a row that has become new
         # since (its match was deleted meanwhile) gets one now.
         cursor.execute(f"UPDATE {rows} SET new_id = nextval(pg_get_serial_sequence(%s, 'id')) "
@@ -782,7 +812,8 @@ def _commit_rows(batch, by):
         field_columns = [f"{f}_id" if f in ("industry", "source") else f for f in CUSTOMER_FIELDS if f != "created_at"]
         # The audit events of the new customers and contacts are written in one statement each
         # (record_inserts), not by a trigger per row.
-        with trigger_ignored(Customer, Contact):
+        # Nor is the search row written per customer: import_search_fill writes them after the commit.
+        with trigger_ignored(Customer, Contact), pgtrigger.ignore("crm.Customer:search_copy_insert"):
             cursor.execute(f"""
                 INSERT INTO {customers} (id, {", ".join(field_columns)}, owner_id, team_id, pool_id, created_by_id,
                     claimed_at, deal_status, locked, name_key, search_text, version, created_at, updated_at)
@@ -1052,7 +1083,11 @@ def _undo_rows(batch):
             WHERE batch_id = %s AND action = 'created' AND customer_id <> ALL(%s)""", [batch.pk, blocked])
         cursor.execute(f"DELETE FROM {contacts} WHERE customer_id IN (SELECT id FROM import_undo_created)")
         cursor.execute(f"DELETE FROM {PoolEvent._meta.db_table} WHERE customer_id IN (SELECT id FROM import_undo_created)")
-        cursor.execute(f"DELETE FROM {customers} WHERE id IN (SELECT id FROM import_undo_created)")
+        # Their search rows in one statement, not by the copy trigger once per customer.
+        cursor.execute(f"DELETE FROM {CustomerSearch._meta.db_table} "
+                       "WHERE customer_id IN (SELECT id FROM import_undo_created)")
+        with pgtrigger.ignore("crm.Customer:search_copy_delete"):
+            cursor.execute(f"DELETE FROM {customers} WHERE id IN (SELECT id FROM import_undo_created)")
         cursor.execute(f"""
             SELECT rec.customer_id, rec.before FROM {records} rec
             WHERE rec.batch_id = %s AND rec.action = 'updated' AND rec.customer_id <> ALL(%s)""", [batch.pk, blocked])

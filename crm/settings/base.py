@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 import environ
+import pghistory
 from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -62,6 +63,13 @@ MIDDLEWARE = [
     # AxesMiddleware should be the last middleware.
     "axes.middleware.AxesMiddleware",
 ]
+
+# The audit tables keep the tracked models' foreign keys as plain columns without indexes: they are
+# read by record (pgh_obj) and by context, never by owner, team or industry, and every index is
+# written on every audited change (an import writes one event per customer).
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=True)
 
 ROOT_URLCONF = "crm.urls"
 WSGI_APPLICATION = "crm.wsgi.application"
@@ -207,6 +215,9 @@ CELERY_BEAT_SCHEDULE = {
     "shares-expire": {"task": "accounts.tasks.shares_expire", "schedule": 15 * 60.0},
     "pool-apply-rules": {"task": "crm.tasks.pool_apply_rules", "schedule": crontab(hour=2, minute=0)},
     "files-expire": {"task": "crm.tasks.files_expire", "schedule": crontab(hour=3, minute=30)},
+    # An import's customers get their search rows from a task queued by its commit; should that task
+    # be lost, this finds any customer without one (one anti-join).
+    "customers-search-repair": {"task": "crm.tasks.customers_search_repair", "schedule": crontab(minute=17)},
     # Hourly, so an instalment turns overdue soon after midnight in every time zone; one UPDATE each time.
     "instalments-mark-overdue": {"task": "sales.tasks.instalments_mark_overdue", "schedule": crontab(minute=5)},
     # Reminders: the rules' scan (set-based), the e-mails due (new and retries), the 08:30 digests.

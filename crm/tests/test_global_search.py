@@ -93,7 +93,7 @@ def test_it_matches_with_a_plain_like_the_trigram_index_can_answer(rep_east):
     with CaptureQueriesContext(connection) as ctx:
         list(qs)
     sql = ctx.captured_queries[0]["sql"]
-    assert '"crm_customer"."search_text" LIKE \'%bjhx%\'' in sql and "UPPER" not in sql
+    assert '"crm_customersearch" U0 WHERE U0."text" LIKE \'%bjhx%\'' in sql and "UPPER" not in sql
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         sql, params = qs.query.sql_with_params()

@@ -347,30 +347,72 @@ def test_old_finished_imports_lose_their_upload_and_rows_but_keep_their_record(t
     assert not Customer.objects.filter(name="甲有限公司").exists()
 
 
-def test_imported_customers_are_found_by_search_at_once_and_a_worker_merges_the_index_after(
+def test_imported_customers_are_found_by_search_once_the_task_after_the_commit_wrote_their_search_rows(
         tmp_path, it_importer, picklists, django_capture_on_commit_callbacks):
     from django.db import connection
 
+    from crm.models import CustomerSearch
     from crm.selectors.search import customers_matching_text
     from crm.services.customers import customers_search_index_merge
 
     rows = [["上海申通物流有限公司", "", "13812345678", "", "", "", "", "王建国", ""],
             ["杭州西湖软件有限公司", "", "13912345678", "", "", "", "", "", ""]]
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         batch = run(tmp_path, it_importer, rows)
     assert batch.counts["created"] == 2
-    # The merge is queued for a worker once the commit is in (it ran here: the callbacks executed).
-    assert len(callbacks) == 1
+    created = list(Customer.objects.filter(name__in=[r[0] for r in rows]).values_list("pk", flat=True))
 
     def found(term):
         return list(customers_matching_text(Customer.objects.all(), term).values_list("name", flat=True))
 
+    # The commit wrote the customers without their search rows (no trigram index update per row)...
+    assert not CustomerSearch.objects.filter(customer_id__in=created).exists()
+    assert found("shentong") == []
+    # ...and queued the task that writes them, which a worker runs once the commit is in.
+    assert len(callbacks) == 1
+    assert imports.import_search_fill(batch.pk) == 2
+    assert CustomerSearch.objects.filter(customer_id__in=created).count() == 2
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")  # the trigram index answers, pending entries and all
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the trigram index answers
         assert found("shentong") == ["上海申通物流有限公司"]
         assert found("xhrj") == ["杭州西湖软件有限公司"]
         assert found("王建国") == ["上海申通物流有限公司"]
-        assert customers_search_index_merge() > 0  # they were waiting in the pending list, and were found
-        assert customers_search_index_merge() == 0  # nothing waits any more
-        assert found("shentong") == ["上海申通物流有限公司"]
-        assert found("xhrj") == ["杭州西湖软件有限公司"]
+        assert customers_search_index_merge() == 0  # the task merged the pending entries
+    # Run twice, it adds nothing, and a customer whose search text changed meanwhile keeps the row
+    # its own write made (the copy trigger).
+    shentong = Customer.objects.get(name="上海申通物流有限公司")
+    Customer.objects.filter(pk=shentong.pk).update(search_text=" changed text ")
+    assert imports.import_search_fill(batch.pk) == 0
+    assert CustomerSearch.objects.get(customer_id=shentong.pk).text == " changed text "
+    assert found("shentong") == []
+    assert found("changed") == ["上海申通物流有限公司"]
+
+
+def test_a_lost_search_row_task_is_made_good_by_the_hourly_repair(tmp_path, it_importer, picklists,
+                                                                   django_capture_on_commit_callbacks):
+    from crm.models import CustomerSearch
+    from crm.selectors.search import customers_matching_text
+    from crm.services.customers import customers_search_repair
+
+    with django_capture_on_commit_callbacks(execute=False):
+        run(tmp_path, it_importer, [["上海申通物流有限公司", "", "13812345678", "", "", "", "", "", ""]])
+    customer = Customer.objects.get(name="上海申通物流有限公司")
+    assert not CustomerSearch.objects.filter(customer=customer).exists()
+    assert customers_search_repair() == 1
+    assert customers_search_repair() == 0
+    assert list(customers_matching_text(Customer.objects.all(), "shentong")) == [customer]
+
+
+def test_undoing_an_import_removes_its_customers_search_rows(tmp_path, it_importer, picklists,
+                                                             django_capture_on_commit_callbacks):
+    from crm.models import CustomerSearch
+
+    with django_capture_on_commit_callbacks(execute=False):
+        batch = run(tmp_path, it_importer, [["上海申通物流有限公司", "", "13812345678", "", "", "", "", "", ""]])
+    imports.import_search_fill(batch.pk)
+    pk = Customer.objects.get(name="上海申通物流有限公司").pk
+    assert CustomerSearch.objects.filter(customer_id=pk).exists()
+    imports.import_undo(batch.pk, by_id=it_importer.pk)
+    assert not Customer.objects.filter(pk=pk).exists()
+    assert not CustomerSearch.objects.filter(customer_id=pk).exists()
+    assert imports.import_search_fill(batch.pk) == 0  # a late task writes nothing for customers gone

@@ -15,6 +15,7 @@ from crm.models import (
     Contact,
     Customer,
     CustomerKind,
+    CustomerSearch,
     CustomerStatus,
     DealStatus,
     FollowUp,
@@ -53,10 +54,10 @@ def _assert_phones_are_e164(customers, contacts):
 
 
 def _index_definitions():
-    """{name: definition} of every index of the customer, contact and follow-up tables."""
+    """{name: definition} of every index of the customer, search, contact and follow-up tables."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
-                       [[m._meta.db_table for m in (Customer, Contact, FollowUp)]])
+                       [[m._meta.db_table for m in (Customer, CustomerSearch, Contact, FollowUp)]])
         return dict(cursor.fetchall())
 
 
@@ -233,6 +234,9 @@ def test_it_builds_search_text_and_name_key_in_sql_exactly_as_crm_text(small_sca
                   if c.search_text != _expected_search_text(c, contacts.get(c.pk, []))
                   or c.name_key != name_key(c.name)]
     assert mismatches == []
+    # Every generated customer has its search row, with the same text (written in one statement).
+    searches = dict(CustomerSearch.objects.filter(customer__in=customers).values_list("customer_id", "text"))
+    assert searches == {c.pk: c.search_text for c in customers}
     kinds = {c.kind for c in customers}
     assert kinds == set(CustomerKind.values)  # companies, people and government bodies are all checked
 
@@ -250,7 +254,7 @@ def test_it_writes_exactly_the_rows_asked_for(small_scale):
 
 def test_it_rebuilds_the_indexes_it_dropped_as_the_migrations_define_them(small_scale):
     before = small_scale["index_before"]
-    assert before[scale.SEARCH_INDEX].endswith("USING gin (search_text gin_trgm_ops)")
+    assert before[scale.SEARCH_INDEX].endswith("crm_customersearch USING gin (text gin_trgm_ops)")
     assert set(scale.load_indexes()) < set(before)  # the primary keys and unique indexes are never dropped
     assert _index_definitions() == before
 

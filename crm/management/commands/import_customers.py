@@ -8,15 +8,16 @@ import contextlib
 import json
 import time
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Team, User
+from crm.imports.read import open_workbook
 from crm.models import ImportBatch, ImportPolicy, Pool
 from crm.services import imports
-from crm.services.customers import customers_search_index_merge
 
 
 class Command(BaseCommand):
@@ -42,12 +43,15 @@ class Command(BaseCommand):
         default_owner = _get(User, username=owner) if owner else None
         self.steps = {}
         try:
-            with self.step("upload"):
-                batch = imports.import_upload(by=by, path=file, file_name=file)
-                if sheet or mapping:
-                    batch = imports.import_configure(batch=batch, by=by, sheet=sheet, mapping_name=mapping or "")
-            with self.step("check"):
-                batch = imports.import_preview(batch.pk)
+            with contextlib.ExitStack() as stack:
+                with self.step("upload"):
+                    # Opened once: the check reads the sheet the upload has already parsed.
+                    book = stack.enter_context(open_workbook(file, max_bytes=settings.CRM_IMPORT_MAX_BYTES))
+                    batch = imports.import_upload(by=by, path=file, file_name=file, book=book)
+                    if sheet or mapping:
+                        batch = imports.import_configure(batch=batch, by=by, sheet=sheet, mapping_name=mapping or "")
+                with self.step("check"):
+                    batch = imports.import_preview(batch.pk, book=book)
         except (imports.ImportFileError, ValidationError, OSError) as exc:
             raise CommandError(_message(exc)) from exc
         except PermissionDenied as exc:
@@ -66,9 +70,9 @@ class Command(BaseCommand):
         batch.save()
         with self.step("commit"):
             batch = imports.import_commit(batch.pk, by_id=by.pk)
-        # A worker would merge the search index's pending entries after the commit; a script does it here.
+        # A worker would write the new customers' search rows after the commit; a script does it here.
         with self.step("search_index"):
-            customers_search_index_merge()
+            imports.import_search_fill(batch.pk)
         self.report(batch, "imported")
         if timings:
             with open(timings, "w") as handle:
