@@ -31,7 +31,7 @@ from accounts.access import editable, user_access
 from accounts.capabilities import Capability
 from accounts.models import User
 
-from ..audit import record_inserts, trigger_ignored
+from ..audit import flush_deferred_checks, record_inserts, trigger_ignored
 from ..forked import ChildFailed, can_fork, parent_gone, run_forked
 from ..imports import layout
 from ..imports.clean import (
@@ -851,6 +851,7 @@ def _commit_rows(batch, by):
 
             time.sleep(settings.CRM_IMPORT_COMMIT_PAUSE)
         _stop_if_cancelled(batch)
+        flush_deferred_checks(cursor)  # the updates below fire row triggers
         updated, skipped = _update_existing(cursor, batch, by, owner)
         cursor.execute(f"SELECT count(*) FILTER (WHERE verdict = 'in_file'), count(*) FILTER (WHERE verdict = 'error') "
                        f"FROM {rows} WHERE batch_id = %s", [batch.pk])
@@ -1092,6 +1093,7 @@ def _undo_rows(batch):
             SELECT rec.customer_id, rec.before FROM {records} rec
             WHERE rec.batch_id = %s AND rec.action = 'updated' AND rec.customer_id <> ALL(%s)""", [batch.pk, blocked])
         restore = cursor.fetchall()
+        flush_deferred_checks(cursor)  # the restore fires row triggers
         _restore(cursor, restore)
     return sorted(conflicts.values(), key=lambda c: c["id"])
 

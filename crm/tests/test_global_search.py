@@ -111,3 +111,24 @@ def test_the_top_bar_has_the_search_box(client_for, rep_east):
     page = client_for(rep_east).get(reverse("crm:my_day")).content.decode()
     assert f'action="{URL}"' in page and 'data-testid="global-search"' in page
     assert 'data-testid="global-search-link"' in page  # the phone's search icon
+
+
+def test_the_search_row_follows_the_customer_through_create_edit_and_delete(rep_east):
+    """CustomerSearch holds what the trigram index searches; the copy trigger keeps it in step with
+    the customer's search text on every ordinary write."""
+    from crm.models import CustomerSearch
+    from crm.services.customers import customer_create, customer_update
+
+    customer = customer_create(by=rep_east, name="杭州西湖软件有限公司", owner=rep_east)
+    assert CustomerSearch.objects.get(customer_id=customer.pk).text == customer.search_text
+    assert [c.pk for c in customers_matching_text(Customer.objects.all(), "xhrj")] == [customer.pk]
+
+    customer_update(by=rep_east, customer=customer, version=customer.version, name="杭州东湖软件有限公司")
+    customer.refresh_from_db()
+    assert CustomerSearch.objects.get(customer_id=customer.pk).text == customer.search_text
+    assert not customers_matching_text(Customer.objects.all(), "xhrj").exists()
+    assert [c.pk for c in customers_matching_text(Customer.objects.all(), "dhrj")] == [customer.pk]
+
+    pk = customer.pk
+    Customer.objects.filter(pk=pk).delete()
+    assert not CustomerSearch.objects.filter(customer_id=pk).exists()

@@ -149,7 +149,8 @@ def benchmark_import(stdout, rows, compare_rows, keep_file=None):
     data = c["data"]
     stdout.write(f"import: {data:,} data rows — upload {t['upload_s']:.1f} s, check (parse, clean, stage, match) "
                  f"{t['check_s']:.1f} s, commit {t['commit_s']:.1f} s; end to end {t['total_s']:.1f} s = "
-                 f"{data / t['total_s']:,.0f} rows/s; then the search index merge (a worker's job, after the commit) "
+                 f"{data / t['total_s']:,.0f} rows/s; then the new customers' search rows and index merge (a worker's job, "
+                 f"after the commit) "
                  f"{t['search_index_s']:.1f} s; undo {t['undo_s']:.1f} s")
     stdout.write(f"  verdicts: new {c['new']:,}, existing {c['existing']:,}, in file {c['in_file']:,}, "
                  f"errors {c['error']:,}; written: created {c['created']:,}, updated {c['updated']:,}, "
