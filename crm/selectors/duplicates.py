@@ -39,9 +39,9 @@ def _candidates_q(key, phone, email, typed_email):
     if key:
         q |= Q(name_key=key)
     if phone:
-        q |= Q(mobile=phone) | search_match(f" {phone_digits(phone)} ", lookup="contains")
+        q |= Q(mobile=phone) | search_match(f" {phone_digits(phone)} ", lookup="contains", within_or=True)
     if email:
-        q |= Q(email__in=sorted({email, typed_email})) | search_match(f" {email} ", lookup="contains")
+        q |= Q(email__in=sorted({email, typed_email})) | search_match(f" {email} ", lookup="contains", within_or=True)
     return q
 
 

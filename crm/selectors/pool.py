@@ -84,7 +84,7 @@ def _pool_queryset(user, pool, *, term="", tier=""):
     qs = visible(user, Customer.objects.live().filter(pool=pool, owner__isnull=True))
     pattern = search_pattern(term or "")
     if pattern:
-        qs = qs.filter(search_match(pattern))
+        qs = qs.filter(search_match(pattern), search_text__like=pattern)  # as customers_matching_text
     if tier:
         qs = qs.filter(tier=tier)
     return qs

@@ -26,14 +26,17 @@ def customers_matching_text(qs, q):
     pattern = search_pattern(q)
     if pattern is None:
         return qs
-    return qs.filter(search_match(pattern))
+    # The customer row carries the same text: its LIKE lets the planner walk a list newest first and
+    # stop early for a common term, the search table's trigram index finds a rare one.
+    return qs.filter(search_match(pattern), search_text__like=pattern)
 
 
-def search_match(pattern, *, lookup="like"):
+def search_match(pattern, *, lookup="like", within_or=False):
     """A condition on customers: their search text matches `pattern` (a LIKE pattern, or with
-    lookup="contains" a plain fragment). Usable alone or as one branch of an OR."""
+    lookup="contains" a plain fragment). Alone it is a semi-join the planner may run either way
+    round; `within_or` makes it `pk = ANY(ARRAY(...))`, which stays indexed as one branch of an OR."""
     hits = CustomerSearch.objects.filter(**{f"text__{lookup}": pattern}).values("customer_id")
-    return Q(InArray(F("pk"), hits))
+    return Q(InArray(F("pk"), hits)) if within_or else Q(pk__in=hits)
 
 
 def with_edit_flag(qs, user):
