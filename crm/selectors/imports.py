@@ -7,10 +7,11 @@ from accounts.access import user_access, visible
 from accounts.capabilities import Capability, Module, Scope
 
 from ..imports.fields import BY_KEY, FIELDS
-from ..models import Choice, Customer, ImportBatch, ImportMapping, ImportRow, Tier
+from ..models import Choice, Customer, CustomerSearch, ImportBatch, ImportMapping, ImportRecord, ImportRow, Tier
 from ..text import display_phone
 
-__all__ = ["import_batch_for", "import_batches_for", "import_mappings", "import_rows_page", "import_value_labels"]
+__all__ = ["import_batch_for", "import_batches_for", "import_mappings", "import_rows_page", "import_search_pending",
+           "import_value_labels"]
 
 ROWS_PAGE = 50
 
@@ -99,3 +100,13 @@ def _shown_values(data, labels):
             value = "、".join(value)
         shown.append((BY_KEY[field.key].label, value))
     return shown
+
+
+def import_search_pending(batch):
+    """Whether a finished batch's new customers still wait for their search rows (the task after
+    the commit writes them all in one statement, so its last created customer tells). Two queries."""
+    if batch.status != ImportBatch.Status.DONE or not (batch.counts or {}).get("created"):
+        return False
+    last = (ImportRecord.objects.filter(batch=batch, action=ImportRecord.Action.CREATED)
+            .order_by("-customer_id").values_list("customer_id", flat=True).first())
+    return last is not None and not CustomerSearch.objects.filter(customer_id=last).exists()

@@ -74,6 +74,10 @@ def test_the_it_persona_goes_from_upload_to_undo(client_for, it_importer, tmp_pa
     page = client.get(batch.get_absolute_url()).content.decode()
     assert 'data-count="created">1<' in page and 'data-testid="import-undo"' in page
     assert Customer.objects.filter(name="上海申通物流有限公司").exists()
+    # Until the task after the commit has written their search rows, the page says the search lags.
+    assert 'data-testid="search-pending"' in page and "几秒" in page
+    imports.import_search_fill(batch.pk)
+    assert 'data-testid="search-pending"' not in client.get(batch.get_absolute_url()).content.decode()
 
     with django_capture_on_commit_callbacks() as queued:
         client.post(reverse("crm:import_undo", args=[batch.pk]))
@@ -217,10 +221,10 @@ def test_the_import_pages_keep_their_query_count(client_for, it_importer, rep_ea
         for url, most in zip(pages(batch), pins, strict=True):
             with django_assert_max_num_queries(most):
                 assert client.get(url).status_code == 200
-    # The finished page, with its rows that were not imported.
+    # The finished page, with its rows that were not imported (and whether the search rows are in: 2).
     ImportBatch.objects.filter(pk=small.pk).update(status="committing")
     done = imports.import_commit(small.pk, by_id=it_importer.pk)
-    with django_assert_max_num_queries(11) as captured:
+    with django_assert_max_num_queries(13) as captured:
         client.get(done.get_absolute_url())
     few = len(captured.captured_queries)
     ImportBatch.objects.filter(pk=big.pk).update(status="committing")

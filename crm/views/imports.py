@@ -93,6 +93,7 @@ def import_detail(request, batch):
     elif batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.UNDONE):
         context["rows"], context["next_after"] = selectors.import_rows_page(
             request.user, batch, verdict=ImportRow.Verdict.ERROR)
+        context["search_pending"] = selectors.import_search_pending(batch)
     if request.htmx and request.htmx.target == "import-progress":
         if batch.status not in (ImportBatch.Status.PREVIEWING, ImportBatch.Status.COMMITTING,
                                 ImportBatch.Status.UNDOING):
