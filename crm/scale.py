@@ -22,6 +22,7 @@ from accounts.models import Role, Team, User
 from . import demo
 from .models import Choice, Contact, Customer, CustomerSearch, FollowUp, Pool
 from .seed import seed_choices
+from .services.customers import customers_search_copy
 from .text import name_key, pinyin_forms
 
 SCALE_ROOT = "规模测试总部"
@@ -464,9 +465,7 @@ class ScaleSeeder:
             cursor.execute(sql["contact"], params)
             self._timed(cursor, "customers", _customer_insert_sql(), params)
             # Their search rows in one statement (the per-row copy trigger is off, as above).
-            cursor.execute(f"""
-                INSERT INTO {CustomerSearch._meta.db_table} (customer_id, text)
-                SELECT id, search_text FROM {Customer._meta.db_table} WHERE id IN (SELECT id FROM scale_customer)""")
+            customers_search_copy(cursor, "c.id IN (SELECT id FROM scale_customer)")
             self._timed(cursor, "contacts", _contact_insert_sql(), params)
             self._timed(cursor, "followups", _followup_insert_sql(), params)
             cursor.execute("DROP TABLE scale_customer, scale_contact")

@@ -14,10 +14,9 @@ from accounts.selectors import people_choices
 
 from ..models import Choice, Customer, Pool, PoolEvent
 from ..paging import COUNT_CAP, capped_count
-from ..text import search_pattern
 from .customers import tier_labels
 from .myday import today_bounds
-from .search import search_match
+from .search import customers_matching_text
 
 __all__ = [
     "COUNT_CAP", "assignable_choices", "assignable_users", "capped_label", "claims_left_today", "member_pool_ids", "picklists_for_settings",
@@ -82,9 +81,7 @@ def pool_customers(user, pool, *, term="", tier="", before=None, limit=None):
 
 def _pool_queryset(user, pool, *, term="", tier=""):
     qs = visible(user, Customer.objects.live().filter(pool=pool, owner__isnull=True))
-    pattern = search_pattern(term or "")
-    if pattern:
-        qs = qs.filter(search_match(pattern), search_text__like=pattern)  # as customers_matching_text
+    qs = customers_matching_text(qs, term or "")
     if tier:
         qs = qs.filter(tier=tier)
     return qs

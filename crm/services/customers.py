@@ -17,8 +17,8 @@ from ..text import name_key, search_text
 
 __all__ = [
     "EditConflict", "contact_delete", "contact_save", "customer_archive", "customer_create",
-    "customer_purge", "customer_restore", "customer_update", "customers_refresh_search", "customers_search_repair",
-    "customers_tag",
+    "customer_purge", "customer_restore", "customer_update", "customers_refresh_search", "customers_search_copy",
+    "customers_search_repair", "customers_tag",
     "followup_log", "require_editable", "saved_view_delete", "saved_view_save",
 ]
 
@@ -62,17 +62,23 @@ def customers_refresh_search(ids):
             [pks, texts, keys])
 
 
+def customers_search_copy(cursor, where_sql, params=()):
+    """Write the search rows (CustomerSearch) of the customers `c` that `where_sql` selects, from their
+    search text, in one statement; a customer that has one keeps it (its own save wrote it). For
+    customers written with the copy trigger off (an import, the scale seed). Returns how many."""
+    cursor.execute(f"""
+        INSERT INTO {CustomerSearch._meta.db_table} (customer_id, text)
+        SELECT c.id, c.search_text FROM {Customer._meta.db_table} c WHERE {where_sql}
+        ON CONFLICT (customer_id) DO NOTHING""", list(params))
+    return cursor.rowcount
+
+
 def customers_search_repair():
-    """A search row (CustomerSearch) for every customer without one, from its search text: what an
-    import's search-row task would have written had it been lost. Returns how many were added."""
-    searches, customers = CustomerSearch._meta.db_table, Customer._meta.db_table
+    """A search row for every customer without one: what an import's search-row task would have
+    written had it been lost. Returns how many were added."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"""
-            INSERT INTO {searches} (customer_id, text)
-            SELECT c.id, c.search_text FROM {customers} c
-            WHERE NOT EXISTS (SELECT 1 FROM {searches} s WHERE s.customer_id = c.id)
-            ON CONFLICT (customer_id) DO NOTHING""")
-        added = cursor.rowcount
+        added = customers_search_copy(cursor, f"NOT EXISTS (SELECT 1 FROM {CustomerSearch._meta.db_table} s "
+                                              "WHERE s.customer_id = c.id)")
     if added:
         customers_search_index_merge()
     return added

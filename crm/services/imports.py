@@ -59,10 +59,9 @@ from ..queue import enqueue_on_commit
 from ..text import name_key, search_text
 
 __all__ = [
-    "ImportFileError", "import_cancel", "import_commit", "import_configure", "import_mapping_save", "import_preview",
-    "import_files_expire", "import_reopen", "import_search_fill", "import_request_commit", "import_request_preview", "import_request_undo", "import_undo",
-    "import_upload",
-    "progress_of",
+    "ImportFileError", "import_cancel", "import_commit", "import_configure", "import_files_expire",
+    "import_mapping_save", "import_preview", "import_reopen", "import_request_commit", "import_request_preview",
+    "import_request_undo", "import_search_fill", "import_undo", "import_upload", "progress_of",
 ]
 
 logger = logging.getLogger(__name__)
@@ -738,17 +737,13 @@ def import_search_fill(batch_id):
     after the commit) the new customers are listed and filtered but not yet found by a search.
     Safe to run twice, and after an undo: a row already there (a customer edited meanwhile, whose
     own save wrote it) is left alone, and a customer that no longer exists gets none."""
-    from .customers import customers_search_index_merge
+    from .customers import customers_search_copy, customers_search_index_merge
 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL gin_pending_list_limit = '1GB'")
-        cursor.execute(f"""
-            INSERT INTO {CustomerSearch._meta.db_table} (customer_id, text)
-            SELECT c.id, c.search_text FROM {ImportRow._meta.db_table} r
-            JOIN {Customer._meta.db_table} c ON c.id = r.new_id
-            WHERE r.batch_id = %s AND r.verdict = 'new'
-            ON CONFLICT (customer_id) DO NOTHING""", [batch_id])
-        filled = cursor.rowcount
+        filled = customers_search_copy(
+            cursor, f"c.id IN (SELECT new_id FROM {ImportRow._meta.db_table} WHERE batch_id = %s AND verdict = 'new')",
+            [batch_id])
     customers_search_index_merge()
     return filled
 
@@ -784,9 +779,9 @@ def _commit_rows(batch, by):
     fallback_pool = batch.pool or pool_for_team(batch.team)
     owner = _owner_sql(batch)
     with connection.cursor() as cursor:
-        from ..tasks import import_search_fill
+        from ..tasks import import_search_fill as search_fill_task
 
-        enqueue_on_commit(import_search_fill, batch_id=batch.pk)
+        enqueue_on_commit(search_fill_task, batch_id=batch.pk)
         # The new rows' customer ids were reserved when they were checked; a row that has become new
         # since (its match was deleted meanwhile) gets one now.
         cursor.execute(f"UPDATE {rows} SET new_id = nextval(pg_get_serial_sequence(%s, 'id')) "
