@@ -16,6 +16,7 @@ from accounts.access import AccessRule
 from accounts.capabilities import Module
 
 from . import lookups  # noqa: F401 - registers the `like` lookup
+from .audit import ChangedUnlessSkipped, unless_skipped
 
 
 class Choice(models.Model):
@@ -132,7 +133,11 @@ _SEARCH_COPY = """
     RETURN NULL;"""
 
 
-@pghistory.track(exclude=["search_text", "version", "updated_at", "name_key", "last_followup_at"])
+# The import writes customers in sets, with their events in one statement (crm.audit.record_inserts):
+# these triggers can be skipped for that.
+@pghistory.track(pghistory.InsertEvent(condition=unless_skipped("crm.Customer:insert_insert")),
+                 pghistory.UpdateEvent(condition=ChangedUnlessSkipped("crm.Customer:update_update")),
+                 exclude=["search_text", "version", "updated_at", "name_key", "last_followup_at"])
 class Customer(models.Model):
     """A customer (客户). Industry, source and created-by are foreign keys without a database
     constraint: the services and the import only ever write ids they have just read, Django applies
@@ -221,12 +226,13 @@ class Customer(models.Model):
         # written; a large import skips the copy and fills the search rows after its commit.
         triggers = [
             pgtrigger.Trigger(name="search_copy_insert", when=pgtrigger.After, operation=pgtrigger.Insert,
-                              func=_SEARCH_COPY),
+                              condition=unless_skipped("crm.Customer:search_copy_insert"), func=_SEARCH_COPY),
             pgtrigger.Trigger(name="search_copy_update", when=pgtrigger.After,
                               operation=pgtrigger.UpdateOf("search_text"),
                               condition=pgtrigger.Q(old__search_text__df=pgtrigger.F("new__search_text")),
                               func=_SEARCH_COPY),
             pgtrigger.Trigger(name="search_copy_delete", when=pgtrigger.After, operation=pgtrigger.Delete,
+                              condition=unless_skipped("crm.Customer:search_copy_delete"),
                               func="DELETE FROM crm_customersearch WHERE customer_id = OLD.id; RETURN NULL;"),
         ]
 
@@ -254,7 +260,8 @@ class CustomerSearch(models.Model):
         indexes = [GinIndex(OpClass("text", name="gin_trgm_ops"), name="customer_search_trgm")]
 
 
-@pghistory.track(exclude=["updated_at"])
+@pghistory.track(pghistory.InsertEvent(condition=unless_skipped("crm.Contact:insert_insert")), pghistory.UpdateEvent(),
+                 exclude=["updated_at"])
 class Contact(models.Model):
     access_rule = AccessRule(module=Module.CUSTOMERS, parent="customer")
 
@@ -496,7 +503,11 @@ class ImportRow(models.Model):
         IN_FILE = "in_file", _("Duplicate of an earlier row")
         ERROR = "error", _("Error")
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False)
+    # No database constraint on the batch (nor on ImportRecord's): only the import writes these rows,
+    # with the id of the batch it holds, and Django cascades a batch's deletion itself. Checking
+    # 100,000 rows against one batch row cost the check and the commit a quarter second each.
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False,
+                              db_constraint=False)
     row_number = models.IntegerField()
     verdict = models.CharField(max_length=10, choices=Verdict.choices)
     reason = models.TextField(blank=True)
@@ -525,7 +536,8 @@ class ImportRecord(models.Model):
         CREATED = "created", _("created")
         UPDATED = "updated", _("updated")
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="records", db_index=False)
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="records", db_index=False,
+                              db_constraint=False)
     customer = models.ForeignKey(Customer, null=True, on_delete=models.SET_NULL, db_constraint=False,
                                  related_name="+")
     action = models.CharField(max_length=8, choices=Action.choices)

@@ -2,6 +2,7 @@
 same verdicts, reasons, first rows (across the processes' chunks), values and counts; and the fork
 helper itself: results in order, a child's exception raised here, a child that dies reported."""
 import os
+import threading
 
 import pytest
 
@@ -14,6 +15,16 @@ ROWS = 640
 CHUNK = 50  # small chunks, so two processes take turns many times over a small sheet
 
 
+@pytest.fixture
+def alone():
+    """A check forks only from a process with one thread (crm.forked.can_fork): a thread an earlier
+    test of this worker left behind is given time to end, and named if it does not."""
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread():
+            thread.join(timeout=10)
+    assert threading.active_count() == 1, threading.enumerate()
+
+
 def staged(batch):
     """Everything a check stages for the batch, but the reserved ids (they differ from run to run)."""
     fields = ["row_number", "verdict", "reason", "first_row", "name_key", "mobile", "email", "match_id", "match_on",
@@ -22,7 +33,7 @@ def staged(batch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_processes_stage_what_one_stages(it_importer, tmp_path, settings, monkeypatch, picklists):
+def test_two_processes_stage_what_one_stages(alone, it_importer, tmp_path, settings, monkeypatch, picklists):
     settings.MEDIA_ROOT = tmp_path / "media"
     monkeypatch.setattr(imports, "STAGE_CHUNK", CHUNK)
     settings.CRM_IMPORT_PROCESSES_FROM = 2 * CHUNK
@@ -107,7 +118,7 @@ def test_run_forked_refuses_to_run_inside_a_transaction():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_check_whose_helper_process_dies_fails_with_a_reason(it_importer, tmp_path, settings, monkeypatch,
+def test_a_check_whose_helper_process_dies_fails_with_a_reason(alone, it_importer, tmp_path, settings, monkeypatch,
                                                                 picklists):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.CRM_IMPORT_PROCESSES, settings.CRM_IMPORT_PROCESSES_FROM = 2, 2 * CHUNK
