@@ -104,7 +104,7 @@ def insert_recorded(model, insert_sql, params, cursor):
 
 def _event_columns(model, cursor):
     """(event table, its quoted columns that copy `model`'s, the current pghistory context id)."""
-    event = _event_model(model)
+    event = event_model(model)
     columns = [f.column for f in event._meta.concrete_fields if not f.name.startswith("pgh_")]
     cursor.execute("SELECT _pgh_attach_context()")
     (context_id,) = cursor.fetchone()
@@ -179,7 +179,7 @@ def trigger_ignored(*models, operation="insert"):
     return triggers_skipped(*(f"{m._meta.label}:{operation}_{operation}" for m in models))
 
 
-def _event_model(model):
+def event_model(model):
     for candidate in model._meta.apps.get_models():
         if issubclass(candidate, pghistory.models.Event) and getattr(candidate, "pgh_tracked_model", None) is model:
             return candidate

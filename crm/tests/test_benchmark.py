@@ -78,3 +78,45 @@ def test_it_still_times_the_access_layer(tiny_scale):
 def test_it_asks_for_scale_data_first(db):
     with pytest.raises(CommandError, match="seed_scale"):
         _run("customers")
+
+
+def test_the_import_benchmark_leaves_the_database_as_it_found_it(tmp_path, settings, it_importer, rep_east):
+    """After its undo, the run's batch goes with its staged rows, undo records, audit events and files;
+    customers the run did not create are untouched."""
+    from pghistory.models import Context
+
+    from crm.audit import event_model
+    from crm.management.commands._import_bench import forget_batch
+    from crm.models import Contact, Customer, ImportBatch, ImportRecord, ImportRow
+    from crm.services import imports
+    from crm.tests.factories import CustomerFactory
+    from crm.tests.test_imports import run
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    kept = CustomerFactory(name="老客户有限公司", owner=rep_east)
+    batch = run(tmp_path, it_importer, [["新客户有限公司", "", "13812345678", "", "", "", "", "张三", ""],
+                                         ["老客户有限公司", "", "", "a@example.com", "", "", "", "", ""]],
+                policy="fill")
+    other = run(tmp_path, it_importer, [["别的客户有限公司", "", "", "", "", "", "", "", ""]])
+    batch.status = ImportBatch.Status.UNDOING
+    batch.save()
+    imports.import_undo(batch.pk, by_id=it_importer.pk)
+    upload = batch.file.path
+    assert ImportRow.objects.filter(batch_id=batch.pk).exists()
+    events = {model: list(event_model(model).objects.filter(pgh_context__metadata__import_batch=batch.pk)
+                          .values_list("pk", flat=True)) for model in (Customer, Contact)}
+    assert events[Customer] and events[Contact]
+
+    forget_batch(batch.pk)
+
+    assert not ImportBatch.objects.filter(pk=batch.pk).exists()
+    assert not ImportRow.objects.filter(batch_id=batch.pk).exists()
+    assert not ImportRecord.objects.filter(batch_id=batch.pk).exists()
+    assert not Context.objects.filter(metadata__import_batch=batch.pk).exists()
+    assert not (tmp_path / "media" / upload).exists()
+    assert Customer.objects.filter(pk=kept.pk).exists()
+    # The other batch keeps everything.
+    assert ImportRow.objects.filter(batch_id=other.pk).count() == 1
+    assert event_model(Customer).objects.filter(pgh_context__metadata__import_batch=other.pk).count() == 1
+    for model, pks in events.items():
+        assert not event_model(model).objects.filter(pk__in=pks).exists()
