@@ -87,18 +87,20 @@ def record_inserts(model, where_sql, params, cursor, *, label="insert"):
     return cursor.rowcount
 
 
-def insert_recorded(model, insert_sql, params, cursor):
+def insert_recorded(model, insert_sql, params, cursor, *, also=()):
     """Run `insert_sql`, an INSERT into `model`'s table (no RETURNING) made with its insert trigger
     ignored (`trigger_ignored`), and write the audit events of the rows it inserts in the same
     statement, from the rows it returns: what record_inserts writes, without reading a large table
-    again to find them (a scan of all customers was half of that statement's time). Returns how
-    many rows were inserted."""
+    again to find them (a scan of all customers was half of that statement's time). `also`: more
+    (sql, params) writes that read the inserted rows as `written`, run in the same statement.
+    Returns how many rows were inserted."""
     event_table, listed, context_id = _event_columns(model, cursor)
+    more = "".join(f", also_{i} AS ({sql})" for i, (sql, _params) in enumerate(also))
     cursor.execute(
-        f'WITH written AS ({insert_sql} RETURNING *) '
+        f'WITH written AS ({insert_sql} RETURNING *){more} '
         f'INSERT INTO "{event_table}" ({listed}, pgh_context_id, pgh_created_at, pgh_label, pgh_obj_id) '
         f"SELECT {listed}, %s, now(), 'insert', id FROM written",
-        [*params, context_id])
+        [*params, *(p for _sql, more_params in also for p in more_params), context_id])
     return cursor.rowcount
 
 

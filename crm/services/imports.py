@@ -772,7 +772,7 @@ def _commit_rows(batch, by):
     records = ImportRecord._meta.db_table
     zone = settings.TIME_ZONE
     _progress(batch, 0)
-    _match_existing(batch, preview=False)
+    found = _match_existing(batch, preview=False)
     from .pool import pool_for_team
 
     fallback_pool = batch.pool or pool_for_team(batch.team)
@@ -785,8 +785,6 @@ def _commit_rows(batch, by):
         # since (its match was deleted meanwhile) gets one now.
         cursor.execute(f"UPDATE {rows} SET new_id = nextval(pg_get_serial_sequence(%s, 'id')) "
                        "WHERE batch_id = %s AND verdict = 'new' AND new_id IS NULL", [customers, batch.pk])
-        cursor.execute(f"SELECT count(*) FROM {rows} WHERE batch_id = %s AND verdict = 'new'", [batch.pk])
-        (created,) = cursor.fetchone()
         _stop_if_cancelled(batch)
         params = []
         values = []
@@ -805,10 +803,11 @@ def _commit_rows(batch, by):
             values.append(sql)
         field_columns = [f"{f}_id" if f in ("industry", "source") else f for f in CUSTOMER_FIELDS if f != "created_at"]
         # The audit events of the new customers and contacts are written by the same statements, from
-        # the rows they insert (insert_recorded), not by a trigger per row.
+        # the rows they insert (insert_recorded), not by a trigger per row; so is the record of each
+        # new customer for undo.
         # Nor is the search row written per customer: import_search_fill writes them after the commit.
         with trigger_ignored(Customer, Contact), triggers_skipped("crm.Customer:search_copy_insert"):
-            insert_recorded(Customer, f"""
+            created = insert_recorded(Customer, f"""
                 INSERT INTO {customers} (id, {", ".join(field_columns)}, owner_id, team_id, pool_id, created_by_id,
                     claimed_at, deal_status, locked, name_key, search_text, version, created_at, updated_at)
                 SELECT r.new_id, {", ".join(values)}, o.id,
@@ -819,7 +818,9 @@ def _commit_rows(batch, by):
                     COALESCE(((r.data->>'created_at')::date::timestamp AT TIME ZONE %s), now()), now()
                 FROM {rows} r LEFT JOIN {User._meta.db_table} o ON o.id = {owner} AND o.is_active
                 WHERE r.batch_id = %s AND r.verdict = 'new'""",
-                [*params, batch.team_id, getattr(fallback_pool, "pk", None), by.pk, zone, batch.pk], cursor)
+                [*params, batch.team_id, getattr(fallback_pool, "pk", None), by.pk, zone, batch.pk], cursor,
+                also=[(f"INSERT INTO {records} (batch_id, customer_id, action, before, version) "
+                       "SELECT %s, id, 'created', NULL, 1 FROM written", [batch.pk])])
             insert_recorded(Contact, f"""
                 INSERT INTO {contacts} (customer_id, name, title, mobile, phone, email, wechat, is_primary, notes,
                     created_at, updated_at)
@@ -831,11 +832,6 @@ def _commit_rows(batch, by):
                 WHERE r.batch_id = %s AND r.verdict = 'new'
                   AND (r.data ? 'contact_name' OR r.data ? 'contact_mobile' OR r.data ? 'contact_email')""",
                 [batch.pk], cursor)
-        _stop_if_cancelled(batch)
-        cursor.execute(f"""
-            INSERT INTO {records} (batch_id, customer_id, action, before, version)
-            SELECT batch_id, new_id, 'created', NULL, 1 FROM {rows} WHERE batch_id = %s AND verdict = 'new'""",
-            [batch.pk])
         _progress(batch, created)
         if settings.CRM_IMPORT_COMMIT_PAUSE:  # the crash test kills the worker here
             import time
@@ -843,22 +839,18 @@ def _commit_rows(batch, by):
             time.sleep(settings.CRM_IMPORT_COMMIT_PAUSE)
         _stop_if_cancelled(batch)
         flush_deferred_checks(cursor)  # the updates below fire row triggers
-        updated, skipped = _update_existing(cursor, batch, by, owner)
-        cursor.execute(f"SELECT count(*) FILTER (WHERE verdict = 'in_file'), count(*) FILTER (WHERE verdict = 'error') "
-                       f"FROM {rows} WHERE batch_id = %s", [batch.pk])
-        merged, errors = cursor.fetchone()
-    return {"created": created, "updated": updated, "skipped": skipped, "merged_in_file": merged, "errors": errors}
+        updated = _update_existing(cursor, batch, by, owner, existing=found["existing"])
+    return {"created": created, "updated": updated, "skipped": found["existing"] - updated,
+            "merged_in_file": found["in_file"], "errors": found["error"]}
 
 
-def _update_existing(cursor, batch, by, owner):
-    """The rows that are customers already, by the policy: skip them, fill the customers' empty
-    fields, or overwrite with the file's non-empty values. A customer the importer may not change is
-    skipped. Returns (updated, skipped)."""
+def _update_existing(cursor, batch, by, owner, *, existing):
+    """The rows that are customers already (`existing` of them), by the policy: skip them, fill the
+    customers' empty fields, or overwrite with the file's non-empty values. A customer the importer
+    may not change is skipped. Returns how many were updated."""
     rows, customers, records = ImportRow._meta.db_table, Customer._meta.db_table, ImportRecord._meta.db_table
-    cursor.execute(f"SELECT count(*) FROM {rows} WHERE batch_id = %s AND verdict = 'existing'", [batch.pk])
-    (existing,) = cursor.fetchone()
     if batch.policy == ImportPolicy.SKIP or not existing:
-        return 0, existing
+        return 0
     writable_sql, writable_params = editable(by, Customer.objects.all()).values("pk").query.sql_with_params()
     mapped = [key for key in batch.mapping.values() if key in CUSTOMER_FIELDS and key != "created_at"]
     if "owner" in batch.mapping.values():
@@ -913,7 +905,7 @@ def _update_existing(cursor, batch, by, owner):
     from .customers import customers_refresh_search
 
     customers_refresh_search([pk for (pk,) in cursor.fetchall()])
-    return updated, existing - updated
+    return updated
 
 
 def import_reopen(*, batch, by):
