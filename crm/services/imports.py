@@ -17,7 +17,9 @@ import json
 import logging
 import os
 
+import orjson
 import pghistory
+import psycopg
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -372,15 +374,14 @@ def _preview(batch, *, book=None):
         batch.status = Status.PREVIEWED
         batch.previewed_at = timezone.now()
         batch.save()
-    _write_error_report(batch)
     return batch
 
 
 def _stage_rows(batch, *, book=None):
     """Read, classify and clean every row, COPY the data rows into ImportRow (a chunk at a time, each
     new row with a customer id reserved for it), mark the rows that repeat an earlier row of the file
-    and fold them into it. A large sheet is cleaned by several processes, each taking every n-th chunk.
-    Returns the layout counts and the in-file verdict counts."""
+    and fold them into it, and write the error report. A large sheet is cleaned by several processes,
+    each taking every n-th chunk. Returns the layout counts and the in-file verdict counts."""
     if batch.header_row is None or not batch.mapping:
         raise ValidationError(_("No heading row was found: choose the row that holds the column names."))
     ImportRow.objects.filter(batch=batch).delete()
@@ -413,9 +414,26 @@ def _stage_rows(batch, *, book=None):
             "n": f"{max_rows:,}"})
     counts["new"] = sum(result["new"] for result in results)
     counts["error"] = sum(result["error"] for result in results)
-    counts["in_file"] = _mark_in_file(batch, sorted(key for result in results for key in result["keys"]))
+    keys = sorted(key for result in results for key in result["keys"])
+
+    def in_file():
+        found = _mark_in_file(batch, keys)
+        _fold_in_file_duplicates(batch)
+        return found
+
+    def error_report():
+        with translation.override(language):
+            _write_error_report(batch)
+
+    # The error rows are final once staged: their report is written while the repeats are folded,
+    # in two processes where a process may fork.
+    language = translation.get_language()
+    if shares > 1 and can_fork():
+        counts["in_file"], _written = run_forked(in_file, error_report)
+    else:
+        counts["in_file"] = in_file()
+        error_report()
     counts["new"] -= counts["in_file"]
-    _fold_in_file_duplicates(batch)
     return counts
 
 
@@ -461,7 +479,7 @@ def _stage_share(batch, share, shares, *, book=None):
 
     shared = book is not None
     opened = contextlib.nullcontext(book) if shared else open_workbook(batch.file.path, filename=batch.file_name)
-    with connection.cursor() as cursor, opened as book:
+    with connection.cursor() as cursor, opened as book, _without_waiting_for_the_disk(cursor):
         for index, row in enumerate(book.rows(batch.sheet)):
             if index <= batch.header_row:
                 if index == batch.header_row:
@@ -509,6 +527,20 @@ def _stage_share(batch, share, shares, *, book=None):
     return found
 
 
+@contextlib.contextmanager
+def _without_waiting_for_the_disk(cursor):
+    """The staging statements commit without waiting for their WAL to reach the disk: staged rows
+    can be checked again, and the check's last transaction, which marks the batch checked, does
+    wait, and with it everything written before it."""
+    cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        # Not in a failed transaction, whose rollback undoes the SET itself.
+        if connection.connection.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
+            cursor.execute("RESET synchronous_commit")
+
+
 def _mark_in_file(batch, keys):
     """Rows (number, name key, mobile, email), in file order, that share the name key, mobile or email
     of an earlier row are the same customer as that row (or as the row that one joined): marked
@@ -552,7 +584,7 @@ def _stage_chunk(cursor, batch, chunk):
 
 
 def _json(value):
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return orjson.dumps(value).decode()
 
 
 def _progress(batch, done, *, add=False):

@@ -25,6 +25,16 @@ def alone():
     assert threading.active_count() == 1, threading.enumerate()
 
 
+def report_rows(batch):
+    from openpyxl import load_workbook
+
+    batch.refresh_from_db()
+    book = load_workbook(batch.error_report.path, read_only=True)
+    rows = [list(row) for row in book.active.iter_rows(values_only=True)]
+    book.close()
+    return rows
+
+
 def staged(batch):
     """Everything a check stages for the batch, but the reserved ids (they differ from run to run)."""
     fields = ["row_number", "verdict", "reason", "first_row", "name_key", "mobile", "email", "match_id", "match_on",
@@ -44,7 +54,7 @@ def test_two_processes_stage_what_one_stages(alone, it_importer, tmp_path, setti
     settings.CRM_IMPORT_PROCESSES = 1
     batch = imports.import_preview(batch.pk)
     assert batch.status == ImportBatch.Status.PREVIEWED, batch.error
-    one_counts, one_rows = batch.counts, staged(batch)
+    one_counts, one_rows, one_report = batch.counts, staged(batch), report_rows(batch)
     one_ids = set(ImportRow.objects.filter(batch=batch, verdict="new").values_list("new_id", flat=True))
 
     calls = []
@@ -58,9 +68,10 @@ def test_two_processes_stage_what_one_stages(alone, it_importer, tmp_path, setti
     settings.CRM_IMPORT_PROCESSES = 2
     batch = imports.import_preview(batch.pk)
     assert batch.status == ImportBatch.Status.PREVIEWED, batch.error
-    assert calls == [2]
+    assert calls == [2, 2]  # the rows' chunks, then the repeats folded beside the error report written
     assert batch.counts == one_counts
     assert staged(batch) == one_rows
+    assert report_rows(batch) == one_report and len(one_report) == 1 + one_counts["error"] > 1
 
     # The counts add up, repeats were found across the two processes' chunks, and every new row has
     # its own reserved customer id (fresh ones: the first check's ids are not reused).

@@ -416,3 +416,23 @@ def test_undoing_an_import_removes_its_customers_search_rows(tmp_path, it_import
     assert not Customer.objects.filter(pk=pk).exists()
     assert not CustomerSearch.objects.filter(customer_id=pk).exists()
     assert imports.import_search_fill(batch.pk) == 0  # a late task writes nothing for customers gone
+
+
+def test_a_check_puts_back_the_commits_that_wait_for_the_disk(tmp_path, it_importer, settings):
+    """The staging statements commit without waiting for the disk; the connection, which a worker
+    keeps for its next task, waits again afterwards, after a check that stops with a reason too."""
+    from django.db import connection
+
+    def waits():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    rows = [["甲有限公司", "", "", "", "", "", "", "", ""], ["乙有限公司", "", "", "", "", "", "", "", ""]]
+    batch = imports.import_upload(by=it_importer, path=sheet_file(tmp_path, rows), file_name="客户.xlsx")
+    assert imports.import_preview(batch.pk).status == ImportBatch.Status.PREVIEWED
+    assert waits() == "on"
+    settings.CRM_IMPORT_MAX_ROWS = 1
+    failed = imports.import_preview(batch.pk)
+    assert failed.status == ImportBatch.Status.FAILED and "1" in failed.error
+    assert waits() == "on"
