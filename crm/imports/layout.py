@@ -176,15 +176,29 @@ def _is_total(text):
 
 @functools.lru_cache(maxsize=8)
 def _header_info(header_cells):
-    """(headings, their heading keys, how many are not empty) of a heading row."""
+    """(headings, their heading keys, a pattern per key that finds a character its key cannot come
+    from, how many keys are not empty) of a heading row."""
     keys = tuple(heading_key(cell) if isinstance(cell, str) else "" for cell in header_cells)
-    return header_cells, keys, sum(1 for key in keys if key)
+    return header_cells, keys, tuple(_foreign_to(key) for key in keys), sum(1 for key in keys if key)
+
+
+def _foreign_to(key):
+    """A pattern that finds, in a cell, a character that would still be there, unchanged, in the
+    cell's heading key but is not in `key`: a Chinese character (NFKC and lower case leave them as
+    they are) or an ASCII letter or digit (any case). A cell it finds something in is not that
+    heading, and its own key need not be worked out (most data cells, cheaply)."""
+    own = "".join(sorted({re.escape(c) for c in key if c.isascii() and c.isalnum() or _CJK.match(c)}))
+    kept = r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]"
+    return re.compile(f"(?![{own}]){kept}" if own else kept, re.IGNORECASE)
+
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
 def _repeats_header(row, filled, header):
     """True if more than half of the row's values (and at least two) are the headings of their
     columns. Stops as soon as the answer is known: it runs on every row of a sheet."""
-    headings, keys, named = header
+    headings, keys, foreign, named = header
     if not named:
         return False
     need = max(len(filled) // 2 + 1, min(2, named))
@@ -193,7 +207,7 @@ def _repeats_header(row, filled, header):
     for index in filled:
         cell = row[index]
         if (index < len(keys) and keys[index] and cell.__class__ is str
-                and (cell == headings[index] or _key(cell) == keys[index])):
+                and (cell == headings[index] or (not foreign[index].search(cell) and _key(cell) == keys[index]))):
             same += 1
             if same >= need:
                 return True

@@ -159,3 +159,31 @@ def test_it_scans_thirty_rows_by_default():
     rows = itertools.chain([[]] * 30, [["客户名称", "电话", "地址"]])
     assert layout.find_header(list(rows)) is None
     assert layout.find_header([[]] * 30 + [["客户名称", "电话", "地址"]], scan=31) == 30
+
+
+def test_the_quick_test_for_a_repeated_heading_never_turns_one_away():
+    """A cell the cheap pattern finds a foreign character in is never its column's heading, however
+    it is written: full width, other cases, spaces, punctuation, look-alike letters."""
+    import random
+
+    from crm.imports.fields import heading_key
+
+    keys = ["客户名称", "手机号码", "email", "company", "accountname", "mobile2", "联系人微信", "qq号"]
+    alphabet = list("客户名称手机号码联系人微信北京有限公司emailcompanyACCOUNTnameMobile2qQ号 -_()（）:：　"
+                    "ＡＢｅｍａｉｌ１２\u212a\u017f\u0130\u0131\uf900\u00e9e\u0301")
+    pick = random.Random(4).choice
+    for key in keys:
+        foreign = layout._foreign_to(key)
+        cells = [key, key.upper(), f" {key} ", "".join(f"{c} " for c in key), "（" + key + "）"]
+        cells += ["".join(pick(alphabet) for _ in range(pick(range(1, 12)))) for _ in range(3000)]
+        for cell in cells:
+            if foreign.search(cell):
+                assert heading_key(cell) != key, (key, cell)
+        assert not foreign.search(key) and not foreign.search(key.upper())
+
+
+def test_it_recognises_headings_repeated_in_full_width_and_other_cases():
+    header = ["序号", "客户名称", "Mobile", "Email", "负责人"]
+    mapping = layout.auto_mapping(header)
+    assert layout.classify(["序号", "客户名称", "ＭＯＢＩＬＥ", "e-mail ", "负 责 人"], header, mapping) == layout.ROW_HEADER
+    assert layout.classify([1, "上海申通物流有限公司", "13812345678", "a@b.com", "王五"], header, mapping) == layout.ROW_DATA
