@@ -66,6 +66,11 @@ def can_fork():
 _PARENT = None
 
 
+def in_child():
+    """True in a process run_forked started (which ends when its function returns)."""
+    return _PARENT is not None
+
+
 def parent_gone():
     """True in a child whose parent has died (it would be re-parented): stop, its work is void."""
     return _PARENT is not None and os.getppid() != _PARENT

@@ -33,7 +33,7 @@ from accounts.capabilities import Capability
 from accounts.models import User
 
 from ..audit import flush_deferred_checks, insert_recorded, record_inserts, trigger_ignored, triggers_skipped
-from ..forked import ChildFailed, can_fork, parent_gone, run_forked
+from ..forked import ChildFailed, can_fork, in_child, parent_gone, run_forked
 from ..imports import layout
 from ..imports.clean import (
     CleanError,
@@ -518,7 +518,9 @@ def _stage_share(batch, share, shares, *, book=None):
                 flush()
         if chunk:
             flush()
-    if shared:  # this process's copy of the parsed sheet is no longer needed
+    # This process's copy of the parsed sheet is no longer needed. A forked process ends now, which
+    # frees it at once: taking a sheet of 100,000 rows apart cell by cell cost it 0.1-0.2 s.
+    if shared and not in_child():
         book.close()
         _return_freed_memory()
     if header is None:
