@@ -140,6 +140,8 @@ def test_it_records_each_return_with_the_previous_owner_and_its_reason(rep_east,
         assert event.pgh_context["action"] == "pool_return"
         assert event.pgh_context["reason"] == RETURN_REASONS[rule]
         assert event.pgh_diff["owner_id"] == [rep_east.pk, None]
+        returns = [e for e in Events.objects.tracks(customer) if (e.pgh_context or {}).get("action") == "pool_return"]
+        assert len(returns) == 1  # one entry per return, written in one statement for all of them
 
 
 def test_it_shows_the_return_and_its_reason_on_the_timeline(rep_east, east_pool):
@@ -176,9 +178,10 @@ def test_it_sends_customers_of_teams_in_no_pool_to_the_default_pool_by_its_rules
 
 
 def test_it_moves_many_customers_with_a_fixed_number_of_queries(rep_east, east_pool, django_assert_max_num_queries):
-    owned(rep_east, last_followup=50)
+    owned(rep_east, last_followup=50)  # one customer for each rule
+    owned(rep_east, claimed=70, last_followup=1)
     with django_assert_max_num_queries(20) as few:
-        pool_rules_apply(now=NOW)
+        assert pool_rules_apply(now=NOW)["total"] == 2
     for _ in range(25):
         owned(rep_east, last_followup=50)
         owned(rep_east, claimed=70, last_followup=1)
