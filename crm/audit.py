@@ -145,7 +145,7 @@ class ChangedUnlessSkipped(pgtrigger.AnyChange):
 @contextlib.contextmanager
 def triggers_skipped(*labels):
     """Within the current transaction, the row triggers `labels` (each declared with
-    `unless_skipped` or `changed_unless_skipped`) do not fire; the list is put back as it was on
+    `unless_skipped` or `ChangedUnlessSkipped`) do not fire; the list is put back as it was on
     the way out. A bulk write then does in one statement what they would have done row by row."""
     if not connection.in_atomic_block:
         raise RuntimeError("triggers_skipped() only works inside a transaction (its setting is the transaction's)")

@@ -133,8 +133,8 @@ _SEARCH_COPY = """
     RETURN NULL;"""
 
 
-# The import writes customers in sets, with their events in one statement (crm.audit.record_inserts):
-# these triggers can be skipped for that.
+# Bulk writes (the import, the pool's nightly return) write customers in sets, with their events in
+# one statement (crm.audit.insert_recorded, record_inserts): these triggers can be skipped for that.
 @pghistory.track(pghistory.InsertEvent(condition=unless_skipped("crm.Customer:insert_insert")),
                  pghistory.UpdateEvent(condition=ChangedUnlessSkipped("crm.Customer:update_update")),
                  exclude=["search_text", "version", "updated_at", "name_key", "last_followup_at"])

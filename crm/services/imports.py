@@ -753,13 +753,19 @@ def import_commit(batch_id, *, by_id):
     return batch
 
 
+def _search_texts_pending(cursor):
+    """New search texts of this transaction wait in the trigram index's pending list, where searches
+    already find them, instead of being merged into the index again and again during a large write
+    (with the default 4 MB list that cost a quarter of a millisecond per customer); the caller sees
+    that a worker merges them in one pass after the commit."""
+    cursor.execute("SET LOCAL gin_pending_list_limit = '1GB'")
+
+
 def _merge_search_index_later(cursor):
-    """New search texts wait in the trigram index's pending list, where searches already find them,
-    instead of being merged into the index again and again during a large write; a worker merges
-    them in one pass after the commit."""
+    """_search_texts_pending, with the merge queued for after the commit."""
     from ..tasks import customers_search_index_merge
 
-    cursor.execute("SET LOCAL gin_pending_list_limit = '1GB'")
+    _search_texts_pending(cursor)
     enqueue_on_commit(customers_search_index_merge)
 
 
@@ -773,7 +779,7 @@ def import_search_fill(batch_id):
     from .customers import customers_search_copy, customers_search_index_merge
 
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL gin_pending_list_limit = '1GB'")
+        _search_texts_pending(cursor)
         filled = customers_search_copy(
             cursor, f"c.id IN (SELECT new_id FROM {ImportRow._meta.db_table} WHERE batch_id = %s AND verdict = 'new')",
             [batch_id])
@@ -931,10 +937,7 @@ def _update_existing(cursor, batch, by, owner, *, existing):
     really_changed = (f"SELECT rec.customer_id FROM {records} rec JOIN {customers} c2 ON c2.id = rec.customer_id "
                       f"WHERE rec.batch_id = %s AND rec.action = 'updated' AND rec.before <> jsonb_build_object({after})")
     record_inserts(Customer, f"id IN ({really_changed})", [batch.pk], cursor, label="update")
-    # Their new search texts wait in the trigram index's pending list (searches find them there) for
-    # the search-row task queued on commit to merge: with the default 4 MB list, merging it again
-    # and again made this refresh a quarter of a millisecond per customer.
-    cursor.execute("SET LOCAL gin_pending_list_limit = '1GB'")
+    _search_texts_pending(cursor)  # merged by the search-row task the commit queued
     cursor.execute(f"SELECT customer_id FROM {records} WHERE batch_id = %s AND action = 'updated'", [batch.pk])
     from .customers import customers_refresh_search
 
