@@ -26,25 +26,28 @@ APT_INSTALL := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SU
 
 .NOTPARALLEL:
 .DEFAULT_GOAL := help
-.PHONY: help install services messages browser setup migrate seed run test stop-embedded clean-devdata
+.PHONY: help install services messages browser setup migrate seed run test lint test-dates stop-embedded clean-devdata
 
 help:
 	@echo "make run            install, start services, migrate, load demo data, run web + worker + beat"
-	@echo "make test           install, start services, run the tests (ARGS=\"...\" passes pytest arguments)"
+	@echo "make test           install, start services, run the tests, the lint and the date-sensitive tests at"
+	@echo "                    fixed moments (ARGS=\"...\" passes pytest arguments and runs those tests only)"
+	@echo "make test-dates     the tests marked 'dates' at each of TEST_MOMENTS (pytest --today)"
 	@echo "make setup          everything 'make run' does before starting the processes"
 	@echo "make stop-embedded  stop the embedded PostgreSQL/Redis under .devdata/"
 	@echo "make clean-devdata  stop them and delete .devdata/ (embedded databases included)"
 
-# A virtualenv from the machine's python3, and requirements.txt reinstalled only when it changed.
+# A virtualenv from the machine's python3, and requirements-dev.txt (which includes the runtime
+# requirements.txt) reinstalled only when either changed. Production installs requirements.txt alone.
 install:
 	@test -x $(PY) || { echo "==> creating $(VENV) with $$($(PYTHON3) --version)"; \
 		$(PYTHON3) -m venv $(VENV) || { rm -rf $(VENV); $(APT_INSTALL) python3-venv && $(PYTHON3) -m venv $(VENV); }; }
-	@want=$$($(PY) -c "import hashlib; print(hashlib.sha256(open('requirements.txt','rb').read()).hexdigest())"); \
+	@want=$$($(PY) -c "import hashlib; print(hashlib.sha256(open('requirements.txt','rb').read() + open('requirements-dev.txt','rb').read()).hexdigest())"); \
 	if [ "$$(cat $(STAMP) 2>/dev/null)" = "$$want" ]; then \
-		echo "==> requirements.txt unchanged since the last install"; \
+		echo "==> requirements unchanged since the last install"; \
 	else \
-		echo "==> installing requirements.txt"; \
-		$(PY) -m pip install -q -r requirements.txt && echo "$$want" > $(STAMP); \
+		echo "==> installing requirements-dev.txt (with requirements.txt)"; \
+		$(PY) -m pip install -q -r requirements-dev.txt && echo "$$want" > $(STAMP); \
 	fi
 
 services: install
@@ -89,11 +92,29 @@ run: setup
 # pytest.ini selects crm.settings.test; a DJANGO_SETTINGS_MODULE left in the shell would override it.
 # CI builds the test databases afresh; locally they are reused between runs (pytest.ini --reuse-db).
 PYTEST_FRESH := $(if $(CI),--create-db)
+PYTEST := $(WITH_SERVICES) DJANGO_SETTINGS_MODULE=crm.settings.test $(PY) -m pytest $(if $(PYTEST_WORKERS),-n $(PYTEST_WORKERS))
 
+# The moments at which the tests marked `dates` run again (pytest --today): a quarter's first minutes in
+# Shanghai (still the day before in UTC), a quarter's last evening, New Year's Eve, 29 February, and
+# the Monday after the 调休 Sunday of 2025-09-28 (a make-up working day before National Day).
+TEST_MOMENTS ?= 2027-04-01T00:10+08:00 2027-03-31T23:50+08:00 2026-12-31T18:00+08:00 \
+	2028-02-29T09:00+08:00 2025-09-29T08:30+08:00
+
+# The whole suite, then (without ARGS) the lint and the date-sensitive tests at each moment above.
 test: install services messages browser
 	@echo "==> pytest $(if $(PYTEST_WORKERS),-n $(PYTEST_WORKERS) )$(PYTEST_FRESH) $(ARGS)"
-	@$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=crm.settings.test \
-		$(PY) -m pytest $(if $(PYTEST_WORKERS),-n $(PYTEST_WORKERS)) $(PYTEST_FRESH) $(ARGS)
+	@$(PYTEST) $(PYTEST_FRESH) $(ARGS)
+	@if [ -z "$(ARGS)" ]; then $(MAKE) --no-print-directory lint test-dates; fi
+
+lint: install
+	@echo "==> ruff check"
+	@$(VENV)/bin/ruff check .
+
+test-dates: install services
+	@for moment in $(TEST_MOMENTS); do \
+		echo "==> pytest -m dates --today=$$moment"; \
+		$(PYTEST) -q -m "dates and not worker and not browser" --today=$$moment || exit 1; \
+	done
 
 # Stopping needs only the standard library, so it works without the virtualenv too.
 stop-embedded:

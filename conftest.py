@@ -5,6 +5,7 @@
       └─ 华北区 ─── 北京分公司   (rep_west; manager_west leads 华北区)
 director (销售总监, all), admin (系统管理员), it_importer (数据管理员/IT).
 """
+import datetime
 import os
 import subprocess
 import sys
@@ -13,11 +14,32 @@ import uuid
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from accounts.models import Role
 from accounts.seed import seed_roles
 from accounts.tests.factories import PASSWORD, TeamFactory, UserFactory
 from crm.tests.factories import CustomerFactory
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--today", metavar="ISO-DATETIME",
+        help="run every test as if it were this moment (e.g. 2027-03-31T23:50+08:00), the clock ticking from "
+             "there; tests that pin their own moment keep it. The CI step runs the tests marked `dates` so.")
+
+
+@pytest.fixture(autouse=True)
+def _today(request):
+    """With --today, the test runs at that moment. Only Python's clock moves: business dates never come
+    from the database's now(), worker processes are left out of these runs, and a test marked
+    `db_clock` (it compares the audit trail's database timestamps with Python's) keeps the real time."""
+    moment = request.config.getoption("--today")
+    if not moment or request.node.get_closest_marker("db_clock"):
+        yield None
+        return
+    with time_machine.travel(datetime.datetime.fromisoformat(moment), tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture

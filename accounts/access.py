@@ -212,9 +212,9 @@ def get_visible_or_404(user, model_or_qs, pk, *, write=False):
     try:
         obj = visible(user, model_or_qs).get(pk=pk)
     except (ValueError, TypeError):
-        raise Http404
+        raise Http404 from None
     except _as_queryset(model_or_qs).model.DoesNotExist:
-        raise Http404
+        raise Http404 from None
     if write and not can_edit(user, obj):
         raise PermissionDenied
     return obj

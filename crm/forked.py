@@ -37,7 +37,7 @@ def run_forked(*functions):
     outcomes = []
     try:
         outcomes.append(("ok", functions[0]()))
-    except Exception as exc:  # reported after the children are collected
+    except Exception as exc:  # noqa: BLE001 - reported after the children are collected
         outcomes.append(("error", exc))
     finally:
         for pid, read in children:
@@ -86,7 +86,7 @@ def _child(function, write, parent):
         outcome, code = ("error", exc), 1
     try:
         payload = pickle.dumps(outcome)
-    except Exception:  # an unpicklable result or exception
+    except Exception:  # noqa: BLE001 - an unpicklable result or exception
         payload = pickle.dumps(("error", ChildFailed(repr(outcome[1])[:2000])))
         code = 1
     try:
@@ -101,6 +101,6 @@ def _outcome(payload, status):
     if payload:
         try:
             return pickle.loads(payload)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever broke the answer, the parent reports it
             return "error", ChildFailed(f"the child's answer could not be read: {exc}")
     return "error", ChildFailed(f"the child process ended without an answer (status {status})")

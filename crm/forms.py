@@ -14,7 +14,7 @@ def phone_field_clean(value):
     except PhoneError:
         raise forms.ValidationError(
             _("“%(value)s” is not a phone number we recognise. Use a mobile (13812345678) or a landline "
-              "with its area code (021-62345678)."), code="phone", params={"value": value})
+              "with its area code (021-62345678)."), code="phone", params={"value": value}) from None
 
 
 class TagsField(forms.CharField):

@@ -115,7 +115,7 @@ class ContactForm(forms.ModelForm):
         except PhoneError:
             raise forms.ValidationError(
                 _("This is not a valid phone number. Enter a mobile such as 138 1234 5678, "
-                  "or a landline with its area code such as 021 6234 5678."), code="invalid_phone")
+                  "or a landline with its area code such as 021 6234 5678."), code="invalid_phone") from None
 
     def clean_mobile(self):
         return self._phone("mobile")

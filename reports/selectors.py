@@ -422,14 +422,14 @@ def _int(value):
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise Http404
+        raise Http404 from None
 
 
 def _month(value):
     try:
         return datetime.datetime.strptime(value or "", "%Y-%m").date()
     except ValueError:
-        raise Http404
+        raise Http404 from None
 
 
 def drilldown(scope, metric, params):

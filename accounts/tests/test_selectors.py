@@ -11,6 +11,8 @@ from accounts.models import Share
 from accounts.tests.factories import RoleFactory, UserFactory
 from crm.models import Customer
 
+pytestmark = pytest.mark.dates
+
 
 @pytest.fixture
 def shares(book, teams, director, rep_east, rep_west):

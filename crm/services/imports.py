@@ -21,7 +21,7 @@ import orjson
 import pghistory
 import psycopg
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
@@ -261,7 +261,7 @@ def _max_lengths():
         name = key.removeprefix("contact_") if field.target == CONTACT else key
         try:
             lengths[key] = getattr(model._meta.get_field(name), "max_length", None)
-        except Exception:  # a field of the catalogue that the model stores elsewhere
+        except FieldDoesNotExist:  # a field of the catalogue that the model stores elsewhere
             lengths[key] = None
     return lengths
 

@@ -343,7 +343,7 @@ def english_crm_csv(path, rows=None, *, delimiter=",", encoding="utf-8"):
 
 # Hostile and wrong files ------------------------------------------------------------------------
 
-_LAUGHS = "".join(f'<!ENTITY lol{n} "{"&lol%d;" % (n - 1) * 10}">' for n in range(1, 10))
+_LAUGHS = "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10))
 BILLION_LAUGHS = f'<!DOCTYPE worksheet [<!ENTITY lol0 "lol">{_LAUGHS}]>'
 
 
@@ -434,8 +434,8 @@ def not_a_spreadsheet(path, kind="png"):
         "random": random.Random(7).randbytes(4096),
         "html": '<html><head><meta charset="utf-8"></head><body><table><tr><td>客户名称</td></tr></table>'
                 '</body></html>'.encode(),
-        "xml2003": '<?xml version="1.0"?><?mso-application progid="Excel.Sheet"?><Workbook '
-                   'xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet/></Workbook>'.encode(),
+        "xml2003": b'<?xml version="1.0"?><?mso-application progid="Excel.Sheet"?><Workbook '
+                   b'xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet/></Workbook>',
         "doc": ole2 + "Root Entry".encode("utf-16-le") + bytes(54) + "WordDocument".encode("utf-16-le") + bytes(1024),
         "encrypted": ole2 + "Root Entry".encode("utf-16-le") + bytes(54)
         + "EncryptedPackage".encode("utf-16-le") + bytes(1024),

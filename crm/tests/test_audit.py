@@ -40,7 +40,7 @@ def test_a_nested_block_adds_to_the_outer_one_and_gives_it_back(rep_east):
 
 def test_the_skipped_triggers_end_with_the_transaction(rep_east):
     with pytest.raises(ZeroDivisionError), transaction.atomic(), trigger_ignored(Customer):
-        1 / 0
+        raise ZeroDivisionError
     with transaction.atomic():
         customer = CustomerFactory(owner=rep_east)
     assert events_of(customer) == 1

@@ -9,7 +9,7 @@ from django.utils import timezone
 from crm.models import Customer, SavedView
 from crm.tests.factories import ContactFactory, CustomerFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 LIST = reverse("crm:customer_list")
 

@@ -11,6 +11,8 @@ from crm import panels, services
 from crm.models import Customer, FollowUp
 from crm.tests.factories import ContactFactory, CustomerFactory, choice
 
+pytestmark = pytest.mark.dates
+
 
 @pytest.fixture
 def customer(rep_east, picklists):
@@ -39,6 +41,7 @@ def test_it_shows_the_whole_profile(client_for, rep_east, customer):
     assert "王芳" in page and 'href="tel:+8613900001111"' in page and 'data-testid="primary"' in page
 
 
+@pytest.mark.db_clock
 def test_it_interleaves_follow_ups_and_changes_newest_first(english_client_for, rep_east, customer):
     contact = customer.contacts.get()
     old = timezone.now() - datetime.timedelta(days=2)

@@ -8,7 +8,7 @@ from crm.tests.factories import CustomerFactory
 
 
 def test_it_lists_with_a_fixed_number_of_queries(client, rep_east, rep_east2, django_assert_max_num_queries):
-    for i in range(3):
+    for _ in range(3):
         CustomerFactory(owner=rep_east)
     client.force_login(rep_east)
     with django_assert_max_num_queries(12) as few:

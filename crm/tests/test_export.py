@@ -24,6 +24,8 @@ from crm.services.export import export_start, export_write
 from crm.tests.factories import CustomerFactory, choice
 from crm.xlsx import XLSX_CONTENT_TYPE
 
+pytestmark = pytest.mark.dates
+
 EXPORT_URL = "crm:customer_export"
 
 
@@ -193,7 +195,7 @@ def test_it_names_the_download_in_utf8(client_for, director, book):
 
 def test_it_counts_no_further_than_the_sync_limit(settings, director, media):
     settings.CRM_EXPORT_SYNC_LIMIT = 3
-    for i in range(7):
+    for _i in range(7):
         CustomerFactory(owner=director)
     with CaptureQueriesContext(connection) as queries:
         started = export_start(user=director, params=QueryDict("page=2"))
@@ -205,7 +207,7 @@ def test_it_counts_no_further_than_the_sync_limit(settings, director, media):
 
 def test_it_writes_up_to_the_limit_in_the_request(settings, director, media):
     settings.CRM_EXPORT_SYNC_LIMIT = 3
-    for i in range(3):
+    for _i in range(3):
         CustomerFactory(owner=director)
     started = export_start(user=director, params=QueryDict())
     assert started.export is None and started.rows == 3
@@ -218,7 +220,7 @@ def test_it_exports_with_a_fixed_number_of_queries(client_for, director, django_
     CustomerFactory(owner=director)
     with django_assert_max_num_queries(6) as few:  # session, user, roles, capped count, tier labels, rows
         export(client)
-    for i in range(60):
+    for _i in range(60):
         CustomerFactory(owner=director)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = export(client)
@@ -236,7 +238,7 @@ def test_it_shows_the_status_and_the_list_with_a_fixed_number_of_queries(setting
         assert client.get(reverse("crm:export_status", args=[first.pk])).status_code == 200
     with django_assert_max_num_queries(4) as few:
         client.get(reverse("crm:export_list"))
-    for i in range(5):
+    for _i in range(5):
         export_start(user=director, params=QueryDict())
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("crm:export_list"))
@@ -247,7 +249,7 @@ def test_it_shows_the_status_and_the_list_with_a_fixed_number_of_queries(setting
 
 def test_it_queues_a_large_export_and_shows_its_progress(settings, client_for, director, media):
     settings.CRM_EXPORT_SYNC_LIMIT = 2
-    for i in range(3):
+    for _i in range(3):
         CustomerFactory(owner=director, tier="A")
     client = client_for(director)
     response = export(client, tier="A", page="3")
@@ -269,7 +271,7 @@ def test_it_queues_a_large_export_and_shows_its_progress(settings, client_for, d
 def test_it_updates_progress_every_chunk(settings, director, media, monkeypatch):
     settings.CRM_EXPORT_SYNC_LIMIT = 1
     monkeypatch.setattr(export_service, "CHUNK", 2)
-    for i in range(5):
+    for _i in range(5):
         CustomerFactory(owner=director)
     export_row = export_start(user=director, params=QueryDict()).export
     with CaptureQueriesContext(connection) as queries:
@@ -296,7 +298,7 @@ def test_it_is_safe_to_run_twice(settings, director, media):
 
 def test_it_rewrites_an_interrupted_export_from_scratch(settings, director, media):
     settings.CRM_EXPORT_SYNC_LIMIT = 1
-    for i in range(3):
+    for _i in range(3):
         CustomerFactory(owner=director)
     export_row = export_start(user=director, params=QueryDict()).export
     Export.objects.filter(pk=export_row.pk).update(status=Export.Status.RUNNING, done=2000, total=9999)

@@ -12,6 +12,8 @@ from crm.models import Customer, CustomerStatus, FollowUp
 from crm.selectors import with_edit_flag
 from crm.tests.factories import ContactFactory, CustomerFactory, choice
 
+pytestmark = pytest.mark.dates
+
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 

@@ -520,8 +520,8 @@ def test_a_column_cleaner_gives_what_clean_value_gives_the_first_time_and_every_
     column = clean.ColumnCleaner(kind, ctx, max_length=20)
     for _round in range(3):
         for raw in COLUMN_SAMPLES[kind]:
-            expected = outcome(lambda: clean_value(kind, raw, ctx, max_length=20))
-            assert outcome(lambda: column(raw)) == expected, raw
+            expected = outcome(lambda raw=raw: clean_value(kind, raw, ctx, max_length=20))
+            assert outcome(lambda raw=raw: column(raw)) == expected, raw
     assert column.hits > 0
 
 

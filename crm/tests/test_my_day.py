@@ -11,9 +11,17 @@ from crm.models import FollowUp
 from crm.selectors import my_day
 from crm.tests.factories import ContactFactory, CustomerFactory, FollowUpFactory, choice
 
+pytestmark = pytest.mark.dates
+
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 # 10:00 in Shanghai: "today" runs from 2026-03-10 00:00 to 2026-03-11 00:00 there.
 NOW = datetime.datetime(2026, 3, 10, 10, 0, tzinfo=SHANGHAI)
+
+
+@pytest.fixture(autouse=True)
+def _at_ten_in_shanghai(time_machine):
+    """Every test here runs on 2026-03-10 at 10:00 in Shanghai, the clock ticking from there."""
+    time_machine.move_to(NOW, tick=True)
 
 
 def at(day, hour, minute=0, zone=SHANGHAI):

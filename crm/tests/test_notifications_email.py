@@ -11,7 +11,7 @@ from crm.models import EmailDelivery, NotificationPreference
 from crm.tests.factories import CustomerFactory
 from crm.tests.notification_builders import ago, scan
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 def send_due():
@@ -88,9 +88,10 @@ def test_the_digest_lists_the_day(rep_east):
     rep_east.email = "e@example.com"
     rep_east.save()
     only_they_have_mail(rep_east)
-    CustomerFactory(owner=rep_east, name="今天跟进", next_followup_at=timezone.now() + datetime.timedelta(minutes=5))
-    CustomerFactory(owner=rep_east, name="逾期客户", next_followup_at=ago(days=2))
-    services.notifications_digests_queue(now=_local_0845(rep_east))
+    morning = _local_0845(rep_east)  # today's 08:45, when the digest goes out, whatever the time is now
+    CustomerFactory(owner=rep_east, name="今天跟进", next_followup_at=morning + datetime.timedelta(hours=9))
+    CustomerFactory(owner=rep_east, name="逾期客户", next_followup_at=morning - datetime.timedelta(days=2))
+    services.notifications_digests_queue(now=morning)
     assert send_due() == {"sent": 1}
     body = mail.outbox[0].body
     assert "今天跟进" in body and "逾期客户" in body

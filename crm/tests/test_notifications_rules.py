@@ -10,7 +10,7 @@ from crm.selectors import notifications_unread_count
 from crm.tests.factories import CustomerFactory, choice
 from crm.tests.notification_builders import ago, deal, overdue_instalment, pending_approval, raised, scan, stage
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 def test_it_reminds_the_owner_once_of_a_follow_up_that_has_come_due(rep_east, rep_west):

@@ -8,7 +8,7 @@ from crm.models import Customer, EmailDelivery, Notification, NotificationPrefer
 from crm.tests.factories import CustomerFactory
 from crm.tests.notification_builders import ago, raised, scan
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 @pytest.fixture

@@ -19,6 +19,8 @@ from crm.models import Customer, DealStatus, Pool, PoolEvent
 from crm.services import pool_assign, pool_claim, pool_for_team, pool_release
 from crm.tests.factories import CustomerFactory
 
+pytestmark = pytest.mark.dates
+
 
 @pytest.fixture
 def east_pool(teams):

@@ -1,9 +1,9 @@
 """The nightly pool rules: customers nobody works on go back to their team's pool, set-based and
 safe to run twice, each return on the customer's timeline with its reason."""
 import datetime
+import zoneinfo
 
 import pytest
-from django.utils import timezone
 from pghistory.models import Events
 
 from crm.audit import history_of
@@ -12,7 +12,15 @@ from crm.services import RETURN_REASONS, pool_rules_apply
 from crm.tasks import pool_apply_rules
 from crm.tests.factories import CustomerFactory
 
-NOW = timezone.now()
+pytestmark = pytest.mark.dates
+
+# A Tuesday at 02:00 in Shanghai, when beat runs the rules; the tests run at that moment.
+NOW = datetime.datetime(2026, 6, 16, 2, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture(autouse=True)
+def _at_two_at_night(time_machine):
+    time_machine.move_to(NOW, tick=True)
 
 
 def days_ago(n):

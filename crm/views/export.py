@@ -49,7 +49,7 @@ def export_download(request, export_pk):
     try:
         file = export.file.open("rb")
     except FileNotFoundError:
-        raise Http404
+        raise Http404 from None
     return xlsx_response(file, export_filename(request.user, export.created_at), ascii_name="customers")
 
 

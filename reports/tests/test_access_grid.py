@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from conftest import named_routes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 # persona: (index, dashboard, drill-down, export)
 EXPECTED = {

@@ -18,7 +18,7 @@ from sales.selectors.targets import period_shift, period_start
 _add_months = partial(period_shift, TargetPeriod.MONTH)
 quarter_start = partial(period_start, TargetPeriod.QUARTER)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 URL = reverse("reports:sales_dashboard")
 DRILL = reverse("reports:sales_deals")

@@ -15,7 +15,7 @@ from sales.models import Contract, ContractStatus, Instalment, InstalmentStatus,
 
 from .contract_factories import accepted_quote, contract, days, win
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 @pytest.fixture(autouse=True)

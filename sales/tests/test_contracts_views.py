@@ -12,7 +12,7 @@ from sales.models import Contract, ContractStatus, Instalment, Payment
 
 from .contract_factories import accepted_quote, contract, days, win
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from marketing.models import Campaign
 from sales import services
 from sales.models import Opportunity, StageKind
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 @pytest.fixture

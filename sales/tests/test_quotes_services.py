@@ -23,7 +23,7 @@ from sales.models import (
     QuoteStatus,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from crm.tests.factories import CustomerFactory
 from sales import selectors, services
 from sales.models import Opportunity, Stage, StageKind, StageVisit
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from sales.models import Opportunity, Target
 
 from .contract_factories import win
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 def names(subjects):

@@ -15,7 +15,7 @@ from sales.models import Target
 
 from .contract_factories import win
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 URL = "/sales/targets/"
 

@@ -13,7 +13,7 @@ from crm.tests.factories import CustomerFactory
 from sales import services
 from sales.models import Opportunity, Stage, StageKind
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 @pytest.fixture

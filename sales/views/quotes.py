@@ -187,7 +187,7 @@ def approval_decide(request, pk):
             services.approval_decide(approval=approval, by=request.user, approve=approve,
                                      comment=form.cleaned_data["comment"])
         except QuoteApproval.DoesNotExist:
-            raise Http404
+            raise Http404 from None
         except ValidationError as error:
             messages.error(request, _error_text(error))
         else:

@@ -14,5 +14,5 @@ class Command(BaseCommand):
         created = seed_sales_demo() or created
         self.stdout.write("Demo data loaded." if created else "Demo data already present; nothing changed.")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}; demo only):")
-        for username, display, mobile, team, _manager, role, _lead in PERSONAS:
+        for username, _display, mobile, team, _manager, role, _lead in PERSONAS:
             self.stdout.write(f"  {username:<14} {mobile}  {role:<10} {team}")
