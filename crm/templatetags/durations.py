@@ -1,0 +1,13 @@
+"""{{ then|duration:now }}: the time between two moments in one natural unit (crm.durations)."""
+from django import template
+
+from crm.durations import duration_words
+
+register = template.Library()
+
+
+@register.filter
+def duration(start, end=None):
+    if not start:
+        return ""
+    return duration_words(start, end or None)
