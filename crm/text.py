@@ -222,6 +222,7 @@ def search_text(name, *, phones=(), emails=(), contact_names=()):
         contact = clean_text(contact).lower()
         if contact:
             parts.append(contact)
+            parts.extend(pinyin_forms(contact) if _CJK.search(contact) else ())
             parts.extend(cjk_bigrams(contact))
     parts.extend(phone_digits(p) for p in phones if p)
     parts.extend(clean_text(e).lower() for e in emails if e)

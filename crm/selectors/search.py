@@ -10,7 +10,7 @@ from accounts.access import access_q, visible
 
 from ..lookups import InArray
 from ..models import Contact, Customer, CustomerSearch
-from ..text import clean_text, display_phone, search_pattern
+from ..text import clean_text, display_phone, pinyin_forms, search_pattern
 
 __all__ = ["customers_matching_text", "global_search", "search_match", "with_edit_flag"]
 
@@ -64,6 +64,16 @@ def _contact_match(term):
     return condition
 
 
+def _pinyin_matches_first(contacts, q):
+    """For a term of Latin letters (pinyin such as "wf" or "wangfang"), the contacts whose name's
+    pinyin holds it move to the front, in their order; the database cannot rank by pinyin."""
+    term = clean_text(q).lower().replace(" ", "")
+    if not term.isascii() or not term.isalpha():
+        return contacts
+    hit = [c for c in contacts if any(term in form for form in pinyin_forms(c.name))]
+    return hit + [c for c in contacts if c not in hit]
+
+
 def global_search(user, q):
     """Up to 20 live customers and 20 contacts `user` may see that match `q`, as
     {"q", "customers", "contacts", "more_customers"}. Contacts are those of matching visible customers
@@ -84,7 +94,7 @@ def global_search(user, q):
     direct = ExpressionWrapper(_contact_match(q), output_field=BooleanField())
     contacts = (Contact.objects.filter(customer_id__any_of=ids).select_related("customer")
                 .annotate(direct=direct).order_by("-direct", "-customer_id", "-is_primary", "id")[:CONTACT_LIMIT])
-    result["contacts"] = list(contacts)
+    result["contacts"] = _pinyin_matches_first(list(contacts), q)
     for contact in result["contacts"]:
         contact.phones = [(p, display_phone(p)) for p in (contact.mobile, contact.phone) if p]
     return result

@@ -29,6 +29,14 @@ def test_it_finds_a_customer_by_what_people_type(rep_east, huaxin, q):
     assert [c.name for c in result["customers"]] == ["北京华信科技有限公司"]
 
 
+@pytest.mark.parametrize("q", ["wf", "wangfang", "WF", "lilei"])
+def test_it_finds_a_customer_by_its_contacts_pinyin_and_lists_that_contact_first(rep_east, huaxin, q):
+    CustomerFactory(name="上海申通物流有限公司", owner=rep_east)
+    result = global_search(rep_east, q)
+    assert [c.name for c in result["customers"]] == ["北京华信科技有限公司"]
+    assert result["contacts"][0].name == {"wf": "王芳", "wangfang": "王芳", "WF": "王芳", "lilei": "李雷"}[q]
+
+
 def test_it_lists_contacts_that_match_first(rep_east, huaxin):
     contacts = global_search(rep_east, "王芳")["contacts"]
     assert contacts[0].name == "王芳"

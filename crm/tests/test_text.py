@@ -72,6 +72,8 @@ def ref_search_text(name, *, phones=(), emails=(), contact_names=()):
         contact = ref_clean_text(contact).lower()
         if contact:
             parts.append(contact)
+            if _REF_CJK.search(contact):  # a Chinese contact name is found by its pinyin too
+                parts.extend(ref_pinyin_forms(contact))
             parts.extend(ref_cjk_bigrams(contact))
     parts.extend(ref_phone_digits(p) for p in phones if p)
     parts.extend(ref_clean_text(e).lower() for e in emails if e)
@@ -241,5 +243,5 @@ def test_it_gives_pinyin_and_initials():
 def test_it_builds_the_search_text():
     found = search_text("北京华信 科技", phones=["+8613812345678", "+862162345678"], emails=["Sales@Huaxin.Example"],
                         contact_names=["王建国", ""])
-    assert found == (" 北京华信 科技 北京华信科技 beijinghuaxinkeji bjhxkj 北京 京华 华信 科技 王建国 王建 建国 "
+    assert found == (" 北京华信 科技 北京华信科技 beijinghuaxinkeji bjhxkj 北京 京华 华信 科技 王建国 wangjianguo wjg 王建 建国 "
                      "13812345678 02162345678 sales@huaxin.example ")
