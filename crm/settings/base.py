@@ -6,9 +6,12 @@ import environ
 import pghistory
 from celery.schedules import crontab
 
+from .env import REDIS_SCHEMES, Env
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-env = environ.Env()
+# Strict: a variable that is set but does not parse (DEBUG=ture, DB_CONN_MAX_AGE=5m) stops the start.
+env = Env()
 # A local .env is read if present; real deployments set real environment variables.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -106,7 +109,7 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+REDIS_URL = env.url_str("REDIS_URL", default="redis://127.0.0.1:6379/0", schemes=REDIS_SCHEMES)
 
 CACHES = {
     "default": {
@@ -187,8 +190,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Celery: JSON only, acknowledge after the work is done, one task at a time per process.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+CELERY_BROKER_URL = env.url_str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env.url_str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -226,6 +229,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-digests": {"task": "crm.tasks.notifications_digests", "schedule": crontab(minute="*/15")},
 }
 
+# /healthz: seconds after which the workers' heartbeat (written every 30 s) counts as stale, i.e. beat
+# or every worker is down.
+HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=90)
+
 # Reminders (crm/notifications): the address links in e-mails start with; e-mails per task; the most
 # queued per round; seconds a queued e-mail is not queued again; attempts before it counts as failed;
 # the pause after the first failure in seconds, doubling each time up to the cap; the digest's local time
@@ -247,6 +254,10 @@ NOTIFY_KEEP_DAYS = env.int("NOTIFY_KEEP_DAYS", default=90)
 NOTIFY_SCAN_PROCESSES = env.int("NOTIFY_SCAN_PROCESSES", default=min(2, os.cpu_count() or 1))
 # Seconds the scan waits inside the transaction of its second rule: only the crash test sets it.
 NOTIFY_SCAN_PAUSE = env.float("NOTIFY_SCAN_PAUSE", default=0)
+
+# Whether `manage.py seed_demo` may load the demo company, whose users all have the known password
+# demo1234: never under production settings.
+CRM_DEMO_DATA = True
 
 # The seller named on printed quotes (empty: the rep's team).
 CRM_COMPANY_NAME = env.str("CRM_COMPANY_NAME", default="")
