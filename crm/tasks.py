@@ -129,3 +129,12 @@ def notifications_digests():
 
     notifications_digests_queue()
     notification_emails_queue()
+
+
+@shared_task(name="crm.tasks.queued_tasks_send", ignore_result=True)
+def queued_tasks_send():
+    """Beat, every minute: send the recorded tasks the broker did not take at their commit (crm/queue.py;
+    safe to run twice: a sent one is never sent again)."""
+    from .queue import queued_tasks_send as send
+
+    return send()

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "accounts.middleware.UserTimezoneMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages: tells the user when a task waits for the broker (crm/queue.py).
+    "crm.queue.QueuedTaskNoticeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -111,11 +113,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.url_str("REDIS_URL", default="redis://127.0.0.1:6379/0", schemes=REDIS_SCHEMES)
 
+# Fails soft (crm/cache.py): with Redis down a cache read is a miss and a write is skipped, so pages
+# still answer; short time-outs, so an unreachable Redis costs a second, not a TCP time-out.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "crm.cache.FailSoftRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="crm"),
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
     }
 }
 
@@ -215,6 +220,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "crm.tasks.worker_heartbeat", "schedule": 30.0},
+    # Tasks recorded while the broker was down (crm/queue.py), sent once it answers again.
+    "queued-tasks-send": {"task": "crm.tasks.queued_tasks_send", "schedule": 60.0},
     "shares-expire": {"task": "accounts.tasks.shares_expire", "schedule": 15 * 60.0},
     "pool-apply-rules": {"task": "crm.tasks.pool_apply_rules", "schedule": crontab(hour=2, minute=0)},
     "files-expire": {"task": "crm.tasks.files_expire", "schedule": crontab(hour=3, minute=30)},
