@@ -1,7 +1,8 @@
 """django-environ, strict: a variable that is set but does not parse stops the start with its name.
 
-django-environ itself reads any unknown word as false (`DEBUG=ture` would quietly turn DEBUG off) and
-turns a URL it cannot parse into an empty database configuration; here both are errors, at start-up.
+django-environ itself reads any unknown word as false (`DEBUG=ture` would quietly turn DEBUG off), a
+float from whatever digits it finds (`1 min` is 1) and a URL it cannot parse as an empty database
+configuration; here each is an error, at start-up.
 """
 from urllib.parse import urlsplit
 
@@ -25,6 +26,8 @@ class Env(environ.Env):
         if cast is bool and isinstance(value, str):
             if value.strip().lower() not in cls.BOOLEAN_TRUE_STRINGS + cls.BOOLEAN_FALSE_STRINGS:
                 raise ValueError(f"{value!r} is none of true/false, yes/no, on/off, 1/0")
+        if cast is float and isinstance(value, str):
+            return float(value)  # django-environ would drop the letters of "1 min" and read 1
         return super().parse_value(value, cast)
 
     def db_url(self, var="DATABASE_URL", default=environ.Env.NOTSET, engine=None):
