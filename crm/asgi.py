@@ -1,6 +1,6 @@
-import os
-
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings.production")
+from crm.settings import use_settings_module
+
+use_settings_module()  # the environment's (or .env's); none is an error, never a guess
 application = get_asgi_application()

@@ -1,19 +1,18 @@
 """Platform tasks of the core. Tasks take ids and are safe to run twice."""
 from celery import shared_task
-from django.utils import timezone
 
-from .health import WORKER_HEARTBEAT_KEY, redis_client
+from .health import heartbeat_write
 
 
 @shared_task(name="crm.tasks.worker_heartbeat", ignore_result=True)
 def worker_heartbeat():
     """Beat runs this every 30 s; /healthz reads the stamp to tell that beat and a worker live."""
-    redis_client().set(WORKER_HEARTBEAT_KEY, timezone.now().isoformat(), ex=600)
+    heartbeat_write()
 
 
 @shared_task(name="crm.tasks.ping")
 def ping():
-    """Answers 'pong' from a worker: used by the health check and the worker tests."""
+    """Answers 'pong' from a worker: used by the worker tests."""
     return "pong"
 
 
@@ -130,3 +129,12 @@ def notifications_digests():
 
     notifications_digests_queue()
     notification_emails_queue()
+
+
+@shared_task(name="crm.tasks.queued_tasks_send", ignore_result=True)
+def queued_tasks_send():
+    """Beat, every minute: send the recorded tasks the broker did not take at their commit (crm/queue.py;
+    safe to run twice: a sent one is never sent again)."""
+    from .queue import queued_tasks_send as send
+
+    return send()

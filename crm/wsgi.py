@@ -1,10 +1,11 @@
 import gc
-import os
 
 from django.core.wsgi import get_wsgi_application
 from django.urls import get_resolver
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings.production")
+from crm.settings import use_settings_module
+
+use_settings_module()  # the environment's (or .env's); none is an error, never a guess
 application = get_wsgi_application()
 
 # What start-up builds (settings, models, the URLconf with every view module) lives as long as the

@@ -6,9 +6,12 @@ import environ
 import pghistory
 from celery.schedules import crontab
 
+from .env import REDIS_SCHEMES, Env
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-env = environ.Env()
+# Strict: a variable that is set but does not parse (DEBUG=ture, DB_CONN_MAX_AGE=5m) stops the start.
+env = Env()
 # A local .env is read if present; real deployments set real environment variables.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -56,6 +59,8 @@ MIDDLEWARE = [
     "accounts.middleware.UserTimezoneMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages: tells the user when a task waits for the broker (crm/queue.py).
+    "crm.queue.QueuedTaskNoticeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -106,13 +111,16 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+REDIS_URL = env.url_str("REDIS_URL", default="redis://127.0.0.1:6379/0", schemes=REDIS_SCHEMES)
 
+# Fails soft (crm/cache.py): with Redis down a cache read is a miss and a write is skipped, so pages
+# still answer; short time-outs, so an unreachable Redis costs a second, not a TCP time-out.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "crm.cache.FailSoftRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="crm"),
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
     }
 }
 
@@ -187,8 +195,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Celery: JSON only, acknowledge after the work is done, one task at a time per process.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+CELERY_BROKER_URL = env.url_str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env.url_str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -212,6 +220,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "crm.tasks.worker_heartbeat", "schedule": 30.0},
+    # Tasks recorded while the broker was down (crm/queue.py), sent once it answers again.
+    "queued-tasks-send": {"task": "crm.tasks.queued_tasks_send", "schedule": 60.0},
     "shares-expire": {"task": "accounts.tasks.shares_expire", "schedule": 15 * 60.0},
     "pool-apply-rules": {"task": "crm.tasks.pool_apply_rules", "schedule": crontab(hour=2, minute=0)},
     "files-expire": {"task": "crm.tasks.files_expire", "schedule": crontab(hour=3, minute=30)},
@@ -225,6 +235,10 @@ CELERY_BEAT_SCHEDULE = {
     "notification-emails": {"task": "crm.tasks.notification_emails_queue", "schedule": 60.0},
     "notifications-digests": {"task": "crm.tasks.notifications_digests", "schedule": crontab(minute="*/15")},
 }
+
+# /healthz: seconds after which the workers' heartbeat (written every 30 s) counts as stale, i.e. beat
+# or every worker is down.
+HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=90)
 
 # Reminders (crm/notifications): the address links in e-mails start with; e-mails per task; the most
 # queued per round; seconds a queued e-mail is not queued again; attempts before it counts as failed;
@@ -247,6 +261,10 @@ NOTIFY_KEEP_DAYS = env.int("NOTIFY_KEEP_DAYS", default=90)
 NOTIFY_SCAN_PROCESSES = env.int("NOTIFY_SCAN_PROCESSES", default=min(2, os.cpu_count() or 1))
 # Seconds the scan waits inside the transaction of its second rule: only the crash test sets it.
 NOTIFY_SCAN_PAUSE = env.float("NOTIFY_SCAN_PAUSE", default=0)
+
+# Whether `manage.py seed_demo` may load the demo company, whose users all have the known password
+# demo1234: never under production settings.
+CRM_DEMO_DATA = True
 
 # The seller named on printed quotes (empty: the rep's team).
 CRM_COMPANY_NAME = env.str("CRM_COMPANY_NAME", default="")

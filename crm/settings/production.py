@@ -11,6 +11,7 @@ DEBUG = env.bool("DEBUG", default=False)
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must not be on in production settings.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+CRM_DEMO_DATA = False  # seed_demo refuses: its users share a published password
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=300)  # noqa: F405
 
 STORAGES["staticfiles"] = {  # noqa: F405

@@ -14,9 +14,10 @@ def home(request):
     return redirect(home_url_for(request.user))
 
 
-@never_cache
+@never_cache  # Cache-Control: no-store (and no-cache, max-age=0): every answer is fresh
 def healthz(request):
-    """Liveness of PostgreSQL, Redis and the Celery workers as JSON; 503 when one is down."""
+    """Liveness of PostgreSQL, Redis and the Celery workers (their heartbeat) as JSON; 503 when one is
+    down. Public and cheap: one query and one Redis GET (crm.health)."""
     checks = run_checks()
     healthy = all(c["ok"] for c in checks.values())
     return JsonResponse({"status": "ok" if healthy else "fail", "checks": checks}, status=200 if healthy else 503)

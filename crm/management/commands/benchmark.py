@@ -133,7 +133,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the results as JSON (customers)")
         parser.add_argument("--rows", type=int, default=100_000, help="data rows of the generated file (import)")
         parser.add_argument("--compare-rows", type=int, default=5_000,
-                            help="rows given to django-import-export for the comparison (import)")
+                            help="rows given to django-import-export for the comparison (import; 0 skips it; "
+                                 "needs requirements-dev.txt)")
         parser.add_argument("--file", help="reuse (or keep) the generated file at this path (import)")
 
     def handle(self, *args, suite, repeat, **options):

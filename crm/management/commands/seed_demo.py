@@ -1,15 +1,21 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from crm.demo import DEMO_PASSWORD, PERSONAS, seed_demo
 
 
 class Command(BaseCommand):
     help = ("Load the demo company (teams, one user per persona, three customer pools, about 300 customers "
-            "with contacts and a year of follow-ups; two sales pipelines with deals). Does nothing if it is loaded.")
+            "with contacts and a year of follow-ups; two sales pipelines with deals). Does nothing if it is loaded. "
+            "Refused under production settings.")
 
     def handle(self, *args, **options):
         from sales.demo import seed_sales_demo
 
+        if not settings.CRM_DEMO_DATA:
+            raise CommandError(
+                f"Refusing to load the demo data under {settings.SETTINGS_MODULE}: it creates users such as "
+                f"admin with the published password {DEMO_PASSWORD}. Load it only with crm.settings.dev.")
         created = seed_demo()
         created = seed_sales_demo() or created
         self.stdout.write("Demo data loaded." if created else "Demo data already present; nothing changed.")
