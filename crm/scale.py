@@ -284,7 +284,7 @@ def _contact_sql(plan):
     return f"""
     CREATE TEMP TABLE scale_contact AS
     SELECT s.g, s.id AS customer_id, n, s.first_contact_id + (n - s.c_from) AS id, n = s.c_from AS is_primary,
-           drawn.name, drawn.py, drawn.title, drawn.mobile, drawn.phone, mail.email, drawn.wechat
+           drawn.name, drawn.py, drawn.ini, drawn.title, drawn.mobile, drawn.phone, mail.email, drawn.wechat
     FROM scale_customer AS s
     CROSS JOIN LATERAL generate_series(s.c_from, s.c_to - 1) AS n
     CROSS JOIN LATERAL (SELECT
@@ -292,6 +292,8 @@ def _contact_sql(plan):
             || (%(given)s::text[])[1 + mod({_h(71, "n")}, {len(demo.GIVEN_NAMES)})] AS name,
         (%(surname_py)s::text[])[1 + mod({_h(70, "n")}, {len(demo.SURNAMES)})]
             || (%(given_py)s::text[])[1 + mod({_h(71, "n")}, {len(demo.GIVEN_NAMES)})] AS py,
+        (%(surname_ini)s::text[])[1 + mod({_h(70, "n")}, {len(demo.SURNAMES)})]
+            || (%(given_ini)s::text[])[1 + mod({_h(71, "n")}, {len(demo.GIVEN_NAMES)})] AS ini,
         {_pick("title", 72, len(demo.TITLES), "n")} AS title,
         '+86' || {_pick("mobile_prefix", 73, "%(mobile_prefixes)s", "n")}
             || lpad(mod(n * 69621 + 777, 100000000)::text, 8, '0') AS mobile,
@@ -308,7 +310,8 @@ def _contact_sql(plan):
 
 def _customer_insert_sql():
     """Customers with their search text: name, name without spaces, pinyin, initials, the name's
-    two-character words, contact names and theirs, phone digits, e-mails (crm.text.search_text)."""
+    two-character words, contact names with their pinyin, initials and two-character words, phone
+    digits, e-mails (crm.text.search_text)."""
     words = ("concat_ws(' ', s.name, s.pinyin, s.initials, " + _bigrams("s.name") + ", c.words, "
              "CASE WHEN s.phone <> '' THEN '0' || substr(s.phone, 4) END, substr(s.mobile, 4), "
              "c.mobiles, c.phones, s.email, c.emails)")
@@ -346,7 +349,7 @@ def _customer_insert_sql():
            s.name_key, {_dedup_words(words)}, 1, s.created_at, %(now)s
     FROM scale_customer AS s
     LEFT JOIN (
-        SELECT g, string_agg(concat_ws(' ', name, {_bigrams("name")}), ' ' ORDER BY n) AS words,
+        SELECT g, string_agg(concat_ws(' ', name, py, ini, {_bigrams("name")}), ' ' ORDER BY n) AS words,
                string_agg(substr(mobile, 4), ' ' ORDER BY n) AS mobiles,
                string_agg(CASE WHEN phone <> '' THEN '0' || substr(phone, 4) ELSE '' END, ' ' ORDER BY n) AS phones,
                string_agg(email, ' ' ORDER BY n) AS emails

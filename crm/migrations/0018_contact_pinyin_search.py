@@ -22,5 +22,5 @@ def refresh(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("crm", "0016_import_batch_plain_keys")]
+    dependencies = [("crm", "0017_queued_task_outbox")]
     operations = [migrations.RunPython(refresh, migrations.RunPython.noop, elidable=True)]
