@@ -34,7 +34,6 @@ EDITABLE_FIELDS = (
 # assignable user; the team follows the owner), the lock by holders of the lock capability, and the
 # deal status, date and amount by the deals (sales calls customer_deal_won), never by hand.
 ASSIGNMENT_FIELDS = ("owner", "team")
-LOCK_FIELDS = ("locked",)
 DEAL_FIELDS = ("deal_status", "deal_date", "deal_amount")
 
 

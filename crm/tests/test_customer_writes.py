@@ -65,6 +65,16 @@ def test_it_lets_a_manager_create_for_someone_they_may_assign_to_in_that_persons
         services.customer_create(by=manager_east, name="北京新客户", owner=rep_west)
 
 
+def test_only_a_manager_puts_a_new_customer_straight_into_a_pool_they_may_open(rep_east, manager_east, pool, teams):
+    with pytest.raises(PermissionDenied):
+        services.customer_create(by=rep_east, name="直接进公海", pool=pool, owner=None)
+    with pytest.raises(PermissionDenied):  # a team outside their scope
+        services.customer_create(by=manager_east, name="直接进公海", pool=pool, team=teams["beijing"])
+
+    customer = services.customer_create(by=manager_east, name="直接进公海", pool=pool, team=teams["hangzhou"])
+    assert (customer.owner, customer.team, customer.pool) == (None, teams["hangzhou"], pool)
+
+
 # Editing ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("change", ["owner", "team", "locked", "deal_status", "deal_date", "release"])
