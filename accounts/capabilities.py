@@ -20,6 +20,7 @@ class Capability(models.TextChoices):
     ASSIGN_FROM_POOL = "crm.pool:assign", _("Assign customers from the pool and in bulk")
     MERGE_CUSTOMERS = "crm.customer:merge", _("Merge duplicate customers")
     PURGE_CUSTOMERS = "crm.customer:purge", _("Delete archived customers for good")
+    LOCK_CUSTOMERS = "crm.customer:lock", _("Lock customers, so the pool's rules never take them back")
 
 
 class Module(models.TextChoices):

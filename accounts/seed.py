@@ -11,10 +11,11 @@ SEED_ROLES = {
               S.ALL, S.ALL, S.ALL, S.ALL, L.SETTINGS, 10),
     "销售总监": ("查看全公司的客户与销售管道",
              [C.VIEW_DASHBOARDS, C.EXPORT_DATA, C.CONFIGURE_PIPELINE, C.ASSIGN_FROM_POOL, C.MERGE_CUSTOMERS,
-              C.MANAGE_TARGETS],
+              C.MANAGE_TARGETS, C.LOCK_CUSTOMERS],
              S.ALL, S.ALL, S.ALL, S.ALL, L.REPORTS, 20),
     "区域经理": ("查看本区域：本团队及其下属所有团队",
-             [C.VIEW_DASHBOARDS, C.EXPORT_DATA, C.ASSIGN_FROM_POOL, C.MERGE_CUSTOMERS, C.MANAGE_TARGETS],
+             [C.VIEW_DASHBOARDS, C.EXPORT_DATA, C.ASSIGN_FROM_POOL, C.MERGE_CUSTOMERS, C.MANAGE_TARGETS,
+              C.LOCK_CUSTOMERS],
              S.TEAM_AND_SUBTEAMS, S.TEAM_AND_SUBTEAMS, S.TEAM_AND_SUBTEAMS, S.NONE, L.REPORTS, 30),
     "数据管理员/IT": ("导入、导出客户数据", [C.IMPORT_DATA, C.EXPORT_DATA, C.MERGE_CUSTOMERS],
                   S.ALL, S.NONE, S.NONE, S.NONE, L.CUSTOMERS, 40),
@@ -52,6 +53,15 @@ ADDED_IN_0005 = {
     "系统管理员": ([C.MANAGE_TARGETS], None),
     "销售总监": ([C.MANAGE_TARGETS], None),
     "区域经理": ([C.MANAGE_TARGETS], None),
+}
+
+
+# Locking a customer (exempt from the pool's return rules) became a managers' capability
+# (accounts migration 0007); before, anyone who could edit a customer could tick it.
+ADDED_IN_0007 = {
+    "系统管理员": ([C.LOCK_CUSTOMERS], None),
+    "销售总监": ([C.LOCK_CUSTOMERS], None),
+    "区域经理": ([C.LOCK_CUSTOMERS], None),
 }
 
 

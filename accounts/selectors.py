@@ -57,10 +57,10 @@ def people_choices(users=None):
     return groups
 
 
-def team_choices():
-    """Every team for a <select>, in tree order and indented by depth, as the one group the
-    `select_options` tag takes: [("", [(pk, name), ...])]."""
-    rows = Team.objects.order_by("path").values_list("pk", "name", "path")
+def team_choices(teams=None):
+    """The `teams` (a Team queryset; default every team) for a <select>, in tree order and indented by
+    depth, as the one group the `select_options` tag takes: [("", [(pk, name), ...])]."""
+    rows = (Team.objects.all() if teams is None else teams).order_by("path").values_list("pk", "name", "path")
     return [("", [(pk, "\u3000" * max(path.count("/") - 2, 0) + name) for pk, name, path in rows])]
 
 

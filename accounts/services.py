@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from crm.queue import enqueue_on_commit
 
-from .access import can_edit, forget_access
+from .access import _rule, can_edit, forget_access
+from .grants import can, handable, share_recipients_q, teams_within_scope, within_scope
 from .models import Role, Share, Team, User
 
 
@@ -180,14 +181,29 @@ def role_delete(*, role, by=None):
 # Shares ----------------------------------------------------------------------------------------
 
 def share_create(*, obj, by, user=None, team=None, can_edit_record=False, expires_at=None):
-    """Share one record with a user or a team (and its sub-teams). Only someone who may change
-    the record may share it. Sharing again with the same recipient replaces the earlier share."""
-    if not can_edit(by, obj):
-        raise PermissionDenied
+    """Share one record with a user or a team (and its sub-teams). Only someone who may pass the
+    record on may share it (`accounts.grants.handable`: its owner chain, or the assign capability with
+    the record within their scope), and nobody grants more, or for longer, than they hold: edit
+    rights only to one who may change the record, a team only within their own scope, and no end
+    later than their own access's (which, when it comes from a share, ends with that share).
+    Sharing again with the same recipient replaces the earlier share."""
+    from .capabilities import Module
+
+    _require_handable(by, obj)
     if (user is None) == (team is None):
         raise ValidationError(_("Choose either a user or a team to share with."))
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError(_("The end date of a share must be in the future."))
+    module = _rule(type(obj)).module
+    if team is not None and not teams_within_scope(by, Module(module)).filter(pk=team.pk).exists():
+        raise ValidationError({"team": _("You can share only with teams within your own scope.")})
+    if can_edit_record and not can_edit(by, obj):
+        raise ValidationError({"can_edit": _("You may not change this record yourself, so you cannot let others "
+                                             "change it.")})
+    held_until = _access_ends(by, obj, write=can_edit_record)
+    if held_until is not None and (expires_at is None or expires_at > held_until):
+        raise ValidationError({"expires_at": _("Your own access ends on %(date)s: a share you make cannot last "
+                                               "longer.") % {"date": timezone.localdate(held_until).isoformat()}})
     ct = ContentType.objects.get_for_model(obj)
     with audited(by, "share_create"):
         Share.objects.filter(content_type=ct, object_id=obj.pk, user=user, team=team).delete()
@@ -197,11 +213,30 @@ def share_create(*, obj, by, user=None, team=None, can_edit_record=False, expire
         )
 
 
-def share_revoke(*, share, by):
-    """Withdraw a share. Allowed to whoever may change the shared record."""
-    obj = share.content_type.get_object_for_this_type(pk=share.object_id)
-    if not can_edit(by, obj):
+def _require_handable(by, obj):
+    if not can(handable, by, obj):
         raise PermissionDenied
+
+
+def _access_ends(by, obj, *, write):
+    """When `by`'s own access to `obj` (edit access with write=True) ends: None when their roles
+    reach it; else the latest end of the shares that give it to them (None when one has none)."""
+    if can(within_scope, by, obj):
+        return None
+    shares = Share.objects.active().filter(
+        share_recipients_q(by), content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk)
+    if write:
+        shares = shares.filter(can_edit=True)
+    ends = list(shares.values_list("expires_at", flat=True))
+    if not ends or None in ends:
+        return None
+    return max(ends)
+
+
+def share_revoke(*, share, by):
+    """Withdraw a share. Allowed to whoever may share the record (see share_create)."""
+    obj = share.content_type.get_object_for_this_type(pk=share.object_id)
+    _require_handable(by, obj)
     with audited(by, "share_revoke"):
         share.delete()
 

@@ -1,6 +1,9 @@
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.access import user_access
+from accounts.capabilities import Capability, Module
 from accounts.models import Team, User
 
 from .models import Choice, Customer, SavedView
@@ -41,22 +44,20 @@ class CustomerForm(forms.ModelForm):
 
     class Meta:
         model = Customer
+        # The team follows the owner and the deal fields follow the deals: neither is typed in. The
+        # owner and the lock are offered only to those who may change them (see _limit_to).
         fields = [
             "kind", "name", "tier", "status", "industry", "source", "tags", "mobile", "phone", "email",
-            "website", "province", "city", "district", "address", "owner", "team", "next_followup_at",
-            "deal_status", "deal_date", "deal_amount", "locked", "notes",
+            "website", "province", "city", "district", "address", "owner", "next_followup_at", "locked", "notes",
         ]
         widgets = {
             "next_followup_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-            "deal_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = User.objects.filter(is_active=True).select_related("team")
-        self.fields["owner"].required = False
-        self.fields["team"].queryset = Team.objects.all()
+        self._limit_to(user)
         from .selectors.customers import choices_of
 
         for name, kind in (("industry", Choice.Kind.INDUSTRY), ("source", Choice.Kind.SOURCE)):
@@ -71,6 +72,30 @@ class CustomerForm(forms.ModelForm):
         for name in ("mobile", "phone", "name", "email"):
             self.fields[name].widget.attrs["data-duplicate-check"] = "1"
         self.duplicates = []
+
+    def _limit_to(self, user):
+        """Only the fields `user` may change on this customer (the services refuse the rest anyway):
+        the owner with the assign capability (among their assignable users; on an existing customer,
+        one within their scope), the lock with the lock capability."""
+        from accounts.grants import assignable, can, lockable
+
+        from .selectors.pool import assignable_users
+
+        access = user_access(user)
+        existing = self.instance.pk is not None
+        if access.has(Capability.ASSIGN_FROM_POOL) and (not existing or can(assignable, user, self.instance)):
+            owners = Q(pk__any_of=assignable_users(user).order_by().values("pk"))
+            if self.instance.owner_id:
+                owners |= Q(pk=self.instance.owner_id)
+            self.fields["owner"].queryset = User.objects.filter(owners).select_related("team").order_by(
+                "team__path", "username")
+            # A new customer without an owner is the creator's; an owned one keeps an owner.
+            self.fields["owner"].required = bool(self.instance.owner_id)
+            self.fields["owner"].help_text = _("The customer moves to the owner's team.")
+        else:
+            del self.fields["owner"]
+        if not (access.has(Capability.LOCK_CUSTOMERS) and (not existing or can(lockable, user, self.instance))):
+            del self.fields["locked"]
 
     def clean_name(self):
         name = clean_text(self.cleaned_data["name"])
@@ -113,10 +138,16 @@ class ShareForm(forms.Form):
     expires_at = forms.DateField(
         label=_("Until (optional)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, can_grant_edit=True, **kwargs):
+        """`user` is the one sharing: teams within their scope only, and "may edit" only when
+        `can_grant_edit` (they may change the record themselves). The service checks both again."""
         super().__init__(*args, **kwargs)
+        from accounts.grants import teams_within_scope
+
         self.fields["user"].queryset = User.objects.filter(is_active=True).order_by("username")
-        self.fields["team"].queryset = Team.objects.all()
+        self.fields["team"].queryset = teams_within_scope(user, Module.CUSTOMERS)
+        if not can_grant_edit:
+            del self.fields["can_edit"]
 
     def clean(self):
         data = super().clean()
@@ -137,11 +168,20 @@ class BulkForm(forms.Form):
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
     ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], required=True,
                                          error_messages={"required": _("Tick at least one customer.")})
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.filter(is_active=True), required=False)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
     tag = forms.CharField(label=_("Tag"), max_length=30, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
+        """Only the actions `user` may take: assigning (to their assignable users) with the assign
+        capability, merging with the merge capability. The services check every id again."""
         super().__init__(*args, **kwargs)
+        from .selectors.pool import assignable_users
+
+        access = user_access(user)
+        allowed = {"assign": access.has(Capability.ASSIGN_FROM_POOL), "merge": access.has(Capability.MERGE_CUSTOMERS)}
+        self.fields["action"].choices = [(v, label) for v, label in self.ACTIONS if allowed.get(v, True)]
+        if allowed["assign"]:
+            self.fields["owner"].queryset = assignable_users(user)
         # Any integers: whether each is the user's to change is the services' question.
         self.fields["ids"].valid_value = lambda value: str(value).isdigit()
 

@@ -78,9 +78,13 @@ class ImportCommitForm(forms.Form):
     pool = forms.ModelChoiceField(label=_("Pool (default: the team's pool)"), required=False,
                                   queryset=Pool.objects.all())
 
-    def __init__(self, *args, owner_choices=(), **kwargs):
+    def __init__(self, *args, owner_choices=(), teams=None, **kwargs):
+        """`owner_choices`: the importer's assignable users (for a <select>); `teams`: the teams within
+        their scope (the service checks both again)."""
         super().__init__(*args, **kwargs)
         self.owner_choices = owner_choices
+        if teams is not None:
+            self.fields["team"].queryset = teams
         self.fields["default_owner"].choices = [("", "---------")] + [
             (pk, name) for _group, people in owner_choices for pk, name in people]
 

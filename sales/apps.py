@@ -16,15 +16,18 @@ class SalesConfig(AppConfig):
 
 
 def _panel(user, customer):
-    """The customer page's deals panel: the deals the user may see, and whether they may open one."""
-    from accounts.access import user_access
+    """The customer page's deals panel: the deals the user may see, and whether they may open one
+    (on a customer they may change: opportunity_create refuses one shared read-only)."""
+    from accounts.access import can_edit, user_access
     from accounts.capabilities import Module
 
     from . import selectors
 
     if not user_access(user).can_open(Module.SALES):
         return {"opportunities": [], "can_create": False}
-    return {"opportunities": selectors.opportunities_of_customer(user, customer), "can_create": True}
+    editable = getattr(customer, "user_can_edit", None)  # the customer page has asked already
+    return {"opportunities": selectors.opportunities_of_customer(user, customer),
+            "can_create": can_edit(user, customer) if editable is None else editable}
 
 
 def _customer_won(*, opportunity, by):

@@ -149,6 +149,7 @@ def customer_page(user, pk):
     A fixed number of queries."""
     from accounts.access import user_access
     from accounts.capabilities import Capability
+    from accounts.grants import can, handable
 
     from ..panels import panels_for
     from ..text import display_phone
@@ -156,6 +157,7 @@ def customer_page(user, pk):
 
     customer = customer_for(user, pk)
     editable_by_user = can_edit(user, customer)
+    customer.user_can_edit = editable_by_user  # for the panels of other areas (saves each a query)
     contacts = list(contacts_of(customer))
     for contact in contacts:
         contact.phones = [(p, display_phone(p)) for p in (contact.mobile, contact.phone) if p]
@@ -171,6 +173,8 @@ def customer_page(user, pk):
         "merges": merges_of(customer, user=user),
         "tier_label": tier_labels().get(customer.tier, customer.get_tier_display()),
         "can_edit": editable_by_user,
+        # An owner may always share their own; anyone else is asked of the database.
+        "can_share": customer.owner_id == user.pk or can(handable, user, customer),
         "can_log": editable_by_user and live,
         "can_purge": editable_by_user and customer.archived_at is not None
         and user_access(user).has(Capability.PURGE_CUSTOMERS),

@@ -1,7 +1,9 @@
 """Likely duplicates of a customer being typed in, and the merges a customer took part in.
 
-A duplicate the user may not see is reported as existing, with its owner's name only: never its
-id, name, phone or a link (outside your scope is as good as not there, except that it is taken)."""
+A duplicate the user may not see is reported as existing, in their team or another (or in a pool),
+and nothing more: never its owner, id, name, phone or a link (outside your scope is as good as not
+there, except that it is taken). Each check counts against the user's rate limit (DUPLICATE_CHECKS
+a minute), so what is typed cannot be used to walk the customer base."""
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -12,10 +14,22 @@ from accounts.access import editable, user_access, visible
 from accounts.capabilities import Capability
 
 from ..models import Contact, Customer, CustomerMerge, FollowUp
+from ..ratelimit import rate_allowed
 from ..text import PhoneError, clean_text, name_key, normalise_phone, phone_digits
 from .search import search_match
 
-__all__ = ["customers_for_merge", "duplicate_warning", "duplicates_for", "merges_of"]
+__all__ = ["DUPLICATE_CHECKS", "customers_for_merge", "duplicate_check_allowed", "duplicate_warning", "duplicates_for",
+           "merges_of"]
+
+# Duplicate checks one user may run in a minute: the live check while typing and each save of the
+# customer form count. Typing a customer in takes a handful; more is someone walking the data.
+DUPLICATE_CHECKS = 30
+
+
+def duplicate_check_allowed(user):
+    """Count one duplicate check of `user`; False once they are past DUPLICATE_CHECKS this minute
+    (then the caller answers without checking, so nothing is revealed)."""
+    return rate_allowed(f"duplicate_check:{user.pk}", limit=DUPLICATE_CHECKS, window=60)
 
 
 def _lookup_terms(name, mobile, email):
@@ -86,12 +100,12 @@ def duplicates_for(user, *, name="", mobile="", email="", exclude_pk=None, limit
 
 
 def _describe(user, customer, reasons, is_visible):
-    owner_name = customer.owner.name if customer.owner_id else ""
     if is_visible:
-        return {"visible": True, "customer": customer, "owner_name": owner_name,
+        return {"visible": True, "customer": customer, "owner_name": customer.owner.name if customer.owner_id else "",
                 "team_name": customer.team.name if customer.team_id else "", "reasons": reasons}
+    # Not even the owner's name: who owns a customer is part of the customer.
     same_team = customer.team_id is not None and customer.team_id == getattr(user, "team_id", None)
-    return {"visible": False, "customer": None, "owner_name": owner_name,
+    return {"visible": False, "customer": None, "owner_name": "", "in_pool": customer.owner_id is None,
             "team_name": _("your team") if same_team else _("another team"), "reasons": reasons}
 
 

@@ -91,6 +91,9 @@ def _shown_values(data, labels):
         if value in (None, "", []):
             if field.key == "owner" and data.get("owner_unknown"):
                 shown.append((field.label, _("%(name)s (no such user)") % {"name": data["owner_unknown"]}))
+            elif field.key == "owner" and data.get("owner_refused"):
+                shown.append((field.label, _("%(name)s (not one you may give customers to)")
+                              % {"name": data["owner_refused"]}))
             continue
         if field.kind == "phone":
             value = display_phone(value)

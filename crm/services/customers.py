@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.access import can_edit, editable, user_access
 from accounts.capabilities import Capability, Module
+from accounts.grants import lockable, teams_within_scope
 from accounts.services import audited
 
 from ..models import Contact, Customer, CustomerSearch, CustomerStatus, FollowUp, SavedView
@@ -22,12 +23,18 @@ __all__ = [
     "followup_log", "require_editable", "saved_view_delete", "saved_view_save",
 ]
 
-# Fields a person may set on a customer through the form or an import.
+# The fields of a customer a person sets (the form, an import) or a merge chooses among its customers.
 EDITABLE_FIELDS = (
     "kind", "name", "industry", "tier", "source", "status", "tags", "phone", "mobile", "email", "website",
     "province", "city", "district", "address", "notes", "owner", "team", "next_followup_at",
     "deal_status", "deal_date", "deal_amount", "locked",
 )
+# Of those, the ones that move a customer across the access rules or the pool's rules, which edit
+# access alone does not change: owner and team only by assignment (the assign capability, to an
+# assignable user; the team follows the owner), the lock by holders of the lock capability, and the
+# deal status, date and amount by the deals (sales calls customer_deal_won), never by hand.
+ASSIGNMENT_FIELDS = ("owner", "team")
+DEAL_FIELDS = ("deal_status", "deal_date", "deal_amount")
 
 
 class EditConflict(ValidationError):
@@ -105,20 +112,24 @@ def _tags(value):
 
 
 def customer_create(*, by, name, owner=None, team=None, pool=None, contact=None, **fields):
-    """A new customer, owned by `by` in their team unless another owner, or a pool, is given.
-    `contact` (a dict of Contact fields) adds the primary contact in the same transaction."""
+    """A new customer, owned by `by` in their team. With the assign capability `by` may give it to
+    one of their assignable users instead (in that user's team), or put it in a pool they may open
+    (with a team within their scope); without it, another owner, team or pool is refused
+    (PermissionDenied). Locked only by holders of the lock capability; the deal fields follow the
+    deals and are never set here. `contact` (a dict of Contact fields) adds the primary contact in
+    the same transaction."""
     if not user_access(by).can_open(Module.CUSTOMERS):
         raise PermissionDenied
-    unknown = set(fields) - set(EDITABLE_FIELDS)
+    unknown = set(fields) - (set(EDITABLE_FIELDS) - set(ASSIGNMENT_FIELDS))
     if unknown:
         raise TypeError(f"unknown customer fields: {sorted(unknown)}")
+    owner, team, pool = _creation_owner(by, owner, team, pool)
+    _check_guarded(by, None, fields)
     fields = _normalised(fields)
-    if pool is None:
-        owner = owner or by
     now = timezone.now()
     with audited(by, "customer_create"):
         customer = Customer(
-            name=name, owner=owner, team=team or (owner.team if owner else None), pool=None if owner else pool,
+            name=name, owner=owner, team=team, pool=pool,
             created_by=by, claimed_at=now if owner else None, **fields,
         )
         customer.tags = _tags(customer.tags)
@@ -131,9 +142,51 @@ def customer_create(*, by, name, owner=None, team=None, pool=None, contact=None,
     return customer
 
 
+def _creation_owner(by, owner, team, pool):
+    """(owner, team, pool) of a customer `by` creates, as the assignment rules allow."""
+    from ..selectors.pool import assignable_users, pools_for
+
+    may_assign = user_access(by).has(Capability.ASSIGN_FROM_POOL)
+    if pool is not None and owner is None:
+        if not may_assign or not pools_for(by).filter(pk=pool.pk).exists():
+            raise PermissionDenied(_("You may not put customers in this pool."))
+        if team is not None and not teams_within_scope(by, Module.CUSTOMERS).filter(pk=team.pk).exists():
+            raise PermissionDenied(_("You may not give customers to this team."))
+        return None, team, pool
+    owner = owner or by
+    if owner.pk != by.pk and not (may_assign and assignable_users(by).filter(pk=owner.pk).exists()):
+        raise PermissionDenied(_("You cannot assign customers to this person."))
+    if team is not None and team.pk != owner.team_id:
+        raise PermissionDenied(_("A customer belongs to its owner's team."))
+    return owner, owner.team, None
+
+
+def _check_guarded(by, customer, fields):
+    """Refuse (PermissionDenied) a change of the lock or of the deal fields that `by` may not make.
+    `customer` is None for a new one (whose lock starts off and deal fields empty)."""
+    for name in DEAL_FIELDS:
+        if name in fields and fields[name] != _current(customer, name):
+            raise PermissionDenied(_("The deal status follows the customer's deals; it cannot be set by hand."))
+    if "locked" in fields and bool(fields["locked"]) != bool(_current(customer, "locked")):
+        in_scope = lockable(by, Customer.objects.filter(pk=customer.pk)).exists() if customer else \
+            user_access(by).has(Capability.LOCK_CUSTOMERS)
+        if not in_scope:
+            raise PermissionDenied(_("Only a manager may lock or unlock a customer."))
+
+
+def _current(customer, name):
+    if customer is None:
+        return Customer._meta.get_field(name).get_default()
+    return getattr(customer, name)
+
+
 def customer_update(*, customer, by, version=None, **fields):
     """Change a customer `by` may edit. With `version` (the one the form was opened with) a save
-    made after someone else's is refused with EditConflict, and nothing is written."""
+    made after someone else's is refused with EditConflict, and nothing is written.
+    A new owner goes through the assignment (`pool_assign`: the assign capability, the customer
+    within `by`'s scope, an assignable owner), and the team follows the owner; the lock needs the
+    lock capability; the deal fields follow the deals. A value sent unchanged is no change; a change
+    `by` may not make is refused (PermissionDenied) and nothing is written."""
     if not can_edit(by, customer):
         raise PermissionDenied
     unknown = set(fields) - set(EDITABLE_FIELDS)
@@ -146,20 +199,38 @@ def customer_update(*, customer, by, version=None, **fields):
             raise EditConflict(
                 _("Someone else saved this customer while you were editing it. "
                   "Your changes were not saved; reload to see theirs."), code="conflict")
+        new_owner = _new_owner(current, fields.pop("owner", _UNCHANGED), fields.pop("team", _UNCHANGED))
+        _check_guarded(by, current, fields)
         for key, value in fields.items():
             setattr(current, key, value)
         if "tags" in fields:
             current.tags = _tags(current.tags)
-        if "owner" in fields and fields["owner"] and fields["owner"].pk != customer.owner_id:
-            current.claimed_at = timezone.now()
-            current.pool = None
         current.version = F("version") + 1
         current.full_clean(exclude=["search_text", "name_key", "version"])
         current.save()
+        if new_owner is not None:
+            from .pool import pool_assign
+
+            pool_assign(ids=[current.pk], owner=new_owner, by=by)
         if {"name", "phone", "mobile", "email"} & set(fields):
             customers_refresh_search([current.pk])
     current.refresh_from_db()
     return current
+
+
+_UNCHANGED = object()
+
+
+def _new_owner(current, owner, team):
+    """The owner to assign `current` to (None: no change). Giving it up and a team apart from the
+    owner's are refused: those go through the pool's release and the assignment."""
+    if owner is None and current.owner_id is not None:
+        raise PermissionDenied(_("Release the customer to the pool to give it up."))
+    changed = owner not in (None, _UNCHANGED) and owner.pk != current.owner_id
+    expected_team = owner.team_id if changed else current.team_id
+    if team is not _UNCHANGED and getattr(team, "pk", None) != expected_team:
+        raise PermissionDenied(_("A customer belongs to its owner's team."))
+    return owner if changed else None
 
 
 def customer_archive(*, customer, by):

@@ -368,6 +368,8 @@ def _preview(batch, *, book=None):
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.status != Status.PREVIEWING:  # cancelled while the rows were read
             return batch
+        if batch.created_by is not None:
+            counts["owners_refused"] = _refuse_owners_outside(batch, batch.created_by)
         counts.update(_match_existing(batch, preview=True))
         batch.counts = counts
         batch.preview = _preview_sample(batch)
@@ -787,6 +789,30 @@ def import_search_fill(batch_id):
     return filled
 
 
+def _refuse_owners_outside(batch, by):
+    """Take off the batch's rows the owners `by` may not give customers to (anyone outside their
+    assignable users, `crm.selectors.pool.assignable_users`, as for an assignment by hand): such a row
+    is imported as one without a known owner (the batch's choice: the pool or its default owner),
+    keeps the name it gave under "owner_refused" and says why. The check runs it for the uploader,
+    the commit again for whoever imports. One statement; returns how many rows."""
+    from ..selectors.pool import assignable_users
+
+    allowed_sql, allowed_params = assignable_users(by).order_by().values("pk").query.sql_with_params()
+    note = _("The owner is not one of the people you may give customers to: "
+             "the row is imported as one without a known owner.")
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            UPDATE {ImportRow._meta.db_table} r
+            SET data = (r.data - 'owner') || jsonb_build_object('owner_refused',
+                    COALESCE(NULLIF(u.display_name, ''), u.username)),
+                reason = CASE WHEN r.reason = '' THEN %s ELSE r.reason || ' ' || %s END
+            FROM {User._meta.db_table} u
+            WHERE r.batch_id = %s AND r.verdict IN ('new', 'existing') AND r.data ? 'owner'
+              AND u.id = (r.data->>'owner')::bigint AND u.id NOT IN ({allowed_sql})""",
+            [note, note, batch.pk, *allowed_params])
+        return cursor.rowcount
+
+
 def _owner_sql(batch):
     """SQL of the owner id of a staged row `r`: its own owner, else (unknown or no owner column) the
     chosen owner when the batch says so, else none (the customer goes to a pool)."""
@@ -816,6 +842,7 @@ def _commit_rows(batch, by):
     from .pool import pool_for_team
 
     fallback_pool = batch.pool or pool_for_team(batch.team)
+    _refuse_owners_outside(batch, by)  # the importer's scope now, which may differ from the uploader's
     owner = _owner_sql(batch)
     with connection.cursor() as cursor:
         from ..tasks import import_search_fill as search_fill_task
@@ -981,6 +1008,7 @@ def import_request_commit(*, batch, by, policy, unknown_owner, default_owner=Non
             raise ValidationError(_("Only a checked import can be imported."))
         if unknown_owner == ImportBatch.UnknownOwner.DEFAULT and default_owner is None:
             raise ValidationError(_("Choose the owner for customers without a known owner."))
+        _check_commit_choices(by, default_owner, team)
         batch.policy, batch.unknown_owner = policy, unknown_owner
         batch.default_owner, batch.team, batch.pool = default_owner, team, pool
         batch.status, batch.cancel_requested = Status.COMMITTING, False
@@ -991,6 +1019,20 @@ def import_request_commit(*, batch, by, policy, unknown_owner, default_owner=Non
         enqueue_on_commit(tasks.import_commit, batch_id=batch.pk, by_id=by.pk)
     _progress(batch, 0)
     return batch
+
+
+def _check_commit_choices(by, default_owner, team):
+    """The default owner must be one `by` may give customers to, the team of customers without an
+    owner one within `by`'s scope (as for customers created or assigned by hand)."""
+    from accounts.capabilities import Module
+    from accounts.grants import teams_within_scope
+
+    from ..selectors.pool import assignable_users
+
+    if default_owner is not None and not assignable_users(by).filter(pk=default_owner.pk).exists():
+        raise ValidationError({"default_owner": _("Choose someone you may give customers to.")})
+    if team is not None and not teams_within_scope(by, Module.CUSTOMERS).filter(pk=team.pk).exists():
+        raise ValidationError({"team": _("Choose a team within your own scope.")})
 
 
 def import_request_undo(*, batch, by):

@@ -17,8 +17,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
-from accounts.access import editable, user_access, visible
+from accounts.access import user_access, visible
 from accounts.capabilities import Capability
+from accounts.grants import assignable, handable
 from accounts.models import Team, User
 from accounts.services import audited
 
@@ -182,14 +183,17 @@ def pool_claim(*, ids, by):
 
 def pool_release(*, ids, by, reason=""):
     """`by` gives the customers `ids` up: each goes, without owner, to the pool of its team (or the
-    default pool). All or nothing: `by` must be able to change every one. Returns how many moved."""
+    default pool). All or nothing: `by` must be in the owner chain of every one, or hold the assign
+    capability with every one within their scope (`accounts.grants.handable`). Returns how many moved."""
     ids = _ids(ids)
     if not ids:
         raise ValidationError(_("Select at least one customer."), code="empty")
     reason = (reason or "").strip()[:200]
     now = timezone.now()
     with audited(by, "pool_release"), pghistory.context(reason=reason):
-        rows = list(editable(by, Customer.objects.live()).filter(pk__in=ids).select_for_update(of=("self",))
+        # Given up by its owner chain, or by a holder of the assign capability within whose scope it is;
+        # never by someone who may only edit it (a share), who could then claim it from their own pool.
+        rows = list(handable(by, Customer.objects.live()).filter(pk__in=ids).select_for_update(of=("self",))
                     .values_list("pk", "name", "owner_id", "team_id"))
         if len(rows) != len(ids):
             raise PermissionDenied
@@ -226,9 +230,10 @@ def _pools_for_teams(team_ids):
 # Assign ----------------------------------------------------------------------------------------
 
 def pool_assign(*, ids, owner, by):
-    """A manager gives the customers `ids` (in a pool or owned) to `owner`. Needs ASSIGN_FROM_POOL;
-    every customer must be one `by` can see (an owned one: one `by` can change), and `owner` an
-    active user within `by`'s customer scope. All or nothing. Returns how many changed hands."""
+    """A manager gives the customers `ids` (in a pool or owned) to `owner`, in `owner`'s team. Needs
+    ASSIGN_FROM_POOL; every customer must be one `by` can see (an owned one: within `by`'s own scope,
+    not merely shared with them), and `owner` an active user within `by`'s customer scope. All or
+    nothing. Returns how many changed hands. The one way a customer's owner and team change by hand."""
     if not user_access(by).has(Capability.ASSIGN_FROM_POOL):
         raise PermissionDenied
     ids = _ids(ids)
@@ -241,7 +246,7 @@ def pool_assign(*, ids, owner, by):
         rows = list(visible(by, Customer.objects.live()).filter(pk__in=ids).select_for_update(of=("self",))
                     .values_list("pk", "owner_id", "pool_id"))
         owned = [pk for pk, owner_id, _pool in rows if owner_id is not None]
-        if len(rows) != len(ids) or editable(by, Customer.objects.filter(pk__in=owned)).count() != len(owned):
+        if len(rows) != len(ids) or assignable(by, Customer.objects.filter(pk__in=owned)).count() != len(owned):
             raise PermissionDenied
         changing = [pk for pk, owner_id, _pool in rows if owner_id != owner.pk]
         Customer.objects.filter(pk__in=changing).update(

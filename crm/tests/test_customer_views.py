@@ -80,11 +80,11 @@ def test_a_refused_share_keeps_what_was_chosen_and_says_why(client, rep_east, re
     customer = CustomerFactory(owner=rep_east)
     client.force_login(rep_east)
     url = reverse("crm:customer_share", args=[customer.pk])
-    response = client.post(url, {"user": rep_west.pk, "team": teams["beijing"].pk}, HTTP_HX_REQUEST="true")
+    response = client.post(url, {"user": rep_west.pk, "team": teams["shanghai"].pk}, HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert response.status_code == 422 and "请选择一个用户或一个团队作为共享对象" in body
     assert f'<option value="{rep_west.pk}" selected>{rep_west}</option>' in body
-    assert f'<option value="{teams["beijing"].pk}" selected>' in body
+    assert f'<option value="{teams["shanghai"].pk}" selected>' in body
     assert '<optgroup label="北京分公司">' in body
     response = client.post(url, {"user": "999999"}, HTTP_HX_REQUEST="true")
     body = response.content.decode()

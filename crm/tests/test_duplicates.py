@@ -104,11 +104,17 @@ def test_it_returns_nothing_for_empty_or_invalid_input(rep_east, huaxin, django_
         assert duplicates_for(rep_east, name="  ", mobile="12", email="not-an-email") == []
 
 
-def test_it_reports_an_invisible_duplicate_by_its_owner_only(rep_west, rep_east, huaxin):
+def test_it_reports_an_invisible_duplicate_without_its_owner(rep_west, rep_east, huaxin):
     found = duplicates_for(rep_west, name="北京华信科技有限公司", mobile="13812345678")
 
-    assert found == [{"visible": False, "customer": None, "owner_name": rep_east.name,
+    assert found == [{"visible": False, "customer": None, "owner_name": "", "in_pool": False,
                       "team_name": "another team", "reasons": ["same name", "same mobile"]}]
+
+
+def test_it_names_the_owner_of_a_duplicate_the_user_may_see(rep_east2, rep_east, huaxin):
+    found = duplicates_for(rep_east2, name="北京华信科技有限公司")
+
+    assert (found[0]["visible"], found[0]["owner_name"]) == (True, rep_east.name)
 
 
 def test_it_says_your_team_for_an_invisible_duplicate_in_the_users_team(rep_east, roles, teams):
@@ -187,14 +193,15 @@ def test_it_renders_a_visible_duplicate_with_a_link(english_client_for, rep_east
     assert "Merge" not in page  # a rep may not merge
 
 
-def test_it_reveals_only_the_owner_of_another_teams_duplicate(english_client_for, rep_west, rep_east, huaxin):
+def test_it_reveals_only_that_another_teams_duplicate_exists(english_client_for, rep_west, rep_east, huaxin):
     response = english_client_for(rep_west).get(
         CHECK, {"name": "北京华信科技有限责任公司", "mobile": "138 1234 5678", "email": "sales@huaxin.com"})
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert rep_east.name in page and "another team" in page
-    for secret in (huaxin.name, "华信", f"/{huaxin.pk}/", "13812345678", "138 1234 5678", "huaxin", "/customers/"):
+    assert "A customer of another team that you cannot open." in page
+    for secret in (rep_east.name, rep_east.username, huaxin.name, "华信", f"/{huaxin.pk}/", "13812345678",
+                   "138 1234 5678", "huaxin", "/customers/"):
         assert secret not in page, secret
 
 

@@ -13,7 +13,9 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
+from accounts.access import can_edit
 from accounts.capabilities import Module
+from accounts.grants import can, handable
 from accounts.permissions import capability_required
 from accounts.views import posted_next_url
 
@@ -28,7 +30,7 @@ def customer_list(request):
     context.update({
         "views": VIEWS, "current_view": request.GET.get("view", ""),
         "saved_views": selectors.saved_views_of(request.user),
-        "bulk_form": BulkForm(), "saved_view_form": SavedViewForm(), "now": timezone.now(),
+        "bulk_form": BulkForm(user=request.user), "saved_view_form": SavedViewForm(), "now": timezone.now(),
         "owner_choices": selectors.assignable_choices(request.user), "team_choices": account_selectors.team_choices(),
     })
     if request.htmx and request.htmx.target == "customer-results":
@@ -37,7 +39,12 @@ def customer_list(request):
 
 
 def _check_duplicates(request, form, exclude_pk=None):
-    """On save, likely duplicates must be acknowledged once (the live warning may have been missed)."""
+    """On save, likely duplicates must be acknowledged once (the live warning may have been missed).
+    A save counts against the duplicate checks' rate limit: past it, nothing is saved or revealed."""
+    if not selectors.duplicate_check_allowed(request.user):
+        form.add_error(None, _("You have checked for existing customers many times in the last minute. "
+                               "Wait a minute, then save again."))
+        return False
     form.duplicate_warning = selectors.duplicate_warning(request.user, form.cleaned_data, exclude_pk)
     form.duplicates = form.duplicate_warning["duplicates"]
     if form.duplicates and not form.cleaned_data.get("confirm_duplicate"):
@@ -49,26 +56,30 @@ def _check_duplicates(request, form, exclude_pk=None):
 
 @capability_required(module=Module.CUSTOMERS)
 def customer_create(request):
-    form = CustomerForm(request.POST or None, initial={"owner": request.user, "team": request.user.team})
+    form = CustomerForm(request.POST or None, user=request.user, initial={"owner": request.user})
     if request.method == "POST" and form.is_valid() and _check_duplicates(request, form):
-        data = form.customer_fields()
-        customer = services.customer_create(by=request.user, contact=form.contact(), **data)
-        messages.success(request, _("Customer created."))
-        return redirect(customer)
+        try:
+            customer = services.customer_create(by=request.user, contact=form.contact(), **form.customer_fields())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Customer created."))
+            return redirect(customer)
     return render(request, "crm/customer_form.html", {"form": form})
 
 
 @capability_required(module=Module.CUSTOMERS)
 def customer_detail(request, pk):
     context = selectors.customer_page(request.user, pk)
-    context.update(_share_context(ShareForm(), context["can_edit"]))
+    form = ShareForm(user=request.user, can_grant_edit=context["can_edit"]) if context["can_share"] else None
+    context.update(_share_context(request.user, context["customer"], context["can_share"], form))
     return render(request, "crm/customer_detail.html", context)
 
 
 @capability_required(module=Module.CUSTOMERS)
 def customer_edit(request, pk):
     customer = selectors.customer_for(request.user, pk, write=True)
-    form = CustomerForm(request.POST or None, instance=customer)
+    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
     if request.method == "POST" and form.is_valid() and _check_duplicates(request, form, customer.pk):
         try:
             services.customer_update(customer=customer, by=request.user, version=form.cleaned_data["version"],
@@ -77,8 +88,11 @@ def customer_edit(request, pk):
             form.add_error(None, exc)
             return render(request, "crm/customer_form.html",
                           {"form": form, "customer": customer, "conflict": True}, status=409)
-        messages.success(request, _("Customer saved."))
-        return redirect(customer)
+        except ValidationError as exc:  # e.g. the new owner is no longer one to assign to
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Customer saved."))
+            return redirect(customer)
     return render(request, "crm/customer_form.html", {"form": form, "customer": customer})
 
 
@@ -87,7 +101,7 @@ def customer_edit(request, pk):
 def customer_bulk(request):
     """Assign, tag, release or merge the ticked customers. Every id is checked; one that is not the
     user's to change rejects the whole request and nothing changes."""
-    form = BulkForm(request.POST)
+    form = BulkForm(request.POST, user=request.user)
     back = posted_next_url(request, reverse("crm:customer_list"))
     if not form.is_valid():
         for errors in form.errors.values():
@@ -142,26 +156,41 @@ def saved_view_delete(request, pk):
     return redirect("crm:customer_list")
 
 
-def _share_context(form, can_edit):
-    """The share form with its user and team options (read only when the form is shown)."""
+def _share_form(user, customer, data=None):
+    return ShareForm(data, user=user, can_grant_edit=can_edit(user, customer))
+
+
+def _share_context(user, customer, can_share, form=None):
+    """The share form with its user and team options (read only when the form is shown): teams
+    within the user's scope only."""
     selects = []
-    if can_edit:
+    if can_share:
+        form = form or _share_form(user, customer)
         selects = [(form["user"], account_selectors.people_choices()),
-                   (form["team"], account_selectors.team_choices())]
-    return {"share_form": form, "share_selects": selects}
+                   (form["team"], account_selectors.team_choices(form.fields["team"].queryset))]
+    return {"share_form": form, "share_selects": selects, "can_share": can_share}
 
 
 def _shares_partial(request, customer, form=None, status=200):
-    context = {"customer": customer, "shares": selectors.shares_of(customer), "can_edit": True,
-               **_share_context(form or ShareForm(), True)}
+    context = {"customer": customer, "shares": selectors.shares_of(customer),
+               **_share_context(request.user, customer, True, form)}
     return render(request, "crm/customer_detail.html#shares", context, status=status)
+
+
+def _shareable_customer(user, pk):
+    """The customer `pk` if `user` may share it: 404 outside their reach, 403 if they may see (or
+    even edit) it but not pass it on (accounts.grants.handable)."""
+    customer = selectors.customer_for(user, pk)
+    if not can(handable, user, customer):
+        raise PermissionDenied
+    return customer
 
 
 @require_POST
 @capability_required(module=Module.CUSTOMERS)
 def customer_share(request, pk):
-    customer = selectors.customer_for(request.user, pk, write=True)
-    form = ShareForm(request.POST)
+    customer = _shareable_customer(request.user, pk)
+    form = _share_form(request.user, customer, request.POST)
     if form.is_valid():
         until = form.cleaned_data["expires_at"]
         expires_at = None
@@ -170,7 +199,7 @@ def customer_share(request, pk):
         try:
             account_services.share_create(
                 obj=customer, by=request.user, user=form.cleaned_data["user"],
-                team=form.cleaned_data["team"], can_edit_record=form.cleaned_data["can_edit"],
+                team=form.cleaned_data["team"], can_edit_record=form.cleaned_data.get("can_edit", False),
                 expires_at=expires_at,
             )
         except ValidationError as exc:
@@ -189,7 +218,7 @@ def customer_share(request, pk):
 @require_POST
 @capability_required(module=Module.CUSTOMERS)
 def customer_share_revoke(request, pk, share_pk):
-    customer = selectors.customer_for(request.user, pk, write=True)
+    customer = _shareable_customer(request.user, pk)
     share = get_object_or_404(selectors.shares_of(customer), pk=share_pk)
     account_services.share_revoke(share=share, by=request.user)
     if request.htmx:

@@ -16,7 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from accounts.capabilities import Capability
+from accounts.capabilities import Capability, Module
+from accounts.grants import teams_within_scope
 from accounts.permissions import capability_required
 
 from .. import selectors
@@ -87,7 +88,7 @@ def import_detail(request, batch):
         context.update(_mapping_context(batch, ImportMappingForm(batch=batch)))
     elif batch.status == ImportBatch.Status.PREVIEWED:
         owners = selectors.assignable_choices(request.user)
-        context["commit_form"] = ImportCommitForm(owner_choices=owners)
+        context["commit_form"] = ImportCommitForm(owner_choices=owners, teams=_import_teams(request.user))
         context["rows"], context["next_after"] = selectors.import_rows_page(request.user, batch)
         context["verdicts"] = ImportRow.Verdict.choices
     elif batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.UNDONE):
@@ -178,11 +179,16 @@ def import_configure(request, batch):
     return redirect(batch)
 
 
+def _import_teams(user):
+    """The teams an importer may give customers without an owner to: those within their scope."""
+    return teams_within_scope(user, Module.CUSTOMERS)
+
+
 @require_POST
 @batch_view
 def import_commit(request, batch):
     owners = selectors.assignable_choices(request.user)
-    form = ImportCommitForm(request.POST, owner_choices=owners)
+    form = ImportCommitForm(request.POST, owner_choices=owners, teams=_import_teams(request.user))
     if form.is_valid():
         data = form.cleaned_data
         owner = None

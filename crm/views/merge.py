@@ -19,7 +19,10 @@ from ..models import Customer, CustomerMerge
 @require_GET
 @capability_required(module=Module.CUSTOMERS)
 def duplicate_check(request):
-    """The duplicates alert for what is typed in the customer form; empty when nothing matches."""
+    """The duplicates alert for what is typed in the customer form; empty when nothing matches. Past
+    the user's rate limit: 429 with a message, and nothing looked up."""
+    if not selectors.duplicate_check_allowed(request.user):
+        return render(request, "crm/partials/duplicates.html", {"limited": True}, status=429)
     context = selectors.duplicate_warning(request.user, request.GET, request.GET.get("exclude"))
     return render(request, "crm/partials/duplicates.html", context)
 

@@ -178,11 +178,19 @@ def _first_open_stage(pipeline):
 
 def opportunity_create(*, by, customer, pipeline, name, amount=Decimal(0), expected_close=None, contact=None,
                        owner=None, source=None, campaign=None, next_step=""):
-    """A new deal for a customer `by` may see, in the pipeline's first open stage. The owner is `by`
-    unless another is given; the team is the owner's."""
+    """A new deal for a customer `by` may change (Customer.DoesNotExist for one they may not see,
+    PermissionDenied for one they may only read, e.g. shared read-only), in the pipeline's first open
+    stage. The owner is `by` unless another is given, which needs the assign capability and one of
+    `by`'s assignable users; the team is the owner's."""
     from crm.models import Customer
+    from crm.selectors.pool import assignable_users
 
-    if not visible(by, Customer.objects.filter(pk=customer.pk)).exists():
+    if not can_edit(by, customer):
+        if not visible(by, Customer.objects.filter(pk=customer.pk)).exists():
+            raise Customer.DoesNotExist
+        raise PermissionDenied
+    if owner is not None and owner.pk != by.pk and not (
+            user_access(by).has(Capability.ASSIGN_FROM_POOL) and assignable_users(by).filter(pk=owner.pk).exists()):
         raise PermissionDenied
     if not pipelines_for(by).filter(pk=pipeline.pk).exists():
         raise ValidationError({"pipeline": _("Your team does not work in this pipeline.")})

@@ -123,7 +123,9 @@ def opportunity_export(request):
 
 @capability_required(module=Module.SALES)
 def opportunity_create(request):
-    customer = crm_selectors.customer_for(request.user, request.GET.get("customer") or request.POST.get("customer"))
+    # A deal is work on the customer: one the user may only read (e.g. shared read-only) is 403.
+    customer = crm_selectors.customer_for(request.user, request.GET.get("customer") or request.POST.get("customer"),
+                                          write=True)
     pipelines = services.pipelines_for(request.user)
     form = OpportunityForm(request.POST or None, customer=customer, pipelines=pipelines, user=request.user,
                            initial={"pipeline": request.GET.get("pipeline")})

@@ -5,8 +5,9 @@ document.addEventListener("htmx:responseError", function (event) {
   if (box) { box.classList.remove("d-none"); }
 });
 document.addEventListener("htmx:beforeSwap", function (event) {
-  // Forms answered with 422 carry their own errors: show them.
-  if (event.detail.xhr.status === 422) { event.detail.shouldSwap = true; event.detail.isError = false; }
+  // Forms answered with 422 carry their own errors, and 429 (too many requests) says what to do: show them.
+  var status = event.detail.xhr.status;
+  if (status === 422 || status === 429) { event.detail.shouldSwap = true; event.detail.isError = false; }
 });
 
 // Plain forms that ask first (archive, release, delete for good, delete a checklist item).
