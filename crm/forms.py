@@ -160,6 +160,7 @@ class BulkForm(forms.Form):
     """A bulk action on the customers ticked in the list. The ids are checked by the services."""
 
     ACTIONS = [
+        ("claim", _("Claim from the pool")),
         ("assign", _("Assign to")),
         ("tag", _("Add tag")),
         ("release", _("Release to the pool")),

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
@@ -99,7 +100,7 @@ def customer_edit(request, pk):
 @require_POST
 @capability_required(module=Module.CUSTOMERS)
 def customer_bulk(request):
-    """Assign, tag, release or merge the ticked customers. Every id is checked; one that is not the
+    """Claim (from the pool), assign, tag, release or merge the ticked customers. Every id is checked; one that is not the
     user's to change rejects the whole request and nothing changes."""
     form = BulkForm(request.POST, user=request.user)
     back = posted_next_url(request, reverse("crm:customer_list"))
@@ -113,7 +114,11 @@ def customer_bulk(request):
     if data["action"] == "merge":
         return redirect(reverse("crm:customer_merge") + "?" + urlencode([("ids", i) for i in ids]))
     try:
-        if data["action"] == "assign":
+        if data["action"] == "claim":
+            claimed = services.pool_claim(ids=ids, by=request.user)
+            messages.success(request, ngettext("You claimed %(n)s customer.", "You claimed %(n)s customers.", claimed)
+                             % {"n": claimed})
+        elif data["action"] == "assign":
             services.pool_assign(ids=ids, owner=data["owner"], by=request.user)
             messages.success(request, _("Assigned %(n)d customers to %(owner)s.") % {
                 "n": len(ids), "owner": data["owner"]})
