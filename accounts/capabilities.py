@@ -20,6 +20,7 @@ class Capability(models.TextChoices):
     ASSIGN_FROM_POOL = "crm.pool:assign", _("Assign customers from the pool and in bulk")
     MERGE_CUSTOMERS = "crm.customer:merge", _("Merge duplicate customers")
     PURGE_CUSTOMERS = "crm.customer:purge", _("Delete archived customers for good")
+    VIEW_AUDIT_LOG = "accounts.audit:view", _("Read the audit log of every record")
 
 
 class Module(models.TextChoices):

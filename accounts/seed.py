@@ -55,6 +55,12 @@ ADDED_IN_0005 = {
 }
 
 
+# Added with the audit log (accounts migration 0007).
+ADDED_IN_0007 = {
+    "系统管理员": ([C.VIEW_AUDIT_LOG], None),
+}
+
+
 def seed_roles_0003(Role, added=ADDED_IN_0003):
     """Give the seed roles that still exist the capabilities (and home pages) of a later release."""
     for name, (caps, landing) in added.items():
