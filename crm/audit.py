@@ -1,5 +1,6 @@
-"""Reading the audit trail (django-pghistory) as the product shows it: who, when, what changed; and
-writing it in sets for bulk writes, with the row triggers they replace skipped."""
+"""Writing the audit trail (django-pghistory): which models keep a history (`tracked`), who and why on
+every event (`audited`), and the events of bulk writes in sets, with the row triggers they replace
+skipped. Reading it as the product shows it is crm/history.py."""
 import contextlib
 import json
 import uuid
