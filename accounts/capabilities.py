@@ -21,6 +21,7 @@ class Capability(models.TextChoices):
     MERGE_CUSTOMERS = "crm.customer:merge", _("Merge duplicate customers")
     PURGE_CUSTOMERS = "crm.customer:purge", _("Delete archived customers for good")
     LOCK_CUSTOMERS = "crm.customer:lock", _("Lock customers, so the pool's rules never take them back")
+    VIEW_AUDIT_LOG = "accounts.audit:view", _("Read the audit log of every record")
 
 
 class Module(models.TextChoices):

@@ -226,3 +226,20 @@ class AccessCheckForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = User.objects.order_by("username")
+
+
+class AuditLogForm(forms.Form):
+    """The audit log's filters: which kind of record, which kind of event, and older than when."""
+
+    record = forms.ChoiceField(label=_("Record"), required=False)
+    kind = forms.ChoiceField(label=_("Event"), required=False)
+    before = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        from crm.history import KINDS, tracked_models
+
+        super().__init__(*args, **kwargs)
+        self.models = {m._meta.label_lower: m for m in tracked_models()}
+        self.fields["record"].choices = [("", _("Every record")),
+                                         *((label, m._meta.verbose_name) for label, m in self.models.items())]
+        self.fields["kind"].choices = [("", _("Every event")), *KINDS.items()]

@@ -1,5 +1,4 @@
 """Users, the team tree, roles with data scopes, and manual shares of single records."""
-import pghistory
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.contenttypes.models import ContentType
@@ -10,10 +9,12 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.audit import tracked, tracked_links
+
 from .capabilities import Capability, LandingPage, Scope
 
 
-@pghistory.track()
+@tracked("accounts.Team")
 class Team(models.Model):
     """A node in the department tree. `path` holds the ids from the root, e.g. "/1/4/9/",
     so a whole subtree is one indexed prefix match."""
@@ -54,8 +55,10 @@ class Team(models.Model):
         return [int(part) for part in self.path.strip("/").split("/") if part]
 
 
-@pghistory.track(exclude=["password", "last_login"])
+@tracked("accounts.User", exclude=["password", "last_login"])
 class User(AbstractUser):
+
+    history_name = ("display_name", "username")
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
     mobile = models.CharField(_("mobile"), max_length=20, null=True, blank=True, unique=True)
     preferred_language = models.CharField(
@@ -89,7 +92,7 @@ class User(AbstractUser):
         return self.display_name or self.get_full_name() or self.username
 
 
-@pghistory.track()
+@tracked("accounts.Role")
 class Role(models.Model):
     """A set of capabilities plus one data scope per module. A user may hold several roles;
     their scopes add up (the union of what each allows)."""
@@ -127,15 +130,29 @@ class Role(models.Model):
         return getattr(self, f"{module}_scope")
 
 
+@tracked_links()
+class UserRole(User.roles.through):
+    """A role held by a user, as the history records it: granted or taken away."""
+
+    history_name = "role"
+
+    class Meta:
+        proxy = True
+        verbose_name = _("role of a user")
+        verbose_name_plural = _("roles of users")
+
+
 class ShareQuerySet(models.QuerySet):
     def active(self, now=None):
         now = now or timezone.now()
         return self.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@tracked("accounts.Share")
 class Share(models.Model):
     """One record shared by hand with a user or a whole team (and its sub-teams)."""
+
+    history_name = ("user", "team")
 
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.BigIntegerField()
@@ -155,6 +172,7 @@ class Share(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ShareQuerySet.as_manager()
+    history_select = ("user", "team")  # what its name reads
 
     class Meta:
         verbose_name = _("share")

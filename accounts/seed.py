@@ -64,6 +64,11 @@ ADDED_IN_0007 = {
     "区域经理": ([C.LOCK_CUSTOMERS], None),
 }
 
+# Added with the audit log (accounts migration 0008).
+ADDED_IN_0008 = {
+    "系统管理员": ([C.VIEW_AUDIT_LOG], None),
+}
+
 
 def seed_roles_0003(Role, added=ADDED_IN_0003):
     """Give the seed roles that still exist the capabilities (and home pages) of a later release."""

@@ -1,30 +1,20 @@
 """Every write to users, teams, roles and shares. Each runs in one transaction and leaves an
 audit trace (django-pghistory triggers, with who and why attached through `audited`)."""
 import uuid
-from contextlib import contextmanager
 
-import pghistory
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import ProtectedError, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.audit import audited  # noqa: F401 - services of every app import it from here
 from crm.queue import enqueue_on_commit
 
 from .access import _rule, can_edit, forget_access
 from .grants import can, handable, share_recipients_q, teams_within_scope, within_scope
 from .models import Role, Share, Team, User
-
-
-@contextmanager
-def audited(by, action):
-    """Run a write in a transaction with `by` and `action` recorded on every history event."""
-    with transaction.atomic(), pghistory.context(user=getattr(by, "pk", None), action=action):
-        yield
-
 
 # Teams -----------------------------------------------------------------------------------------
 

@@ -20,4 +20,5 @@ urlpatterns = [
     path("roles/<int:pk>/", views.role_edit, name="settings_role_edit"),
     path("roles/<int:pk>/delete/", views.role_delete, name="settings_role_delete"),
     path("access/", views.access_check, name="settings_access_check"),
+    path("audit/", views.audit_log, name="settings_audit_log"),
 ]

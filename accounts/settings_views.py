@@ -15,7 +15,15 @@ from . import selectors, services
 from .access import user_access
 from .capabilities import Capability, Module, Scope
 from .filters import UserFilter
-from .forms import AccessCheckForm, RoleForm, TeamForm, UserCreateForm, UserEditForm, UserPasswordResetForm
+from .forms import (
+    AccessCheckForm,
+    AuditLogForm,
+    RoleForm,
+    TeamForm,
+    UserCreateForm,
+    UserEditForm,
+    UserPasswordResetForm,
+)
 from .models import Team
 from .permissions import capability_required
 from .views import show_service_error
@@ -259,3 +267,29 @@ def access_check(request):
         if len(matches) == 1:
             context["explanation"] = selectors.access_explain(user=form.cleaned_data["user"], obj=matches[0])
     return render_settings(request, "settings/access_check.html", context, section="access")
+
+
+# The audit log ----------------------------------------------------------------------------------
+
+AUDIT_LOG_SIZE = 50
+
+
+@capability_required(Capability.VIEW_AUDIT_LOG)
+def audit_log(request):
+    """Every recorded insert, change and deletion, newest first, by kind of record and of event; a
+    record the reader may not open (or a deleted one of a module they do not see whole) is left out."""
+    from urllib.parse import urlencode
+
+    from crm.history import audit_log as events_of
+
+    form = AuditLogForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    model = form.models.get(filters.get("record") or "")
+    events = events_of(request.user, model=model, kind=filters.get("kind") or None,
+                       before=filters.get("before"), limit=AUDIT_LOG_SIZE)
+    older = None
+    if len(events) == AUDIT_LOG_SIZE:
+        older = "?" + urlencode({"record": filters.get("record") or "", "kind": filters.get("kind") or "",
+                                 "before": events[-1]["when"].isoformat()})
+    return render_settings(request, "settings/audit_log.html", {"form": form, "events": events, "older": older},
+                           section="audit_log")

@@ -1,77 +1,53 @@
-"""Reading the audit trail (django-pghistory) as the product shows it: who, when, what changed; and
-writing it in sets for bulk writes, with the row triggers they replace skipped."""
+"""Writing the audit trail (django-pghistory): which models keep a history (`tracked`), who and why on
+every event (`audited`), and the events of bulk writes in sets, with the row triggers they replace
+skipped. Reading it as the product shows it is crm/history.py."""
 import contextlib
+import json
+import uuid
 
+import pghistory
+import pghistory.config
 import pghistory.models
+import pghistory.runtime
 import pgtrigger
 import psycopg
-from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist
-from django.db import connection
-from django.utils.translation import gettext_lazy as _
+from django.db import connection, models, transaction
 
-LABELS = {"insert": _("created"), "update": _("changed"), "delete": _("deleted")}
-
-
-def _field_label_and_model(model, name):
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return name, None
-    related = field.related_model if field.is_relation else None
-    return str(getattr(field, "verbose_name", name)), related
+# Context keys a block's own context takes over from the one around it (the request's URL); who and
+# why are each block's own.
+_INHERITED = ("url",)
 
 
-def _resolve_names(pending):
-    """{model: {id, ...}} -> {(model, id): str}; one query per related model."""
-    names = {}
-    for model, ids in pending.items():
-        ids = {i for i in ids if i not in (None, "")}
-        for obj in model._default_manager.filter(pk__in=ids):
-            names[(model, str(obj.pk))] = str(obj)
-    return names
+@contextlib.contextmanager
+def audited(by, action, **extra):
+    """Run a write in a transaction whose history events all say who (`by`, None for the system) and
+    why (`action`, plus `extra` such as a reason or an import batch).
+
+    The block gets a history context of its own even inside another one (the request's, or an
+    outer service's): pghistory groups every event of nested contexts under the outermost one and
+    keeps only its last metadata, so the events of a seed that creates users, then customers, all
+    said "user_create"; and a service calling another would lend it its action."""
+    metadata = {"user": getattr(by, "pk", None), "action": action, **extra}
+    tracker = pghistory.runtime._tracker
+    outer = getattr(tracker, "value", None)
+    with transaction.atomic():
+        if outer is None:
+            with pghistory.context(**metadata):
+                yield
+            return
+        inherited = {key: outer.metadata[key] for key in _INHERITED if key in outer.metadata}
+        tracker.value = pghistory.runtime.Context(id=uuid.uuid4(), metadata={**inherited, **metadata})
+        try:
+            yield
+        finally:
+            tracker.value = outer
 
 
-def history_of(obj, limit=50):
-    """The audit events of one record, newest first, as dicts with `when`, `who`, `label` and
-    `changes` [(field label, old, new)]. Related ids are shown by name; a constant number of queries."""
-    model = type(obj)
-    events = list(pghistory.models.Events.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id")[:limit])
-    pending = {}
-    user_model = get_user_model()
-    rows = []
-    for event in events:
-        context = event.pgh_context or {}
-        if context.get("user"):
-            pending.setdefault(user_model, set()).add(str(context["user"]))
-        changes = []
-        diff = event.pgh_diff or {}
-        for name, (old, new) in sorted(diff.items()):
-            if name in ("updated_at",):
-                continue
-            label, related = _field_label_and_model(model, name.removesuffix("_id"))
-            if related is not None:
-                pending.setdefault(related, set()).update({str(v) for v in (old, new) if v is not None})
-            changes.append([label, related, old, new])
-        rows.append({
-            "when": event.pgh_created_at,
-            "user_id": str(context["user"]) if context.get("user") else None,
-            "label": LABELS.get(event.pgh_label.split(".")[-1], event.pgh_label),
-            "action": context.get("action"),
-            "note": context.get("reason", ""),
-            "batch": context.get("import_batch"),
-            "changes": changes,
-        })
-    names = _resolve_names(pending)
-    for row in rows:
-        row["who"] = names.get((user_model, row.pop("user_id")))
-        row["changes"] = [
-            (label,
-             names.get((related, str(old)), old) if related else old,
-             names.get((related, str(new)), new) if related else new)
-            for label, related, old, new in row["changes"]
-        ]
-    return rows
+def history_of(obj, limit=50, *, user=None):
+    """The events of one record, newest first (crm.history.record_history)."""
+    from .history import record_history
+
+    return record_history(obj, user=user, limit=limit)
 
 
 def record_inserts(model, where_sql, params, cursor, *, label="insert"):
@@ -94,13 +70,24 @@ def insert_recorded(model, insert_sql, params, cursor, *, also=()):
     again to find them (a scan of all customers was half of that statement's time). `also`: more
     (sql, params) writes that read the inserted rows as `written`, run in the same statement.
     Returns how many rows were inserted."""
+    return _written_recorded(model, insert_sql, params, cursor, label="insert", also=also)
+
+
+def delete_recorded(model, delete_sql, params, cursor):
+    """Run `delete_sql`, a DELETE from `model`'s table (no RETURNING) made with its delete trigger
+    skipped (`trigger_ignored(model, operation="delete")`), and write the audit event of every row
+    it deletes (the row as it was) in the same statement. Returns how many rows were deleted."""
+    return _written_recorded(model, delete_sql, params, cursor, label="delete")
+
+
+def _written_recorded(model, sql, params, cursor, *, label, also=()):
     event_table, listed, context_id = _event_columns(model, cursor)
-    more = "".join(f", also_{i} AS ({sql})" for i, (sql, _params) in enumerate(also))
+    more = "".join(f", also_{i} AS ({also_sql})" for i, (also_sql, _params) in enumerate(also))
     cursor.execute(
-        f'WITH written AS ({insert_sql} RETURNING *){more} '
+        f'WITH written AS ({sql} RETURNING *){more} '
         f'INSERT INTO "{event_table}" ({listed}, pgh_context_id, pgh_created_at, pgh_label, pgh_obj_id) '
-        f"SELECT {listed}, %s, now(), 'insert', id FROM written",
-        [*params, *(p for _sql, more_params in also for p in more_params), context_id])
+        f"SELECT {listed}, %s, now(), %s, id FROM written",
+        [*params, *(p for _sql, more_params in also for p in more_params), context_id, label])
     return cursor.rowcount
 
 
@@ -108,9 +95,23 @@ def _event_columns(model, cursor):
     """(event table, its quoted columns that copy `model`'s, the current pghistory context id)."""
     event = event_model(model)
     columns = [f.column for f in event._meta.concrete_fields if not f.name.startswith("pgh_")]
-    cursor.execute("SELECT _pgh_attach_context()")
+    return event._meta.db_table, ", ".join(f'"{c}"' for c in columns), _context_id(cursor)
+
+
+def _context_id(cursor):
+    """The id of the current history context, its row written: what a trigger's event would carry.
+    A SELECT is not given the context by pghistory (it only prefixes writes), so without this the
+    id would be that of the last write, perhaps an outer block's (see `audited`)."""
+    current = getattr(pghistory.runtime._tracker, "value", None)
+    if current is None:
+        cursor.execute("SELECT _pgh_attach_context()")
+    else:
+        # The settings first (a subquery with volatile functions is run before the outer query).
+        cursor.execute("SELECT _pgh_attach_context() FROM (SELECT set_config('pghistory.context_id', %s, true), "
+                       "set_config('pghistory.context_metadata', %s, true) OFFSET 0) AS settings",
+                       [str(current.id), json.dumps(current.metadata, cls=pghistory.config.json_encoder())])
     (context_id,) = cursor.fetchone()
-    return event._meta.db_table, ", ".join(f'"{c}"' for c in columns), context_id
+    return context_id
 
 
 # Row triggers a bulk write skips: each checks, in its WHEN clause, this transaction-local list
@@ -176,9 +177,59 @@ def _require_skippable(labels):
 
 
 def trigger_ignored(*models, operation="insert"):
-    """Skip the per-row pghistory trigger ("insert" or "update") of `models`; their events are
-    written in one statement by `record_inserts` instead."""
+    """Skip the per-row pghistory trigger ("insert", "update" or "delete") of `models`; their events
+    are written in one statement by `insert_recorded`, `record_inserts` or `delete_recorded` instead."""
     return triggers_skipped(*(f"{m._meta.label}:{operation}_{operation}" for m in models))
+
+
+# Columns no event copies: set once when a row is made, or kept by the machinery on every write. A
+# seed that backdated the creation time without an event made the next event show it as a change.
+UNTRACKED = ("created_at", "updated_at", "version")
+
+
+def tracked(label, *, skippable=(), exclude=(), parent=None, parent_index="deletions", model_name=None,
+            related_name=None, trigger_names=None):
+    """pghistory.track() with an event for every insert, update (of a tracked column) and delete of
+    the model `label` ("app.Model"), none of the UNTRACKED columns nor `exclude` copied.
+
+    The operations in `skippable` ("insert", "update", "delete") get triggers a bulk write can skip
+    (`trigger_ignored`) when it writes their events itself, in one statement. `parent` names the
+    foreign key by which the parent's page finds the events (crm.history.hanging_off): they are
+    indexed by it, every one (`parent_index="all"`) or only the deletions (each index costs every
+    bulk write: an import writes a contact event per row). `model_name` names the event model when
+    "<Model>Event" is taken, `related_name` the record's events when `events` is; `trigger_names`
+    {operation: name} renames a trigger whose Postgres function name (a 5-digit hash of model and
+    name) another one already has."""
+    names = {op: f"{op}_{op}" for op in ("insert", "update", "delete")} | (trigger_names or {})
+
+    def options(operation, skippable_condition):
+        found = {"trigger_name": names[operation]}
+        if operation in skippable:
+            found["condition"] = skippable_condition(f"{label}:{names[operation]}")
+        return found
+
+    return pghistory.track(
+        pghistory.InsertEvent(**options("insert", unless_skipped)),
+        pghistory.UpdateEvent(**options("update", ChangedUnlessSkipped)),
+        pghistory.DeleteEvent(**options("delete", unless_skipped)),
+        exclude=[*UNTRACKED, *exclude], model_name=model_name, meta=_parent_index(label, parent, parent_index),
+        **({"obj_field": pghistory.ObjForeignKey(related_name=related_name, db_index=True)} if related_name else {}))
+
+
+def _parent_index(label, field, which):
+    if field is None:
+        return None
+    model = label.split(".")[1].lower()
+    if which == "all":
+        return {"indexes": [models.Index(fields=[field], name=f"{model}_event_parent")]}
+    return {"indexes": [models.Index(fields=[field], name=f"{model}_event_deleted",
+                                     condition=models.Q(pgh_label="delete"))]}
+
+
+def tracked_links():
+    """pghistory.track() for a proxy of a many-to-many table: a link added is an insert event, a
+    link removed a delete event."""
+    return pghistory.track(pghistory.InsertEvent(), pghistory.DeleteEvent())
 
 
 def event_model(model):

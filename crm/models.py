@@ -3,7 +3,6 @@
 contacts and follow-ups follow their customer."""
 import uuid
 
-import pghistory
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -18,9 +17,10 @@ from accounts.access import AccessRule
 from accounts.capabilities import Module
 
 from . import lookups  # noqa: F401 - registers the `like` lookup
-from .audit import ChangedUnlessSkipped, unless_skipped
+from .audit import tracked, tracked_links, unless_skipped
 
 
+@tracked("crm.Choice")
 class Choice(models.Model):
     """One entry of an admin-edited picklist. `code` is stable (code and imports refer to it);
     the labels are what people read, in Chinese and English."""
@@ -51,6 +51,8 @@ class Choice(models.Model):
         return self.label
 
 
+# PoolEvent (and Pool.events) are the customers moving in and out.
+@tracked("crm.Pool", model_name="PoolHistoryEvent", related_name="history_events")
 class Pool(models.Model):
     """A customer pool (公海): customers without an owner wait here for a member team's reps.
     The rules are applied by the nightly `pool_apply_rules` job; an empty number switches a rule off."""
@@ -99,6 +101,18 @@ class Pool(models.Model):
         return reverse("crm:pool_detail", args=[self.pk])
 
 
+@tracked_links()
+class PoolTeam(Pool.teams.through):
+    """A team's membership of a pool, as the history records it: added or removed."""
+
+    history_name = "team"
+
+    class Meta:
+        proxy = True
+        verbose_name = _("member team of a pool")
+        verbose_name_plural = _("member teams of pools")
+
+
 class Tier(models.TextChoices):
     A = "A", _("A (key)")
     B = "B", _("B (regular)")
@@ -135,11 +149,11 @@ _SEARCH_COPY = """
     RETURN NULL;"""
 
 
-# Bulk writes (the import, the pool's nightly return) write customers in sets, with their events in
-# one statement (crm.audit.insert_recorded, record_inserts): these triggers can be skipped for that.
-@pghistory.track(pghistory.InsertEvent(condition=unless_skipped("crm.Customer:insert_insert")),
-                 pghistory.UpdateEvent(condition=ChangedUnlessSkipped("crm.Customer:update_update")),
-                 exclude=["search_text", "version", "updated_at", "name_key", "last_followup_at"])
+# Bulk writes (the import and its undo, the pool's nightly return) write customers in sets, with their
+# events in one statement (crm.audit.insert_recorded, record_inserts, delete_recorded): these triggers
+# can be skipped for that.
+@tracked("crm.Customer", skippable=("insert", "update", "delete"),
+         exclude=["search_text", "name_key", "last_followup_at"])
 class Customer(models.Model):
     """A customer (客户). Industry, source and created-by are foreign keys without a database
     constraint: the services and the import only ever write ids they have just read, Django applies
@@ -262,8 +276,7 @@ class CustomerSearch(models.Model):
         indexes = [GinIndex(OpClass("text", name="gin_trgm_ops"), name="customer_search_trgm")]
 
 
-@pghistory.track(pghistory.InsertEvent(condition=unless_skipped("crm.Contact:insert_insert")), pghistory.UpdateEvent(),
-                 exclude=["updated_at"])
+@tracked("crm.Contact", skippable=("insert", "delete"), parent="customer")
 class Contact(models.Model):
     access_rule = AccessRule(module=Module.CUSTOMERS, parent="customer")
 
@@ -292,8 +305,12 @@ class Contact(models.Model):
         return self.name
 
 
+# The scale seed writes millions of follow-ups without events.
+@tracked("crm.FollowUp", skippable=("insert",), parent="customer")
 class FollowUp(models.Model):
     """One call, visit, message or meeting with a customer (跟进记录)."""
+
+    history_name = "at"
 
     access_rule = AccessRule(module=Module.CUSTOMERS, parent="customer")
 
@@ -403,6 +420,7 @@ class Export(models.Model):
         ordering = ["-created_at"]
 
 
+@tracked("crm.ImportMapping")
 class ImportMapping(models.Model):
     """A column mapping saved under a name, reused for the next file of the same layout:
     {heading_key: field key} and extra tier words {word: "A"}."""
@@ -555,10 +573,12 @@ class ImportRecord(models.Model):
 # what was raised (keyed so that each rule fires once per record and due period), what people
 # chose to receive, and the e-mails on their way.
 
-@pghistory.track()
+@tracked("crm.NotificationRule")
 class NotificationRule(models.Model):
     """An admin's settings for one rule of the registry: on/off and its parameters (JSON, checked
     by the rule's form). A rule without a row runs with its defaults."""
+
+    history_name = "key"
 
     key = models.SlugField(_("rule"), max_length=40, unique=True)
     is_active = models.BooleanField(_("active"), default=True)

@@ -446,7 +446,8 @@ class ScaleSeeder:
         sql = {"customer": _customer_sql(self.plan, self.vocab), "contact": _contact_sql(self.plan)}
         # No history entry nor search row per generated row: the search rows are written in one
         # statement below.
-        skipped = ("crm.Customer:insert_insert", "crm.Contact:insert_insert", "crm.Customer:search_copy_insert")
+        skipped = ("crm.Customer:insert_insert", "crm.Contact:insert_insert", "crm.FollowUp:insert_insert",
+                   "crm.Customer:search_copy_insert")
         with transaction.atomic(), triggers_skipped(*skipped), connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO off")
             cursor.execute("SET LOCAL work_mem TO '256MB'")

@@ -4,7 +4,6 @@ stages, gates and products are configuration, edited by holders of sales.stage:c
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-import pghistory
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -17,8 +16,10 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.access import AccessRule
 from accounts.capabilities import Module
+from crm.audit import tracked, tracked_links
 
 
+@tracked("sales.Pipeline")
 class Pipeline(models.Model):
     """A sales process, e.g. 项目型销售 or 渠道销售. With teams set, only those teams (and their
     sub-teams) open deals in it; without, every team does."""
@@ -39,6 +40,18 @@ class Pipeline(models.Model):
         return self.name
 
 
+@tracked_links()
+class PipelineTeam(Pipeline.teams.through):
+    """A team limited to a pipeline, as the history records it: added or removed."""
+
+    history_name = "team"
+
+    class Meta:
+        proxy = True
+        verbose_name = _("team of a pipeline")
+        verbose_name_plural = _("teams of pipelines")
+
+
 class StageKind(models.TextChoices):
     OPEN = "open", pgettext_lazy("stage", "Open")
     WON = "won", pgettext_lazy("stage", "Won")
@@ -46,7 +59,7 @@ class StageKind(models.TextChoices):
     INVALID = "invalid", pgettext_lazy("stage", "Invalid")
 
 
-@pghistory.track()
+@tracked("sales.Stage")
 class Stage(models.Model):
     """A step of a pipeline. Entering it may need fields filled (`required_fields`) and checklist
     items ticked (GateItem). A retired stage takes no new deals; the deals in it and the history
@@ -88,6 +101,7 @@ class Stage(models.Model):
         return self.kind != StageKind.OPEN
 
 
+@tracked("sales.GateItem")
 class GateItem(models.Model):
     """A checklist item that must be ticked before a deal may enter `stage`, e.g. 技术评审 ticked by a
     holder of the role 技术评审. Without a role, anyone who may edit the deal ticks it."""
@@ -107,6 +121,7 @@ class GateItem(models.Model):
         return self.label
 
 
+@tracked("sales.Product")
 class Product(models.Model):
     code = models.CharField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=120)
@@ -133,7 +148,7 @@ class OpportunityQuerySet(models.QuerySet):
         return self.filter(closed_at=None, stage__stale_after_days__isnull=False, stage_entered_at__lte=limit)
 
 
-@pghistory.track(exclude=["updated_at", "version"])
+@tracked("sales.Opportunity")
 class Opportunity(models.Model):
     """A deal (商机) with a customer, moving through its pipeline's stages."""
 
@@ -222,8 +237,11 @@ class Opportunity(models.Model):
         return bool(self.stale_days)
 
 
+@tracked("sales.GateTick", parent="opportunity", parent_index="all")
 class GateTick(models.Model):
     """A gate item ticked for one deal: who and when."""
+
+    history_name = "item"
 
     opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="ticks")
     item = models.ForeignKey(GateItem, on_delete=models.CASCADE, related_name="+")
@@ -231,6 +249,8 @@ class GateTick(models.Model):
     ticked_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("ticked gate item")
+        verbose_name_plural = _("ticked gate items")
         constraints = [models.UniqueConstraint(fields=["opportunity", "item"], name="gatetick_unique")]
 
 
@@ -283,8 +303,11 @@ class LineItem(models.Model):
         return _line_total(self.quantity, self.unit_price, self.discount_percent)
 
 
+@tracked("sales.OpportunityLine", parent="opportunity", parent_index="all")
 class OpportunityLine(LineItem):
     """A product line on a deal. With lines, the deal's amount is their total."""
+
+    history_name = "product"
 
     access_rule = AccessRule(parent="opportunity")
 
@@ -298,10 +321,13 @@ class OpportunityLine(LineItem):
         constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="opportunityline_quantity")]
 
 
+@tracked("sales.DocumentNumbering")
 class DocumentNumbering(models.Model):
     """How quotes and contracts are numbered, e.g. "BJ-Q{yyyy}{mm}-{seq:4}": {yyyy} {yy} {mm} {dd} are
     the date, {seq:N} a counter padded to N digits that starts again when the rest of the number
     changes (each month, in the example)."""
+
+    history_name = "kind"
 
     class Kind(models.TextChoices):
         QUOTE = "quote", _("Quote")
@@ -332,9 +358,12 @@ class NumberCounter(models.Model):
         constraints = [models.UniqueConstraint(fields=["kind", "prefix"], name="numbercounter_unique")]
 
 
+@tracked("sales.DiscountRule")
 class DiscountRule(models.Model):
     """A quote whose total discount is over `over_percent` needs an approval: from the rep's manager,
     or from a holder of `role` (e.g. 销售总监). Every active rule a quote passes adds one approval."""
+
+    history_name = "over_percent"
 
     class Approver(models.TextChoices):
         MANAGER = "manager", _("The rep's manager")
@@ -369,7 +398,7 @@ class QuoteStatus(models.TextChoices):
     ACCEPTED = "accepted", pgettext_lazy("quote", "Accepted")
 
 
-@pghistory.track(exclude=["updated_at", "version"])
+@tracked("sales.Quote")
 class Quote(models.Model):
     """A quote (报价单) for a deal: numbered lines, an extra discount on the whole, totals, a validity
     date and a status. Totals are kept on the row (set by the services whenever lines change)."""
@@ -418,7 +447,10 @@ class Quote(models.Model):
         return ((1 - self.total / self.list_total) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+@tracked("sales.QuoteLine", parent="quote", parent_index="all", trigger_names={"update": "update_quote_line"})
 class QuoteLine(LineItem):
+
+    history_name = "product"
     access_rule = AccessRule(parent="quote")
 
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
@@ -437,10 +469,13 @@ class ApprovalDecision(models.TextChoices):
     WITHDRAWN = "withdrawn", pgettext_lazy("approval", "Withdrawn")
 
 
+@tracked("sales.QuoteApproval", parent="quote", parent_index="all")
 class QuoteApproval(models.Model):
     """One approval a submitted quote needs, routed by a discount rule: to one person (the rep's
     manager) or to the holders of a role. The quote is approved when all of its approvals are, and
     rejected as soon as one is."""
+
+    history_name = ("approver", "approver_role")
 
     access_rule = AccessRule(parent="quote")
 
@@ -481,7 +516,7 @@ class ContractStatus(models.TextChoices):
     CANCELLED = "cancelled", pgettext_lazy("contract", "Cancelled")
 
 
-@pghistory.track(exclude=["updated_at"])
+@tracked("sales.Contract")
 class Contract(models.Model):
     """A contract (合同) for a won deal, or from its accepted quote, with a payment plan."""
 
@@ -526,10 +561,12 @@ class InstalmentStatus(models.TextChoices):
     OVERDUE = "overdue", pgettext_lazy("instalment", "Overdue")
 
 
-@pghistory.track()
+@tracked("sales.Instalment", parent="contract", parent_index="all")
 class Instalment(models.Model):
     """One planned payment (回款计划) of a contract: due date and amount; `paid` is the sum of the
     payments recorded against it, kept by the services. Overdue is set by a beat job."""
+
+    history_select = ("contract",)  # what its name reads
 
     access_rule = AccessRule(parent="contract")
 
@@ -563,9 +600,11 @@ class Instalment(models.Model):
         return max(self.amount - self.paid, Decimal(0))
 
 
-@pghistory.track()
+@tracked("sales.Payment", parent="instalment", parent_index="all")
 class Payment(models.Model):
     """Money received (回款) against an instalment."""
+
+    history_name = "amount"
 
     access_rule = AccessRule(parent="instalment")
 
@@ -590,10 +629,12 @@ class TargetPeriod(models.TextChoices):
     QUARTER = "quarter", _("Quarter")
 
 
-@pghistory.track(exclude=["updated_at"])
+@tracked("sales.Target")
 class Target(models.Model):
     """A sales target for one rep or one team for a month or a quarter (starting on `starts_on`, the
     first day of the period): won amount and number of won deals. Set by managers."""
+
+    history_name = ("user", "team")
 
     period = models.CharField(_("period"), max_length=10, choices=TargetPeriod.choices)
     starts_on = models.DateField(_("period starts"))

@@ -92,7 +92,8 @@ def _seed_deals(opportunities):
         shapes.append(([s.pk for s in stages if s.kind == StageKind.OPEN],
                        {s.kind: s.pk for s in stages if s.kind != StageKind.OPEN}))
     result = {}
-    with transaction.atomic(), audited(None, "seed_scale"), pgtrigger.ignore("sales.Opportunity:insert_insert"):
+    with transaction.atomic(), audited(None, "seed_scale"), \
+            pgtrigger.ignore("sales.Opportunity:insert_insert", "sales.OpportunityLine:insert_insert"):
         with connection.cursor() as cursor:
             started = time.perf_counter()
             cursor.execute(_opportunity_sql(shapes), [have + 1, opportunities])

@@ -22,6 +22,7 @@ SETTINGS_URLS = [
     ("settings_role_edit", "role"),
     ("settings_role_delete", "role"),
     ("settings_access_check", None),
+    ("settings_audit_log", None),
 ]
 POST_ONLY = {"settings_user_deactivate", "settings_user_reactivate"}
 

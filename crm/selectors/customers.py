@@ -5,7 +5,6 @@ from django.utils import timezone
 from accounts.access import can_edit, get_visible_or_404, visible
 from accounts.models import Share
 
-from ..audit import history_of
 from ..models import Choice, Contact, Customer, FollowUp
 
 __all__ = [
@@ -94,14 +93,17 @@ def shares_of(obj):
             .select_related("user", "team", "created_by").order_by("-created_at"))
 
 
-def timeline_of(customer, limit=50):
-    """Follow-ups and recorded changes of one customer, newest first, as dicts with `when`,
-    `type` ("followup" or "change") and either `followup` or the change fields of `history_of`
-    (who, label, action, note, changes), with `title` saying what happened in words. The change a
-    follow-up makes to the customer (its next follow-up time) is shown by the follow-up itself.
+def timeline_of(customer, *, user, limit=50):
+    """Follow-ups and recorded changes of one customer `user` may see, newest first, as dicts with
+    `when`, `type` ("followup" or "change") and either `followup` or the fields of
+    crm.history.history (who, label, action, note, changes), with `title` saying what happened in
+    words. The changes are the customer's own and those of its contacts and follow-ups (a deleted
+    contact included: "deleted contact 张三"); every name in them passes the access layer. The change
+    a follow-up makes to the customer (its next follow-up time) is shown by the follow-up itself.
     A fixed number of queries."""
-    from django.utils.dateparse import parse_date, parse_datetime
     from django.utils.translation import gettext_lazy as _
+
+    from ..history import child_title, hanging_off, history, of_record
 
     actions = {
         "customer_create": _("created the customer"), "customer_update": _("edited the customer"),
@@ -111,32 +113,31 @@ def timeline_of(customer, limit=50):
         "pool_release": _("released the customer to the pool"), "pool_assign": _("assigned the customer from the pool"),
         "pool_return": _("returned the customer to the pool by rule"),
         "customer_import": _("imported the customer"), "customer_import_undo": _("undid an import"),
+        "opportunity_move": _("won a deal with the customer"),
     }
-    choices = {str(f.verbose_name): dict(f.choices) for f in Customer._meta.fields if f.choices}
-
-    def shown(label, value):
-        """A value of the audit trail as people read it: choice labels, local times, tag lists."""
-        if isinstance(value, list):
-            return "、".join(map(str, value))
-        if not isinstance(value, str):
-            return value
-        if label in choices:
-            return choices[label].get(value, value)
-        if len(value) >= 10 and value[4:5] == "-":
-            moment = parse_datetime(value)
-            if moment is not None:
-                return timezone.localtime(moment) if timezone.is_aware(moment) else moment
-            return (parse_date(value) if len(value) == 10 else None) or value
-        return value
-
+    kinds = {"insert": _("created the customer"), "update": _("edited the customer"),
+             "delete": _("deleted the customer")}
     followups = (FollowUp.objects.filter(customer=customer)
                  .select_related("kind", "contact", "created_by").order_by("-at", "-id")[:limit])
     items = [{"when": f.at, "type": "followup", "followup": f} for f in followups]
-    for event in history_of(customer, limit=limit):
-        if event.get("action") == "followup_log":
+    sources = [of_record(customer), *hanging_off(Contact, "customer", customer.pk),
+               # A follow-up's creation is the follow-up itself, above.
+               *hanging_off(FollowUp, "customer", customer.pk, kinds=("update", "delete"))]
+    events = history(user, sources, limit=limit)
+    # Contacts made with the customer (the form's first contact, an import's) are part of its creation.
+    created = {e["context_id"] for e in events if e["own"] and e["kind"] == "insert" and e["context_id"]}
+    for event in events:
+        if not event["own"] and event["kind"] == "insert" and event["context_id"] in created:
             continue
-        event["changes"] = [(label, shown(label, old), shown(label, new)) for label, old, new in event["changes"]]
-        event["title"] = actions.get(event.get("action"), event["label"])
+        if event["own"]:
+            if event["action"] == "followup_log":
+                continue
+            if event["action"] == "customer_merge" and "merged_into" in event["fields"]:
+                event["title"] = _("merged into another customer")
+            else:
+                event["title"] = actions.get(event["action"]) or kinds[event["kind"]]
+        else:
+            event["title"] = child_title(event)
         items.append({"type": "change", **event})
     items.sort(key=lambda item: item["when"], reverse=True)
     return items[:limit]
@@ -188,7 +189,7 @@ def customer_page(user, pk):
         "next_state": None if due is None else "overdue" if due < start else "today" if due < end else "later",
         "contacts": contacts,
         "shares": shares_of(customer),
-        "timeline": timeline_of(customer),
+        "timeline": timeline_of(customer, user=user),
         "panels": panels_for(user, customer),
         "now": now,
     }

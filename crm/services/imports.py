@@ -18,7 +18,6 @@ import logging
 import os
 
 import orjson
-import pghistory
 import psycopg
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
@@ -32,7 +31,15 @@ from accounts.access import editable, user_access
 from accounts.capabilities import Capability
 from accounts.models import User
 
-from ..audit import flush_deferred_checks, insert_recorded, record_inserts, trigger_ignored, triggers_skipped
+from ..audit import (
+    audited,
+    delete_recorded,
+    flush_deferred_checks,
+    insert_recorded,
+    record_inserts,
+    trigger_ignored,
+    triggers_skipped,
+)
 from ..forked import ChildFailed, can_fork, in_child, parent_gone, run_forked
 from ..imports import layout
 from ..imports.clean import (
@@ -227,10 +234,11 @@ def import_mapping_save(*, batch, by, name):
     _require_importer(by)
     columns = {heading_key(batch.headings[int(i)]): key for i, key in batch.mapping.items()
                if int(i) < len(batch.headings) and heading_key(batch.headings[int(i)])}
-    saved, _created = ImportMapping.objects.update_or_create(
-        name=name, defaults={"columns": columns, "tier_words": batch.tier_words, "created_by": by})
-    batch.mapping_name = saved.name
-    batch.save(update_fields=["mapping_name"])
+    with audited(by, "import_mapping_save"):
+        saved, _created = ImportMapping.objects.update_or_create(
+            name=name, defaults={"columns": columns, "tier_words": batch.tier_words, "created_by": by})
+        batch.mapping_name = saved.name
+        batch.save(update_fields=["mapping_name"])
     return saved
 
 
@@ -741,7 +749,7 @@ def import_commit(batch_id, *, by_id):
                 return batch
             if batch.cancel_requested:
                 raise ImportCancelled
-            with pghistory.context(user=by.pk, action="customer_import", import_batch=batch.pk):
+            with audited(by, "customer_import", import_batch=batch.pk):
                 counts = _commit_rows(batch, by)
             _stop_if_cancelled(batch)
             batch.counts = {**batch.counts, **counts}
@@ -1099,7 +1107,7 @@ def import_undo(batch_id, *, by_id):
         batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
         if batch.status not in (Status.DONE, Status.UNDOING):
             return batch
-        with pghistory.context(user=by.pk, action="customer_import_undo", import_batch=batch.pk):
+        with audited(by, "customer_import_undo", import_batch=batch.pk):
             conflicts = _undo_rows(batch)
         batch.status, batch.undone_at, batch.undone_by, batch.conflicts = Status.UNDONE, timezone.now(), by, conflicts
         batch.save(update_fields=["status", "undone_at", "undone_by", "conflicts"])
@@ -1148,13 +1156,18 @@ def _undo_rows(batch):
             CREATE TEMP TABLE import_undo_created ON COMMIT DROP AS
             SELECT customer_id AS id FROM {records}
             WHERE batch_id = %s AND action = 'created' AND customer_id <> ALL(%s)""", [batch.pk, blocked])
-        cursor.execute(f"DELETE FROM {contacts} WHERE customer_id IN (SELECT id FROM import_undo_created)")
+        # The removed contacts and customers leave their history events, written with each DELETE
+        # (delete_recorded), not by a trigger per row.
+        with trigger_ignored(Contact, operation="delete"):
+            delete_recorded(Contact, f"DELETE FROM {contacts} WHERE customer_id IN (SELECT id FROM import_undo_created)",
+                            [], cursor)
         cursor.execute(f"DELETE FROM {PoolEvent._meta.db_table} WHERE customer_id IN (SELECT id FROM import_undo_created)")
         # Their search rows in one statement, not by the copy trigger once per customer.
         cursor.execute(f"DELETE FROM {CustomerSearch._meta.db_table} "
                        "WHERE customer_id IN (SELECT id FROM import_undo_created)")
-        with triggers_skipped("crm.Customer:search_copy_delete"):
-            cursor.execute(f"DELETE FROM {customers} WHERE id IN (SELECT id FROM import_undo_created)")
+        with trigger_ignored(Customer, operation="delete"), triggers_skipped("crm.Customer:search_copy_delete"):
+            delete_recorded(Customer, f"DELETE FROM {customers} WHERE id IN (SELECT id FROM import_undo_created)",
+                            [], cursor)
         cursor.execute(f"""
             SELECT rec.customer_id, rec.before FROM {records} rec
             WHERE rec.batch_id = %s AND rec.action = 'updated' AND rec.customer_id <> ALL(%s)""", [batch.pk, blocked])

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from accounts.access import can_edit, get_visible_or_404, visible
 
 from ..models import Contract, Instalment, InstalmentStatus, Payment, Quote, QuoteStatus, StageKind
+from .history import contract_history, customer_seen
 
 __all__ = ["contract_for", "contract_page", "contracts_of_deal", "contracts_visible_to", "payments_of"]
 
@@ -48,19 +49,22 @@ def contracts_visible_to(user, *, status=None, overdue=False):
 def contract_for(user, pk, *, write=False):
     """The contract `pk` if the user may see it (404 otherwise; 403 for write=True when the user may
     see but not edit its deal), with its deal, customer and quote."""
-    qs = Contract.objects.select_related("opportunity__customer", "opportunity__stage", "quote", "created_by")
+    qs = Contract.objects.select_related("opportunity__customer", "opportunity__contact", "opportunity__stage", "quote",
+                                         "created_by")
     return get_visible_or_404(user, qs, pk, write=write)
 
 
 def contract_page(user, contract):
     """What a contract's page shows: its instalments in order, each with its payments (and who
-    recorded them), the paid and outstanding totals, and whether the user may change it."""
+    recorded them), the paid and outstanding totals, whether the user may change it, its history
+    (payments deleted included) and whether the user may see its customer."""
     payments = Payment.objects.select_related("recorded_by").order_by("received_on", "id")
     instalments = list(contract.instalments.prefetch_related(Prefetch("payments", queryset=payments))
                        .order_by("number"))
     paid = sum((i.paid for i in instalments), Decimal(0))
     return {
         "contract": contract, "instalments": instalments, "paid": paid,
+        "history": contract_history(user, contract, instalments), **customer_seen(user, contract.opportunity),
         "outstanding": max(contract.amount - paid, Decimal(0)),
         "can_edit": can_edit(user, contract.opportunity),
     }

@@ -11,6 +11,7 @@ from django.utils.translation import pgettext
 from accounts.access import get_visible_or_404, visible
 
 from ..models import Opportunity, Stage, StageKind
+from .history import customer_seen, deal_history
 
 BOARD_CARDS = 50  # cards a column shows before "load more"
 BOARD_CLOSED_DAYS = 30  # won, lost and invalid columns show the deals closed this recently
@@ -96,7 +97,8 @@ def column_cards(user, pipeline, stage, *, before=None):
 def opportunity_page(user, opportunity):
     """Everything a deal's page shows, in a fixed number of queries: its pipeline's stages (the
     retired ones only if it is in one), the stage history, each open stage's gate items with whether
-    they are ticked and whether this user may tick them, and what the user may change."""
+    they are ticked and whether this user may tick them, what the user may change, the deal's
+    history, and whether the user may see its customer and contact (else the page names neither)."""
     from accounts.access import can_edit
 
     from ..forms.deals import MoveForm, ProbabilityForm
@@ -118,6 +120,7 @@ def opportunity_page(user, opportunity):
             gates.append({"stage": stage, "items": items, "fields": fields})
     return {
         "opportunity": opportunity, "stages": stages, "visits": stage_visits(opportunity), "gates": gates,
+        "history": deal_history(user, opportunity), **customer_seen(user, opportunity),
         "can_edit": editable,
         "move_form": MoveForm(opportunity=opportunity, initial={"stage": opportunity.stage_id,
                                                                   "version": opportunity.version}),

@@ -94,7 +94,8 @@ def quote_list(request):
 @sales_required
 def quote_detail(request, pk):
     quote = selectors.quote_for(request.user, pk)
-    context = selectors.quote_page(request.user, quote)
+    context = {**selectors.quote_page(request.user, quote), "history": selectors.quote_history(request.user, quote),
+               **selectors.customer_seen(request.user, quote.opportunity)}
     return render(request, "sales/quotes/detail.html", {**context, "decision_form": DecisionForm()})
 
 
