@@ -43,7 +43,8 @@ def import_mappings():
 def import_rows_page(user, batch, *, verdict="", after=0, size=ROWS_PAGE):
     """One page of a batch's rows (by row number, after `after`), optionally of one verdict, each
     with `shown` [(field label, value shown)] and, for a duplicate of an existing customer,
-    `visible_match` (the customer, if `user` may see it) or `match_owner` (only the owner's name if not).
+    `visible_match` (the customer, if `user` may see it) or `match_where` (only "in another team", "in
+    your team" or "in a pool" if not).
     A fixed number of queries. Returns (rows, next_after or None)."""
     qs = ImportRow.objects.filter(batch=batch, row_number__gt=after or 0).order_by("row_number")
     if verdict:
@@ -53,15 +54,19 @@ def import_rows_page(user, batch, *, verdict="", after=0, size=ROWS_PAGE):
     rows = rows[:size]
     match_ids = {r.match_id for r in rows if r.match_id}
     seen = {c.pk: c for c in visible(user, Customer.objects.filter(pk__in=match_ids))} if match_ids else {}
-    # A match the reader may not see is said to exist, with its owner's name only (as duplicate warnings do).
-    owners = {c.pk: (c.owner.name if c.owner_id else "")
-              for c in Customer.objects.filter(pk__in=match_ids - set(seen)).select_related("owner")}
+    # A match the reader may not see is said to exist, in their team, another or a pool, and nothing
+    # more (as duplicate warnings say it): who owns a customer is part of the customer.
+    hidden = {pk: (owner_id is None, team_id is not None and team_id == user.team_id)
+              for pk, owner_id, team_id in Customer.objects.filter(pk__in=match_ids - set(seen))
+              .values_list("pk", "owner_id", "team_id")}
     labels = import_value_labels(owner_ids={r.data.get("owner") for r in rows if r.data.get("owner")})
     for row in rows:
         row.shown = _shown_values(row.data, labels)
         # Not `row.match`: assigning None to the foreign key would clear `match_id`.
         row.visible_match = seen.get(row.match_id)
-        row.match_owner = owners.get(row.match_id) if row.match_id and row.visible_match is None else None
+        in_pool, same_team = hidden.get(row.match_id, (False, False))
+        row.match_where = ("" if row.visible_match is not None or not row.match_id
+                           else _("in a pool") if in_pool else _("in your team") if same_team else _("in another team"))
     return rows, (rows[-1].row_number if more and rows else None)
 
 

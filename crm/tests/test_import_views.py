@@ -233,9 +233,9 @@ def test_the_import_pages_keep_their_query_count(client_for, it_importer, rep_ea
         assert client.get(big.get_absolute_url()).status_code == 200
 
 
-def test_a_match_the_importer_may_not_see_shows_only_its_owner(client_for, rep_west, teams, tmp_path):
+def test_a_match_the_importer_may_not_see_shows_only_that_it_exists_elsewhere(client_for, rep_west, teams, tmp_path):
     """An importer who sees only their own team: a row matching another team's customer says that it
-    exists and who owns it, nothing more."""
+    exists in another team, nothing more: not even its owner (as the duplicate check says it)."""
     from accounts.tests.factories import UserFactory
     from crm.tests.factories import CustomerFactory
 
@@ -249,5 +249,6 @@ def test_a_match_the_importer_may_not_see_shows_only_its_owner(client_for, rep_w
     imports.import_preview(batch.pk)
     page = client_for(importer).get(batch.get_absolute_url()).content.decode()
     rows = page.split('data-testid="import-rows"')[1]
-    assert f"已存在，负责人：{rep_west.name}" in rows, rows[:800]
+    assert "已存在，在其他团队中" in rows, rows[:800]
+    assert rep_west.name not in rows and rep_west.username not in rows
     assert "机密备注" not in page and 'href="/customers/' not in rows
