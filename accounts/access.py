@@ -54,6 +54,63 @@ class UserAccess:
     def can_open(self, module):
         return self.scope(module) > Scope.NONE
 
+    # Comparing rights: who may grant what, and who may manage whom (accounts.services).
+
+    def holds_scope(self, module, scope):
+        """Whether a scope of `module` is within what this user holds: some scope they hold
+        reaches every record it reaches (see `scope_within`)."""
+        if self.is_superuser:
+            return True
+        return any(scope_within(scope, held) for held in self.scopes.get(module, frozenset()) | {Scope.NONE})
+
+    def holds_role(self, role):
+        """Whether every capability and every data scope of `role` is one this user holds."""
+        if self.is_superuser:
+            return True
+        return (set(role.capabilities) <= self.capabilities
+                and all(self.holds_scope(m, role.scope_for(m)) for m in Module.values))
+
+    def covers(self, other):
+        """Whether this user holds every right of `other` (a UserAccess): a superuser only by a
+        superuser, each capability, and each data scope per module."""
+        if self.is_superuser:
+            return True
+        if other.is_superuser or not other.capabilities <= self.capabilities:
+            return False
+        return all(self.holds_scope(m, s) for m, held in other.scopes.items() for s in held)
+
+
+# A narrower scope reaches no record a wider one misses, except that subordinates may sit in other
+# teams: "own and subordinates" is within "all" only, and the team scopes do not include it.
+_WITHIN = {
+    Scope.NONE: set(Scope),
+    Scope.OWN: {Scope.OWN, Scope.OWN_AND_SUBORDINATES, Scope.TEAM, Scope.TEAM_AND_SUBTEAMS, Scope.ALL},
+    Scope.OWN_AND_SUBORDINATES: {Scope.OWN_AND_SUBORDINATES, Scope.ALL},
+    Scope.TEAM: {Scope.TEAM, Scope.TEAM_AND_SUBTEAMS, Scope.ALL},
+    Scope.TEAM_AND_SUBTEAMS: {Scope.TEAM_AND_SUBTEAMS, Scope.ALL},
+    Scope.ALL: {Scope.ALL},
+}
+
+
+def scope_within(scope, held):
+    """Whether every record `scope` reaches is reached by `held` too (for the same user)."""
+    return held in _WITHIN[Scope(scope)]
+
+
+def scopes_within(held_access, module):
+    """The scopes of `module` a user with `held_access` holds (the ones they may grant)."""
+    return [s for s in Scope if held_access.holds_scope(module, s)]
+
+
+def _access_of(user, roles):
+    scopes = {m: frozenset(r.scope_for(m) for r in roles) for m in Module.values}
+    return UserAccess(
+        capabilities=frozenset(c for r in roles for c in r.capabilities),
+        scopes=scopes,
+        landing_page=roles[0].landing_page if roles else LandingPage.CUSTOMERS,
+        is_superuser=user.is_superuser,
+    )
+
 
 def user_access(user):
     """Capabilities and scopes of `user`, computed once per user object (one query)."""
@@ -63,17 +120,22 @@ def user_access(user):
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         access = UserAccess()
     else:
-        roles = list(user.roles.all())
-        scopes = {m: frozenset(r.scope_for(m) for r in roles) for m in Module.values}
-        access = UserAccess(
-            capabilities=frozenset(c for r in roles for c in r.capabilities),
-            scopes=scopes,
-            landing_page=roles[0].landing_page if roles else LandingPage.CUSTOMERS,
-            is_superuser=user.is_superuser,
-        )
+        access = _access_of(user, list(user.roles.all()))
     if getattr(user, "is_authenticated", False):
         user._crm_access = access
     return access
+
+
+def held_rights(user):
+    """The rights `user`'s roles (and superuser flag) give, whether or not the account is active
+    now: what a deactivated user would get back on reactivation. Uses prefetched roles."""
+    return _access_of(user, list(user.roles.all()))
+
+
+def may_manage(by, user):
+    """Whether `by` holds every right `user` holds, so may change `user`'s account (a user holding
+    the same rights included, themselves too)."""
+    return user_access(by).covers(held_rights(user))
 
 
 def forget_access(user):
@@ -222,5 +284,6 @@ def get_visible_or_404(user, model_or_qs, pk, *, write=False):
 
 __all__ = [
     "AccessRule", "Capability", "Module", "Scope", "UserAccess", "access_q", "can_edit",
-    "editable", "forget_access", "get_visible_or_404", "user_access", "visible",
+    "editable", "forget_access", "get_visible_or_404", "held_rights", "may_manage", "scope_within", "scopes_within",
+    "user_access", "visible",
 ]
