@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import ExpressionWrapper, F, Value
@@ -133,7 +134,7 @@ class OpportunityQuerySet(models.QuerySet):
         return self.filter(closed_at=None, stage__stale_after_days__isnull=False, stage_entered_at__lte=limit)
 
 
-@pghistory.track(exclude=["updated_at", "version"])
+@pghistory.track(exclude=["updated_at", "version", "lines_priced_by"])
 class Opportunity(models.Model):
     """A deal (商机) with a customer, moving through its pipeline's stages."""
 
@@ -168,6 +169,11 @@ class Opportunity(models.Model):
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
+    # Who set the prices and discounts of the deal's lines (user ids): a quote made from them counts
+    # them as having set its discount, so they never approve it. Set-based loaders leave it to the
+    # database's default.
+    lines_priced_by = ArrayField(models.BigIntegerField(), default=list, blank=True, editable=False,
+                                 db_default=Value("{}"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
@@ -369,7 +375,7 @@ class QuoteStatus(models.TextChoices):
     ACCEPTED = "accepted", pgettext_lazy("quote", "Accepted")
 
 
-@pghistory.track(exclude=["updated_at", "version"])
+@pghistory.track(exclude=["updated_at", "version", "priced_by"])
 class Quote(models.Model):
     """A quote (报价单) for a deal: numbered lines, an extra discount on the whole, totals, a validity
     date and a status. Totals are kept on the row (set by the services whenever lines change)."""
@@ -390,6 +396,11 @@ class Quote(models.Model):
     total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=0)
     terms = models.TextField(_("terms and notes"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Whoever set the discount (user ids: the quote's creator, the deal lines' authors, and everyone
+    # who changed its prices or discounts since) or submitted it never approves it.
+    priced_by = ArrayField(models.BigIntegerField(), default=list, blank=True, editable=False)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), null=True,
+                                     blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)

@@ -187,6 +187,21 @@ def test_the_whole_way_through_the_pages(client_for, rules, rep_east, manager_ea
     assert trail.count('data-decision="approved"') == 2 and "同意" in trail
 
 
+def test_who_submitted_a_discount_finds_it_neither_in_the_inbox_nor_decidable(client_for, rules, rep_east,
+                                                                               manager_east, director, deal,
+                                                                               products):
+    quote = services.quote_submit(quote=make_quote(deal, rep_east, products, percent=25), by=manager_east)
+    manager = client_for(manager_east)
+    assert manager.get(url("approval_inbox")).context["approvals"] == []
+    detail = manager.get(url("quote_detail", quote.pk))
+    assert detail.context["decidable"] == [] and b'data-testid="not-your-approval"' in detail.content
+    [approval] = quote.approvals.all()
+    assert manager.post(url("approval_decide", approval.pk), {"decision": "approve"}).status_code == 403
+    approval.refresh_from_db()
+    assert approval.decision == ApprovalDecision.PENDING
+    assert [a.pk for a in client_for(director).get(url("approval_inbox")).context["approvals"]] == [approval.pk]
+
+
 def test_a_rejection_without_a_comment_is_refused_then_with_one_it_rejects(english_client_for, rules, rep_east,
                                                                           manager_east, deal, products):
     quote = services.quote_submit(quote=make_quote(deal, rep_east, products, percent=12), by=rep_east)
