@@ -1,7 +1,7 @@
 """Reads of deal line items, quotes and their approvals, all through the access layer: a quote (and
 its lines and approvals) is visible exactly when its deal is. Each page's reads are a fixed number of
 queries however many lines, quotes or approvals there are."""
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.access import can_edit, get_visible_or_404, user_access, visible
@@ -18,7 +18,7 @@ from ..models import (
 
 __all__ = [
     "QUOTE_LIST_SIZE", "approvals_inbox", "deal_lines", "deal_quotes", "document_numbering_overview",
-    "quote_for", "quote_list", "quote_page", "quotes_visible_to",
+    "quote_for", "quote_list", "quote_page", "quote_print_page", "quotes_visible_to",
 ]
 
 QUOTE_LIST_SIZE = 50
@@ -59,6 +59,19 @@ def quote_page(user, quote):
             "decidable": decidable, "excluded_approver": excluded, "can_edit": can_edit(user, quote.opportunity),
             "lines_total": sum((line.total for line in lines), 0),
             "expired": bool(quote.valid_until and quote.valid_until < timezone.localdate())}
+
+
+def quote_print_page(user, pk):
+    """The quote `pk` (404 if the user may not see it) and what its print page shows: the quote page,
+    and whether the customer's details (address, phones, the contact) may be shown. Those are the
+    customer's data: shown only to whoever may see the customer, not to everyone who sees the deal
+    (a wider sales scope, or a share of the deal). Asked within the quote's own query."""
+    from crm.models import Customer
+
+    customers = visible(user, Customer.objects.filter(pk=OuterRef("opportunity__customer_id")))
+    quotes = Quote.objects.select_related(*_QUOTE_RELATED).annotate(customer_visible=Exists(customers))
+    quote = get_visible_or_404(user, quotes, pk)
+    return {**quote_page(user, quote), "customer_details": quote.customer_visible}
 
 
 def quote_list(user, *, status=""):
