@@ -117,6 +117,7 @@ class UserCreateForm(_UserFieldsMixin, forms.ModelForm):
 
     class Meta(_UserMeta):
         fields = ["username", *_UserMeta.fields]
+        error_messages = {"username": {"unique": _("This username is taken.")}}  # noqa: RUF012 - read once
 
     def __init__(self, *args, editor=None, **kwargs):
         super().__init__(*args, **kwargs)
