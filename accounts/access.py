@@ -7,6 +7,7 @@ module) and the manual shares that reach the user, so lists stay one query at an
 A model takes part by declaring `access_rule = AccessRule(module=...)`; child records (a contact, a
 follow-up) declare `parent=` and are visible exactly when their parent is.
 """
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
@@ -54,6 +55,63 @@ class UserAccess:
     def can_open(self, module):
         return self.scope(module) > Scope.NONE
 
+    # Comparing rights: who may grant what, and who may manage whom (accounts.services).
+
+    def holds_scope(self, module, scope):
+        """Whether a scope of `module` is within what this user holds: some scope they hold
+        reaches every record it reaches (see `scope_within`)."""
+        if self.is_superuser:
+            return True
+        return any(scope_within(scope, held) for held in self.scopes.get(module, frozenset()) | {Scope.NONE})
+
+    def holds_role(self, role):
+        """Whether every capability and every data scope of `role` is one this user holds."""
+        if self.is_superuser:
+            return True
+        return (set(role.capabilities) <= self.capabilities
+                and all(self.holds_scope(m, role.scope_for(m)) for m in Module.values))
+
+    def covers(self, other):
+        """Whether this user holds every right of `other` (a UserAccess): a superuser only by a
+        superuser, each capability, and each data scope per module."""
+        if self.is_superuser:
+            return True
+        if other.is_superuser or not other.capabilities <= self.capabilities:
+            return False
+        return all(self.holds_scope(m, s) for m, held in other.scopes.items() for s in held)
+
+
+# A narrower scope reaches no record a wider one misses, except that subordinates may sit in other
+# teams: "own and subordinates" is within "all" only, and the team scopes do not include it.
+_WITHIN = {
+    Scope.NONE: set(Scope),
+    Scope.OWN: {Scope.OWN, Scope.OWN_AND_SUBORDINATES, Scope.TEAM, Scope.TEAM_AND_SUBTEAMS, Scope.ALL},
+    Scope.OWN_AND_SUBORDINATES: {Scope.OWN_AND_SUBORDINATES, Scope.ALL},
+    Scope.TEAM: {Scope.TEAM, Scope.TEAM_AND_SUBTEAMS, Scope.ALL},
+    Scope.TEAM_AND_SUBTEAMS: {Scope.TEAM_AND_SUBTEAMS, Scope.ALL},
+    Scope.ALL: {Scope.ALL},
+}
+
+
+def scope_within(scope, held):
+    """Whether every record `scope` reaches is reached by `held` too (for the same user)."""
+    return held in _WITHIN[Scope(scope)]
+
+
+def scopes_within(held_access, module):
+    """The scopes of `module` a user with `held_access` holds (the ones they may grant)."""
+    return [s for s in Scope if held_access.holds_scope(module, s)]
+
+
+def _access_of(user, roles):
+    scopes = {m: frozenset(r.scope_for(m) for r in roles) for m in Module.values}
+    return UserAccess(
+        capabilities=frozenset(c for r in roles for c in r.capabilities),
+        scopes=scopes,
+        landing_page=roles[0].landing_page if roles else LandingPage.CUSTOMERS,
+        is_superuser=user.is_superuser,
+    )
+
 
 def user_access(user):
     """Capabilities and scopes of `user`, computed once per user object (one query)."""
@@ -63,17 +121,22 @@ def user_access(user):
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         access = UserAccess()
     else:
-        roles = list(user.roles.all())
-        scopes = {m: frozenset(r.scope_for(m) for r in roles) for m in Module.values}
-        access = UserAccess(
-            capabilities=frozenset(c for r in roles for c in r.capabilities),
-            scopes=scopes,
-            landing_page=roles[0].landing_page if roles else LandingPage.CUSTOMERS,
-            is_superuser=user.is_superuser,
-        )
+        access = _access_of(user, list(user.roles.all()))
     if getattr(user, "is_authenticated", False):
         user._crm_access = access
     return access
+
+
+def held_rights(user):
+    """The rights `user`'s roles (and superuser flag) give, whether or not the account is active
+    now: what a deactivated user would get back on reactivation. Uses prefetched roles."""
+    return _access_of(user, list(user.roles.all()))
+
+
+def may_manage(by, user):
+    """Whether `by` holds every right `user` holds, so may change `user`'s account (a user holding
+    the same rights included, themselves too)."""
+    return user_access(by).covers(held_rights(user))
 
 
 def forget_access(user):
@@ -153,9 +216,44 @@ def _rule(model):
     return rule
 
 
+@dataclass(frozen=True)
+class Grant:
+    """One way a user reaches rows of a model: superuser, one data scope of their roles (reading and
+    changing alike), the manual shares that reach them (only the editable ones for changing), or a
+    customer pool (reading only). `condition(write=...)` is its SQL condition, built when asked;
+    None when it gives nothing for that. `access_q` joins them; the access explainer
+    (accounts.selectors.access_explain) weighs each against one record, so the two cannot disagree."""
+
+    source: str  # "superuser", "scope", "shares" or "pool"
+    build: Callable = field(repr=False, compare=False)
+    scope: int | None = None
+
+    def condition(self, *, write=False):
+        return self.build(write)
+
+
+def access_grants(user, model):
+    """Every Grant that may let `user` reach rows of `model` (a model with its own owner and team,
+    not a child), in the order access_q weighs them: superuser, then each scope, the shares and the
+    pool. A deactivated or anonymous user has none."""
+    rule = _rule(model)
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    access = user_access(user)
+    if access.is_superuser:
+        return [Grant("superuser", lambda write: Q())]
+    scopes = [Grant("scope", lambda write, s=s: _scope_q(user, s, rule), scope=s)
+              for s in sorted(access.scopes.get(rule.module, ())) if s]
+    grants = [*scopes, Grant("shares", lambda write: _shares_q(user, model, write=write))]
+    if rule.pool and scopes:  # a pool is open to those who work in the module at all
+        grants.append(Grant("pool", lambda write: None if write else _pool_q(user, model, rule)))
+    return grants
+
+
 def access_q(user, model, *, write=False):
-    """A Q that keeps the rows of `model` that `user` may see (or change, with write=True).
-    Returns None when nothing is allowed."""
+    """A Q that keeps the rows of `model` that `user` may see (or change, with write=True): the
+    conditions of the user's grants (`access_grants`) joined by OR. Returns None when nothing is
+    allowed."""
     rule = _rule(model)
     if rule.parent:
         parent_model = model._meta.get_field(rule.parent).related_model
@@ -163,19 +261,17 @@ def access_q(user, model, *, write=False):
         if parent_q is None:
             return None
         return Q(**{f"{rule.parent}__in": parent_model.objects.filter(parent_q).values("pk")})
-    access = user_access(user)
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    grants = access_grants(user, model)
+    scoped = [g.condition(write=write) for g in grants if g.source in ("superuser", "scope")]
+    scoped = [c for c in scoped if c is not None]
+    if any(len(c) == 0 for c in scoped):  # superuser or ALL: no narrowing (and no shares to look up)
+        return Q()
+    others = [g.condition(write=write) for g in grants if g.source not in ("superuser", "scope")]
+    conditions = [c for c in others if c is not None] + scoped
+    if not conditions:
         return None
-    if access.is_superuser:
-        return Q()
-    conditions = [_scope_q(user, s, rule) for s in sorted(access.scopes.get(rule.module, ())) if s]
-    conditions = [c for c in conditions if c is not None]
-    if any(len(c) == 0 for c in conditions):  # ALL: no narrowing
-        return Q()
-    combined = _shares_q(user, model, write=write)
-    if rule.pool and not write and conditions:
-        combined |= _pool_q(user, model, rule)
-    for condition in conditions:
+    combined = conditions[0]
+    for condition in conditions[1:]:
         combined |= condition
     return combined
 
@@ -221,6 +317,7 @@ def get_visible_or_404(user, model_or_qs, pk, *, write=False):
 
 
 __all__ = [
-    "AccessRule", "Capability", "Module", "Scope", "UserAccess", "access_q", "can_edit",
-    "editable", "forget_access", "get_visible_or_404", "user_access", "visible",
+    "AccessRule", "Capability", "Grant", "Module", "Scope", "UserAccess", "access_grants", "access_q", "can_edit",
+    "editable", "forget_access", "get_visible_or_404", "held_rights", "may_manage", "scope_within", "scopes_within",
+    "user_access", "visible",
 ]

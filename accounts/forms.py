@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
-from .capabilities import Capability
+from .access import scopes_within, user_access
+from .capabilities import Capability, Module
 from .models import Role, Team, User
 
 
@@ -56,18 +58,38 @@ def _time_zone_choices(current=None):
     return [(tz, tz) for tz in zones]
 
 
+class _OfferedChoices(ModelChoiceIterator):
+    """The choices a model choice field shows: `offered`, a part of what the field accepts. What a
+    user may not choose is not shown; if posted anyway, the service refuses it (403)."""
+
+    def __init__(self, field, offered):
+        super().__init__(field)
+        self.queryset = offered
+
+
+def offer_only(field, allowed):
+    """Show only the `allowed` values of a plain choice field (it still accepts all of them)."""
+    allowed = {str(value) for value in allowed}
+    field.widget.choices = [(value, label) for value, label in field.choices if str(value) in allowed]
+
+
 class _UserFieldsMixin:
     """What the create and edit forms share: a team tree select, active managers, role checkboxes
-    and the time zone list."""
+    (only the roles the editor may grant) and the time zone list."""
 
-    def _set_up_user_fields(self):
+    def _set_up_user_fields(self, editor):
+        from .selectors import roles_grantable_by
+
         self.fields["team"].queryset = Team.objects.all()
         managers = User.objects.filter(is_active=True).order_by("username")
         if self.instance.pk:
             managers = managers.exclude(pk=self.instance.pk)
         self.fields["manager"].queryset = managers
-        self.fields["roles"].queryset = Role.objects.all()
-        self.fields["roles"].help_text = _("Data scopes of several roles add up.")
+        roles = self.fields["roles"]
+        roles.queryset = Role.objects.all()
+        if editor is not None:
+            roles.widget.choices = _OfferedChoices(roles, roles_grantable_by(editor))
+        roles.help_text = _("Data scopes of several roles add up. Only roles within your own rights are offered.")
         self.fields["time_zone"] = forms.ChoiceField(
             label=_("Time zone"), choices=_time_zone_choices(self.instance.time_zone))
 
@@ -95,10 +117,11 @@ class UserCreateForm(_UserFieldsMixin, forms.ModelForm):
 
     class Meta(_UserMeta):
         fields = ["username", *_UserMeta.fields]
+        error_messages = {"username": {"unique": _("This username is taken.")}}  # noqa: RUF012 - read once
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, editor=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self._set_up_user_fields()
+        self._set_up_user_fields(editor)
 
     def clean_password2(self):
         first, second = self.cleaned_data.get("password1"), self.cleaned_data.get("password2")
@@ -131,7 +154,7 @@ class UserEditForm(_UserFieldsMixin, forms.ModelForm):
     def __init__(self, *args, editor=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.editor = editor
-        self._set_up_user_fields()
+        self._set_up_user_fields(editor)
         self.fields["is_active"].label = _("Active")
         self.fields["is_active"].help_text = _("A deactivated user can no longer sign in; their records stay.")
 
@@ -212,6 +235,14 @@ class RoleForm(forms.ModelForm):
         model = Role
         fields = ["name", "description", "capabilities", "customers_scope", "sales_scope",
                   "service_scope", "marketing_scope", "landing_page", "priority"]
+
+    def __init__(self, *args, editor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editor is not None:  # offer only the capabilities and scopes the editor holds
+            access = user_access(editor)
+            offer_only(self.fields["capabilities"], [c for c in Capability.values if access.has(c)])
+            for module in Module.values:
+                offer_only(self.fields[f"{module}_scope"], scopes_within(access, module))
 
 
 class AccessCheckForm(forms.Form):

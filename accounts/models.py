@@ -39,7 +39,9 @@ class Team(models.Model):
             models.Index(OpClass("path", name="varchar_pattern_ops"), name="team_path_prefix"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["parent", "name"], name="team_unique_name_per_parent"),
+            models.UniqueConstraint(
+                fields=["parent", "name"], name="team_unique_name_per_parent",
+                violation_error_message=_("There is already a team of this name in the same place.")),
         ]
 
     def __str__(self):
@@ -60,7 +62,8 @@ class User(AbstractUser):
 
     history_name = ("display_name", "username")
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
-    mobile = models.CharField(_("mobile"), max_length=20, null=True, blank=True, unique=True)
+    mobile = models.CharField(_("mobile"), max_length=20, null=True, blank=True, unique=True, error_messages={
+        "unique": _("This mobile number is already used by another user.")})
     preferred_language = models.CharField(
         _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans",
     )
@@ -97,7 +100,8 @@ class Role(models.Model):
     """A set of capabilities plus one data scope per module. A user may hold several roles;
     their scopes add up (the union of what each allows)."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True, error_messages={
+        "unique": _("There is already a role with this name.")})
     description = models.CharField(_("description"), max_length=255, blank=True)
     capabilities = ArrayField(
         models.CharField(max_length=64, choices=Capability.choices),

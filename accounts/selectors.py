@@ -1,17 +1,26 @@
 """Reads of users, teams and roles for the settings area, and the access explainer.
 
-The explainer (`access_explain`) answers "why can this user see this record?". It evaluates each
-of the user's roles and each share through the same SQL conditions the access layer uses
-(`_scope_q`, `_shares_q`), so its verdict is the access layer's verdict, with the reasons attached.
+The explainer (`access_explain`) answers "why can this user see this record?". It weighs each of
+the access layer's own grants (`access_grants`: superuser, each data scope, the shares, the pool)
+against the record in the database, the very conditions `visible()` and `editable()` join, so its
+verdict is the access layer's verdict, with the reasons attached.
 """
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Case, Count, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .access import _rule, _scope_q, _shares_q, _user_team_ancestor_ids, visible
+from .access import (
+    _rule,
+    _user_team_ancestor_ids,
+    access_grants,
+    held_rights,
+    scopes_within,
+    user_access,
+    visible,
+)
 from .capabilities import Module, Scope
 from .models import Role, Share, Team, User
 
@@ -69,6 +78,27 @@ def roles_with_counts():
     return Role.objects.annotate(user_count=Count("users")).order_by("priority", "name")
 
 
+def roles_grantable_by(user):
+    """The roles whose every capability and data scope `user` holds: the ones they may grant,
+    change or delete (all of them for a superuser). One SQL condition, no per-role Python."""
+    access = user_access(user)
+    if access.is_superuser:
+        return Role.objects.all()
+    return Role.objects.filter(
+        capabilities__contained_by=sorted(access.capabilities),
+        **{f"{module}_scope__in": scopes_within(access, module) for module in Module.values},
+    )
+
+
+def mark_manageable(viewer, users):
+    """Set `manageable` on each of `users` (with roles prefetched): whether `viewer` holds every
+    right the user holds, so may change their account (accounts.services)."""
+    access = user_access(viewer)
+    for person in users:
+        person.manageable = access.covers(held_rights(person))
+    return users
+
+
 def customers_matching(term, *, viewer, limit=20):
     """The customer whose id is `term`, else those whose name contains it (at most `limit`),
     for the admin's access check: only customers the admin (`viewer`) may see themselves, so the
@@ -90,10 +120,10 @@ def customers_matching(term, *, viewer, limit=20):
 
 @dataclass(frozen=True)
 class AccessReason:
-    """One thing that was checked: a role's scope, a share, or a fact about the user.
+    """One thing that was checked: a role's scope, a share, a pool, or a fact about the user.
     `grants_view`/`grants_edit` say what it gives; `text` says why, in the active language."""
 
-    source: str  # "superuser", "inactive", "no_role", "role", "share" or "no_parent"
+    source: str  # "superuser", "inactive", "no_role", "role", "share", "pool" or "no_parent"
     text: str
     grants_view: bool = False
     grants_edit: bool = False
@@ -120,20 +150,32 @@ class AccessExplanation:
 
 def access_explain(*, user, obj):
     """Why `user` may (or may not) see and change `obj`: a structured answer whose can_see and
-    can_edit equal `visible(user, ...)` and `editable(user, ...)` for that record."""
+    can_edit equal `visible(user, ...)` and `editable(user, ...)` for that record, being decided by
+    the same grants."""
     decided_by = _deciding_record(obj)
     if decided_by is None:  # a child whose parent is gone is out of everyone's reach
-        module, items = "", [AccessReason("no_parent", _("The record it belongs to is missing."))]
+        module, weighed = "", []
+        items = [AccessReason("no_parent", _("The record it belongs to is missing."))]
     else:
         rule = _rule(type(decided_by))
         module = rule.module
-        items = _explain_user(user) or (_explain_roles(user, decided_by, rule) + _explain_shares(user, decided_by))
+        weighed = [_weigh(decided_by, grant) for grant in access_grants(user, type(decided_by))]
+        items = _explain_user(user) or _explain_grants(user, decided_by, rule, weighed)
     reasons = [r for r in items if r.grants_view]
     return AccessExplanation(
         user=user, obj=obj, decided_by=decided_by, module=module,
-        can_see=bool(reasons), can_edit=any(r.grants_edit for r in reasons),
+        can_see=any(w.sees for w in weighed), can_edit=any(w.edits for w in weighed),
         reasons=reasons, checked=[r for r in items if not r.grants_view],
     )
+
+
+@dataclass(frozen=True)
+class Weighed:
+    """One grant of the access layer and whether it reaches the record, for reading and for changing."""
+
+    grant: object
+    sees: bool
+    edits: bool
 
 
 def _deciding_record(obj):
@@ -148,39 +190,59 @@ def _deciding_record(obj):
 
 
 def _explain_user(user):
-    """Facts about the user that settle the answer before roles and shares are looked at."""
+    """A deactivated user has no grants at all: say so before looking at roles and shares."""
     if not user.is_active:
         return [AccessReason("inactive", _("%(user)s is deactivated: a deactivated user sees nothing.")
                              % {"user": user.name})]
-    if user.is_superuser:
-        return [AccessReason("superuser", _("%(user)s is a superuser: superusers see and change every record.")
-                             % {"user": user.name}, grants_view=True, grants_edit=True)]
     return []
 
 
-def _matches(obj, condition):
-    """Does `condition` (a Q, or None for nothing) keep `obj`? Asked of the database."""
-    if condition is None:
-        return False
-    return type(obj)._default_manager.filter(pk=obj.pk).filter(condition).exists()
+def _explain_grants(user, obj, rule, weighed):
+    by_source = {}
+    for entry in weighed:
+        by_source.setdefault(entry.grant.source, []).append(entry)
+    if "superuser" in by_source:
+        return [AccessReason("superuser", _("%(user)s is a superuser: superusers see and change every record.")
+                             % {"user": user.name}, grants_view=True, grants_edit=True)]
+    scopes = {entry.grant.scope: entry for entry in by_source.get("scope", [])}
+    items = _explain_roles(user, obj, rule, scopes)
+    for entry in by_source.get("shares", []):
+        items += _explain_shares(user, obj, entry)
+    return items + _explain_pool(user, obj, rule, (by_source.get("pool") or [None])[0])
 
 
-def _explain_roles(user, obj, rule):
+def _weigh(obj, grant):
+    """Whether `grant` reaches `obj` for reading and for changing: its two conditions, asked of the
+    database in one query."""
+    def test(condition):
+        if condition is None:
+            return Value(False)
+        if not condition:  # no narrowing at all
+            return Value(True)
+        return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+    row = (type(obj)._default_manager.filter(pk=obj.pk)
+           .annotate(sees=test(grant.condition()), edits=test(grant.condition(write=True)))
+           .values_list("sees", "edits").first())
+    return Weighed(grant, *(row or (False, False)))
+
+
+def _explain_roles(user, obj, rule, scopes):
     roles = list(user.roles.all())
     if not roles:
         return [AccessReason("no_role", _("%(user)s holds no role.") % {"user": user.name})]
-    return [_explain_role(user, obj, rule, role) for role in roles]
+    return [_explain_role(user, obj, rule, role, scopes.get(role.scope_for(rule.module))) for role in roles]
 
 
-def _explain_role(user, obj, rule, role):
+def _explain_role(user, obj, rule, role, weighed):
     scope = Scope(role.scope_for(rule.module))
     facts = _record_facts(user, obj, rule, role, scope)
-    if scope == Scope.NONE:
+    if scope == Scope.NONE or weighed is None:
         return AccessReason("role", _("Role %(role)s gives no access to %(module)s.") % facts, role=role, scope=scope)
-    # A role's scope gives reading and changing alike; only shares can be read-only.
-    granted = _matches(obj, _scope_q(user, scope, rule))
+    # A role's scope gives reading and changing alike; only shares and pools can be read-only.
+    granted = weighed.sees
     text = _granted_text(user, obj, rule, scope, facts) if granted else _refused_text(user, scope, facts)
-    return AccessReason("role", text, grants_view=granted, grants_edit=granted, role=role, scope=scope)
+    return AccessReason("role", text, grants_view=granted, grants_edit=weighed.edits, role=role, scope=scope)
 
 
 def _record_facts(user, obj, rule, role, scope):
@@ -224,7 +286,7 @@ def _refused_text(user, scope, facts):
     return _("%(prefix)s, but it does not reach this record: %(why)s") % {"prefix": prefix, "why": why}
 
 
-def _explain_shares(user, obj):
+def _explain_shares(user, obj, weighed):
     """Every share of `obj` that reaches the user (directly or through a team above theirs),
     expired ones included as granting nothing."""
     model = type(obj)
@@ -235,13 +297,31 @@ def _explain_shares(user, obj):
     shares = (Share.objects.filter(recipients, content_type=ContentType.objects.get_for_model(model),
                                    object_id=obj.pk)
               .select_related("user", "team", "created_by").order_by("-created_at"))
-    shares = list(shares)
-    if not shares:
+    # The verdict is the access layer's own share condition (`weighed`); the list says which share.
+    return [_explain_share(user, share, weighed.sees, weighed.edits) for share in shares]
+
+
+def _explain_pool(user, obj, rule, weighed):
+    """What the customer pool says, for an unowned record waiting in one: members of the pool's teams
+    (and of their sub-teams) see it, read-only, until one of them claims it."""
+    if not rule.pool or getattr(obj, f"{rule.owner}_id") is not None:
         return []
-    # The verdict comes from the access layer's own share condition; the list says which share.
-    readable = _matches(obj, _shares_q(user, model, write=False))
-    writable = _matches(obj, _shares_q(user, model, write=True))
-    return [_explain_share(user, share, readable, writable) for share in shares]
+    pool = getattr(obj, rule.pool)
+    if pool is None:
+        return []
+    facts = {"pool": pool.name, "module": Module(rule.module).label,
+             "user_team": user.team.name if user.team_id else _("none")}
+    if weighed is None:  # pools are open only to those with a data scope in the module
+        return [AccessReason("pool", _("It waits in the pool %(pool)s, but the user has no data scope on "
+                                       "%(module)s, so no pool is open to them.") % facts)]
+    if not weighed.sees:
+        return [AccessReason("pool", _("It waits in the pool %(pool)s, which is not open to the user's team "
+                                       "%(user_team)s or a team above it.") % facts)]
+    member = pool.teams.filter(pk__in=_user_team_ancestor_ids(user)).order_by("-path").first()
+    facts["team"] = member.name if member else facts["user_team"]
+    return [AccessReason("pool", _("It waits in the pool %(pool)s, open to team %(team)s, which includes the "
+                                   "user's team %(user_team)s: its members see it (read-only) and may claim it.")
+                         % facts, grants_view=True, grants_edit=weighed.edits)]
 
 
 def _explain_share(user, share, readable, writable):

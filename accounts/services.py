@@ -1,5 +1,11 @@
 """Every write to users, teams, roles and shares. Each runs in one transaction and leaves an
-audit trace (django-pghistory triggers, with who and why attached through `audited`)."""
+audit trace (django-pghistory triggers, with who and why attached through `audited`).
+
+Users, teams and roles are changed by holders of MANAGE_USERS (`by=None` is the system itself: seed
+data and management commands), and nobody gives rights they do not hold: a user is changed only by
+someone who holds every right they hold (`may_manage`), a role is granted, created or changed only
+within the actor's own capabilities and data scopes, and nobody widens their own reach by moving
+themselves, a team or a subordinate in the tree."""
 import uuid
 
 from django.contrib.contenttypes.models import ContentType
@@ -12,9 +18,55 @@ from django.utils.translation import gettext as _
 from crm.audit import audited  # noqa: F401 - services of every app import it from here
 from crm.queue import enqueue_on_commit
 
-from .access import _rule, can_edit, forget_access
+from .access import _rule, can_edit, forget_access, may_manage, user_access
+from .capabilities import Capability, Scope
 from .grants import can, handable, share_recipients_q, teams_within_scope, within_scope
 from .models import Role, Share, Team, User
+
+# Who may change users, teams and roles -------------------------------------------------------
+
+def _require_manage_users(by):
+    if by is not None and not user_access(by).has(Capability.MANAGE_USERS):
+        raise PermissionDenied
+
+
+def _require_may_manage(by, user):
+    """`by` may change `user`'s account only when holding every right `user` holds (a superuser
+    only by a superuser), so no one can lock out, take over or demote someone above them."""
+    _require_manage_users(by)
+    if by is not None and not may_manage(by, user):
+        raise PermissionDenied(_("%(name)s holds rights you do not have.") % {"name": user.name})
+
+
+def _require_roles_held(by, roles):
+    """Every capability and data scope of each role must be one `by` holds."""
+    if by is None:
+        return
+    access = user_access(by)
+    beyond = [role.name for role in roles if not access.holds_role(role)]
+    if beyond:
+        raise PermissionDenied(_("You cannot grant rights you do not hold yourself: %(roles)s.")
+                               % {"roles": "、".join(beyond)})
+
+
+def _reaches_by(access, *kinds):
+    """Whether `access` holds one of the tree-relative scope `kinds` in a module where it does not
+    see everything anyway (so where the tree decides what it reaches)."""
+    if access.is_superuser:
+        return False
+    return any(held & set(kinds) and Scope.ALL not in held for held in access.scopes.values())
+
+
+def _reports_to(user, boss):
+    """Whether `user` is `boss` or below them in the manager chain."""
+    seen, current = set(), user
+    while current is not None and current.pk not in seen:
+        if current.pk == boss.pk:
+            return True
+        seen.add(current.pk)
+        current = current.manager
+    return False
+
 
 # Teams -----------------------------------------------------------------------------------------
 
@@ -24,6 +76,7 @@ def _team_path(parent, team_id):
 
 def team_create(*, name, parent=None, lead=None, by=None):
     """A new team under `parent` (None: a root). Its path is set in the same transaction."""
+    _require_manage_users(by)
     with audited(by, "team_create"):
         team = Team.objects.create(name=name, parent=parent, lead=lead)
         team.path = _team_path(parent, team.pk)
@@ -33,9 +86,17 @@ def team_create(*, name, parent=None, lead=None, by=None):
 
 def team_update(*, team, name, parent, lead, by=None):
     """Rename, re-lead or move a team. Moving rewrites the paths of its whole subtree in one
-    UPDATE; a team cannot move under itself or its own descendants."""
+    UPDATE; a team cannot move under itself or its own descendants, nor into the subtree of
+    someone whose own reach would grow with it (their team-and-sub-teams scope)."""
+    _require_manage_users(by)
     if parent is not None and parent.path.startswith(team.path):
         raise ValidationError(_("A team cannot be moved under itself or one of its sub-teams."))
+    if by is not None and by.team_id and parent is not None and parent != team.parent:
+        mine = by.team.path
+        if (_reaches_by(user_access(by), Scope.TEAM_AND_SUBTEAMS) and parent.path.startswith(mine)
+                and not team.path.startswith(mine)):
+            raise ValidationError({"parent": _("You cannot move a team under your own team: you would see its "
+                                               "records. Ask someone who sees all records.")})
     with audited(by, "team_update"):
         old_path = team.path
         team.name, team.lead = name, lead
@@ -51,6 +112,7 @@ def team_update(*, team, name, parent, lead, by=None):
 
 def team_delete(*, team, by=None):
     """Remove an empty team. Teams with members, sub-teams or records (customers…) stay."""
+    _require_manage_users(by)
     if team.children.exists() or team.members.exists():
         raise ValidationError(_("Only a team without members and sub-teams can be deleted."))
     try:
@@ -79,7 +141,10 @@ def _check_manager(user, manager):
 
 
 def user_create(*, by=None, password, roles=(), **fields):
-    """A new user with a password they must change at first sign-in."""
+    """A new user with a password they must change at first sign-in, holding only roles within
+    `by`'s own rights."""
+    _require_manage_users(by)
+    _require_roles_held(by, roles)
     with audited(by, "user_create"):
         user = User(**{k: v for k, v in fields.items() if k in USER_FIELDS})
         user.mobile = user.mobile or None
@@ -91,17 +156,42 @@ def user_create(*, by=None, password, roles=(), **fields):
     return user
 
 
+def _check_own_reach(by, user, *, was):
+    """Nobody widens their own reach: not by moving themselves to another team while a team scope
+    decides what they see, nor by placing someone below themselves while "own and subordinates" does.
+    `was` holds the user's team and manager ids before the change."""
+    access = user_access(by)
+    if (user.pk == by.pk and user.team_id != was["team_id"]
+            and _reaches_by(access, Scope.TEAM, Scope.TEAM_AND_SUBTEAMS)):
+        raise ValidationError({"team": _("You cannot move yourself to another team: what you see follows "
+                                         "your team. Ask another administrator.")})
+    if (user.manager_id != was["manager_id"] and user.manager_id and _reaches_by(access, Scope.OWN_AND_SUBORDINATES)
+            and _reports_to(user.manager, by)
+            and not (was["manager"] is not None and _reports_to(was["manager"], by))):
+        raise ValidationError({"manager": _("You cannot place %(name)s below yourself: you would see their "
+                                            "records. Ask another administrator.") % {"name": user.name}})
+
+
 def user_update(*, user, by=None, roles=None, **fields):
-    """Change a user's profile, team, manager, roles or active flag. Nobody deactivates
-    their own account (an admin could lock everyone out)."""
+    """Change a user's profile, team, manager, roles or active flag. Only someone who holds every
+    right the user holds may, granting only roles within their own rights; nobody deactivates their
+    own account (an admin could lock everyone out) or widens their own reach (`_check_own_reach`)."""
+    _require_may_manage(by, user)
+    if roles is not None:
+        _require_roles_held(by, roles)
     if fields.get("is_active") is False and by is not None and by.pk == user.pk:
         raise ValidationError(_("You cannot deactivate your own account."))
+    # A bound form has already written its values onto `user`: read what was saved.
+    was = User.objects.select_related("manager").filter(pk=user.pk).first()
+    was = {"team_id": was.team_id, "manager_id": was.manager_id, "manager": was.manager}
     for key, value in fields.items():
         if key in USER_FIELDS:
             setattr(user, key, value)
     user.mobile = user.mobile or None
     if user.manager_id:
         _check_manager(user, user.manager)
+    if by is not None:
+        _check_own_reach(by, user, was=was)
     with audited(by, "user_update"):
         user.full_clean()
         user.save()
@@ -113,9 +203,10 @@ def user_update(*, user, by=None, roles=None, **fields):
 
 def user_reset_password(*, user, password, by):
     """An admin sets a temporary password; the user must choose a new one at next sign-in and
-    is told by email (after commit) that it happened."""
+    is told by email (after commit) that it happened. Only for users `by` may manage."""
     from .tasks import notify_password_reset
 
+    _require_may_manage(by, user)
     with audited(by, "user_reset_password"):
         user.set_password(password)
         user.must_change_password = True
@@ -148,13 +239,25 @@ ROLE_FIELDS = ("name", "description", "capabilities", "customers_scope", "sales_
                "service_scope", "marketing_scope", "landing_page", "priority")
 
 
+def _require_role_held(by, role, message):
+    if by is not None and not user_access(by).holds_role(role):
+        raise PermissionDenied(message)
+
+
 def role_save(*, role=None, by=None, **fields):
-    """Create (role=None) or change a role: its capabilities and a data scope per module."""
+    """Create (role=None) or change a role: its capabilities and a data scope per module. `by` may
+    change only a role within their own rights, and only to one within them."""
+    _require_manage_users(by)
+    if role is not None and role.pk:
+        # A bound form has already written its values onto `role`: judge the role as saved.
+        saved = Role.objects.get(pk=role.pk)
+        _require_role_held(by, saved, _("Role %(name)s holds rights you do not have.") % {"name": saved.name})
     role = role or Role()
     for key, value in fields.items():
         if key in ROLE_FIELDS:
             setattr(role, key, value)
     role.capabilities = sorted(set(role.capabilities))
+    _require_role_held(by, role, _("You cannot give a role rights you do not hold yourself."))
     with audited(by, "role_save"):
         role.full_clean()
         role.save()
@@ -162,6 +265,8 @@ def role_save(*, role=None, by=None, **fields):
 
 
 def role_delete(*, role, by=None):
+    _require_manage_users(by)
+    _require_role_held(by, role, _("Role %(name)s holds rights you do not have.") % {"name": role.name})
     if role.users.exists():
         raise ValidationError(_("A role still held by users cannot be deleted."))
     with audited(by, "role_delete"):

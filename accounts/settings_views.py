@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
-from .access import user_access
+from .access import may_manage, user_access
 from .capabilities import Capability, Module, Scope
 from .filters import UserFilter
 from .forms import (
@@ -54,17 +54,27 @@ def settings_index(request):
 
 # Users -----------------------------------------------------------------------------------------
 
+def _manageable_user(request, pk):
+    """The user `pk` (404 if none) if the signed-in user may change their account, else 403: their
+    roles hold rights the signed-in user does not (accounts.services)."""
+    target = get_object_or_404(selectors.users_for_settings(), pk=pk)
+    if not may_manage(request.user, target):
+        raise PermissionDenied
+    return target
+
+
 @manage_users
 def user_list(request):
     filters = UserFilter(request.GET or None, queryset=selectors.users_for_settings())
     page = Paginator(filters.qs, USERS_PER_PAGE).get_page(request.GET.get("page"))
+    selectors.mark_manageable(request.user, page.object_list)
     template = "settings/user_list.html#results" if request.htmx else "settings/user_list.html"
     return render_settings(request, template, {"filters": filters, "page": page}, section="users")
 
 
 @manage_users
 def user_create(request):
-    form = UserCreateForm(request.POST or None)
+    form = UserCreateForm(request.POST or None, editor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_create(by=request.user, **form.service_fields())
@@ -79,13 +89,14 @@ def user_create(request):
 
 @manage_users
 def user_edit(request, pk):
-    target = get_object_or_404(selectors.users_for_settings(), pk=pk)
+    target = _manageable_user(request, pk)
     form = UserEditForm(request.POST or None, instance=target, editor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.user_update(user=target, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            # The only rule user_update adds to the form's own checks is about the manager chain.
+            # user_update's own rules are about the tree: the manager chain, or the team and manager
+            # that would widen the editor's own reach (those name their field).
             show_service_error(form, error, field="manager")
         else:
             messages.success(request, _("User %(name)s saved.") % {"name": target.name})
@@ -97,7 +108,7 @@ def user_edit(request, pk):
 
 @manage_users
 def user_password(request, pk):
-    target = get_object_or_404(selectors.users_for_settings(), pk=pk)
+    target = _manageable_user(request, pk)
     form = UserPasswordResetForm(request.POST or None, user=target)
     if request.method == "POST" and form.is_valid():
         services.user_reset_password(user=target, password=form.cleaned_data["password1"], by=request.user)
@@ -108,7 +119,7 @@ def user_password(request, pk):
 
 
 def _set_active(request, pk, active):
-    target = get_object_or_404(selectors.users_for_settings(), pk=pk)
+    target = _manageable_user(request, pk)
     try:
         services.user_update(user=target, by=request.user, is_active=active)
     except ValidationError as error:
@@ -207,16 +218,26 @@ SCOPE_FIELDS = [(module, f"{module}_scope") for module in Module.values]
 @manage_users
 def role_list(request):
     capability_labels = dict(Capability.choices)
+    access = user_access(request.user)
     rows = [{
         "role": role,
         "scopes": [(label, Scope(role.scope_for(module)).label) for module, label in Module.choices],
         "capabilities": [capability_labels.get(c, c) for c in role.capabilities],
+        "manageable": access.holds_role(role),
     } for role in selectors.roles_with_counts()]
     return render_settings(request, "settings/role_list.html", {"rows": rows, "modules": Module.choices}, section="roles")
 
 
+def _held_role(request, pk):
+    """The role `pk` (404 if none) if every right it gives is one the signed-in user holds, else 403."""
+    role = get_object_or_404(selectors.roles_with_counts(), pk=pk)
+    if not user_access(request.user).holds_role(role):
+        raise PermissionDenied
+    return role
+
+
 def _role_form_page(request, role=None):
-    form = RoleForm(request.POST or None, instance=role)
+    form = RoleForm(request.POST or None, instance=role, editor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.role_save(role=role, by=request.user, **form.cleaned_data)
@@ -237,12 +258,12 @@ def role_create(request):
 
 @manage_users
 def role_edit(request, pk):
-    return _role_form_page(request, get_object_or_404(selectors.roles_with_counts(), pk=pk))
+    return _role_form_page(request, _held_role(request, pk))
 
 
 @manage_users
 def role_delete(request, pk):
-    role = get_object_or_404(selectors.roles_with_counts(), pk=pk)
+    role = _held_role(request, pk)
     return confirm_delete(
         request, role, lambda: services.role_delete(role=role, by=request.user),
         section="roles", list_url="accounts:settings_roles",

@@ -43,7 +43,9 @@ class Choice(models.Model):
         verbose_name = _("picklist entry")
         verbose_name_plural = _("picklist entries")
         ordering = ["kind", "order", "id"]
-        constraints = [models.UniqueConstraint(fields=["kind", "code"], name="choice_unique_code")]
+        constraints = [models.UniqueConstraint(
+            fields=["kind", "code"], name="choice_unique_code",
+            violation_error_message=_("This list already has an entry with this code."))]
 
     def __str__(self):
         if self.label_en and (get_language() or "").startswith("en"):
@@ -57,7 +59,8 @@ class Pool(models.Model):
     """A customer pool (公海): customers without an owner wait here for a member team's reps.
     The rules are applied by the nightly `pool_apply_rules` job; an empty number switches a rule off."""
 
-    name = models.CharField(_("name"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=60, unique=True, error_messages={
+        "unique": _("There is already a pool with this name.")})
     teams = models.ManyToManyField(
         "accounts.Team", verbose_name=_("member teams"), blank=True, related_name="pools",
         help_text=_("Reps of these teams and their sub-teams see the pool and may claim from it."),

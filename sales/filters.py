@@ -4,6 +4,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.access import visible
 from accounts.models import User
 from marketing.models import Campaign
 
@@ -41,14 +42,16 @@ class OpportunityFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         """The deal's name, or its customer found as the customer search finds it (name, pinyin,
-        phone or e-mail, through the trigram index)."""
+        phone or e-mail, through the trigram index), among the customers the user may see: a deal
+        the user sees (by sales scope or a share) is never found by the text of a customer the user
+        may not see."""
         from crm.models import Customer
         from crm.selectors.search import customers_matching_text
 
         value = value.strip()
         if not value:
             return queryset
-        customers = customers_matching_text(Customer.objects.all(), value).values("pk")
+        customers = customers_matching_text(visible(self.user, Customer), value).values("pk")
         return queryset.filter(Q(name__icontains=value) | Q(customer__in=customers))
 
     def by_state(self, queryset, name, value):

@@ -5,6 +5,7 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import ExpressionWrapper, F, Value
@@ -148,7 +149,7 @@ class OpportunityQuerySet(models.QuerySet):
         return self.filter(closed_at=None, stage__stale_after_days__isnull=False, stage_entered_at__lte=limit)
 
 
-@tracked("sales.Opportunity")
+@tracked("sales.Opportunity", exclude=["lines_priced_by"])
 class Opportunity(models.Model):
     """A deal (商机) with a customer, moving through its pipeline's stages."""
 
@@ -183,6 +184,11 @@ class Opportunity(models.Model):
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
+    # Who set the prices and discounts of the deal's lines (user ids): a quote made from them counts
+    # them as having set its discount, so they never approve it. Set-based loaders leave it to the
+    # database's default.
+    lines_priced_by = ArrayField(models.BigIntegerField(), default=list, blank=True, editable=False,
+                                 db_default=Value("{}"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
@@ -398,7 +404,7 @@ class QuoteStatus(models.TextChoices):
     ACCEPTED = "accepted", pgettext_lazy("quote", "Accepted")
 
 
-@tracked("sales.Quote")
+@tracked("sales.Quote", exclude=["priced_by"])
 class Quote(models.Model):
     """A quote (报价单) for a deal: numbered lines, an extra discount on the whole, totals, a validity
     date and a status. Totals are kept on the row (set by the services whenever lines change)."""
@@ -419,6 +425,11 @@ class Quote(models.Model):
     total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=0)
     terms = models.TextField(_("terms and notes"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Whoever set the discount (user ids: the quote's creator, the deal lines' authors, and everyone
+    # who changed its prices or discounts since) or submitted it never approves it.
+    priced_by = ArrayField(models.BigIntegerField(), default=list, blank=True, editable=False)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), null=True,
+                                     blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)

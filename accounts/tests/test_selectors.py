@@ -26,6 +26,27 @@ def shares(book, teams, director, rep_east, rep_west):
 
 
 @pytest.fixture
+def pooled(book, teams, director, rep_east, rep_hz):
+    """Customers waiting in pools: 华东公海 (open to 华东区 and its sub-teams) and 华北公海 (华北区), one of
+    them with a team of its own, one shared read-only with a rep outside its pool, and one claimed from a
+    pool (owned again: the pool no longer decides)."""
+    from crm.models import Pool
+    from crm.tests.factories import CustomerFactory
+
+    east, north = Pool.objects.create(name="华东公海"), Pool.objects.create(name="华北公海")
+    east.teams.add(teams["east"])
+    north.teams.add(teams["north"])
+    customers = {
+        "pool_east": CustomerFactory(name="华东公海客户", pool=east),
+        "pool_east_sh": CustomerFactory(name="华东公海上海客户", pool=east, team=teams["shanghai"]),
+        "pool_north": CustomerFactory(name="华北公海客户", pool=north),
+        "claimed": CustomerFactory(name="已领取客户", pool=east, owner=rep_hz),
+    }
+    services.share_create(obj=customers["pool_north"], by=director, user=rep_east)
+    return customers
+
+
+@pytest.fixture
 def odd_people(teams, roles, rep_east):
     """People at the edges: no role, deactivated, superuser, scopes without a team, subordinates."""
     return {
@@ -56,14 +77,56 @@ def people(request, odd_people):
     return {**found, **odd_people}
 
 
-def test_it_agrees_with_visible_and_editable_for_everyone(request, book, shares, odd_people):
+def test_it_agrees_with_visible_and_editable_for_everyone(request, book, shares, pooled, odd_people):
+    """Every persona × every customer: owned, in a pool, claimed from one, shared (read-only, editable,
+    expired, with a team above)."""
+    customers = {**book, **pooled}
+    seen = set()
     for name, person in people(request, odd_people).items():
-        for key, customer in book.items():
-            answer = selectors.access_explain(user=fresh(person), obj=customer)
-            sees = visible(fresh(person), Customer).filter(pk=customer.pk).exists()
-            edits = editable(fresh(person), Customer).filter(pk=customer.pk).exists()
-            assert (answer.can_see, answer.can_edit) == (sees, edits), (name, key, answer.reasons, answer.checked)
-            assert bool(answer.reasons) == sees
+        person = fresh(person)
+        sees = set(visible(fresh(person), Customer).values_list("pk", flat=True))
+        edits = set(editable(fresh(person), Customer).values_list("pk", flat=True))
+        for key, customer in customers.items():
+            answer = selectors.access_explain(user=person, obj=customer)
+            expected = (customer.pk in sees, customer.pk in edits)
+            assert (answer.can_see, answer.can_edit) == expected, (name, key, answer.reasons, answer.checked)
+            assert bool(answer.reasons) == expected[0]
+            seen.add(expected)
+    assert seen == {(True, True), (True, False), (False, False)}  # the grid holds every kind of answer
+
+
+def test_it_says_a_rep_sees_a_pool_customer_of_his_region(book, pooled, rep_east):
+    """The 访问说明 once said rep_sh could not see a 华东公海 customer he opens."""
+    with translation.override("en"):
+        answer = selectors.access_explain(user=fresh(rep_east), obj=pooled["pool_east"])
+    assert (answer.can_see, answer.can_edit) == (True, False)
+    [reason] = answer.reasons
+    assert reason.source == "pool" and (reason.grants_view, reason.grants_edit) == (True, False)
+    assert reason.text == ("It waits in the pool 华东公海, open to team 华东区, which includes the user's team "
+                           "上海分公司: its members see it (read-only) and may claim it.")
+
+
+def test_it_says_a_pool_is_not_open_to_another_region(book, pooled, rep_west):
+    with translation.override("en"):
+        answer = selectors.access_explain(user=fresh(rep_west), obj=pooled["pool_east"])
+    assert not answer.can_see
+    assert ("It waits in the pool 华东公海, which is not open to the user's team 北京分公司 or a team above it."
+            in [r.text for r in answer.checked])
+
+
+def test_it_explains_a_contact_by_its_customer(book, pooled, rep_east, rep_west):
+    from crm.tests.factories import ContactFactory
+
+    contact = ContactFactory(customer=pooled["pool_east"])
+    mine = selectors.access_explain(user=fresh(rep_east), obj=contact)
+    theirs = selectors.access_explain(user=fresh(rep_west), obj=contact)
+    assert mine.decided_by == pooled["pool_east"]
+    assert (mine.can_see, mine.can_edit, theirs.can_see) == (True, False, False)
+
+
+def test_it_says_a_claimed_customer_is_no_longer_decided_by_its_pool(book, pooled, rep_west):
+    answer = selectors.access_explain(user=fresh(rep_west), obj=pooled["claimed"])
+    assert not answer.can_see and "pool" not in {r.source for r in answer.checked}
 
 
 def test_it_names_the_role_and_scope_that_grants(book, rep_east):

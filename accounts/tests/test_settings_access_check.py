@@ -84,3 +84,18 @@ def test_it_reveals_nothing_of_a_customer_the_asker_cannot_see(client_for, teams
 def test_it_refuses_a_rep(client_for, rep_east, customers):
     response = client_for(rep_east).get(ACCESS, {"user": rep_east.pk, "customer": customers["sh"].pk})
     assert response.status_code == 403
+
+
+def test_it_says_a_rep_sees_the_pool_customer_he_opens(english_admin, client_for, teams, rep_east, admin):
+    """rep_sh opened a 华东公海 customer (200) that the access check said he could not see."""
+    from crm.models import Pool
+
+    pool = Pool.objects.create(name="华东公海")
+    pool.teams.add(teams["east"])
+    waiting = CustomerFactory(name="公海里的客户", pool=pool)
+    english_admin.cookies["django_language"] = "en"
+    content = english_admin.get(ACCESS, {"user": rep_east.pk, "customer": waiting.pk}).content.decode()
+    assert "Can see" in content and "Cannot edit" in content and "It waits in the pool 华东公海" in content
+    rep = client_for(rep_east)
+    assert rep.get(reverse("crm:customer_detail", args=[waiting.pk])).status_code == 200
+    assert rep.get(reverse("crm:customer_edit", args=[waiting.pk])).status_code == 403

@@ -32,6 +32,39 @@ def test_each_persona_gets_what_the_grid_says(client_for, person, persona, index
         assert "华东" not in response.content.decode()
 
 
+# persona: the won deals of the book its drill-down lists (its sales scope), in a period holding them all
+WON_SEEN = {
+    "director": {"华东丙", "杭州戊", "上海己", "北京庚"},
+    "manager_east": {"华东丙", "杭州戊", "上海己"},
+    "rep_east": {"华东丙"},  # a rep's dashboard is his own, though he sees his team's deals
+}
+WON = {"华东丙", "杭州戊", "上海己", "北京庚"}
+
+
+@pytest.mark.parametrize("persona", sorted(WON_SEEN))
+def test_each_persona_drills_down_to_the_deals_of_their_scope_only(client_for, person, persona, sales_book,
+                                                                    last_50_days):
+    response = client_for(person(persona)).get(reverse("reports:sales_deals"), {"metric": "won", **last_50_days})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert {name for name in WON if name in page} == WON_SEEN[persona]
+
+
+@pytest.mark.parametrize("persona", sorted(EXPECTED))
+@pytest.mark.parametrize("index", range(len(ROUTES)), ids=ROUTES)
+def test_a_post_changes_nothing_and_is_refused_as_a_get_is(client_for, person, persona, index, sales_book):
+    """Reports only read: a POST answers as a GET would (or 405), never more."""
+    from sales.models import Contract, Opportunity
+
+    name = ROUTES[index]
+    before = (list(Opportunity.objects.order_by("pk").values()), list(Contract.objects.order_by("pk").values()))
+    query = "?" + "&".join(f"{key}={value}" for key, value in QUERY.get(name, {}).items())
+    response = client_for(person(persona)).post(reverse(name) + query)
+    assert response.status_code in (EXPECTED[persona][index], 405), (name, persona)
+    assert before == (list(Opportunity.objects.order_by("pk").values()),
+                      list(Contract.objects.order_by("pk").values()))
+
+
 @pytest.mark.parametrize("name", ROUTES)
 def test_a_signed_out_visitor_is_sent_to_sign_in(client, name):
     response = client.get(reverse(name), QUERY.get(name, {}))

@@ -1,7 +1,7 @@
 """Reads of deal line items, quotes and their approvals, all through the access layer: a quote (and
 its lines and approvals) is visible exactly when its deal is. Each page's reads are a fixed number of
 queries however many lines, quotes or approvals there are."""
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.access import can_edit, get_visible_or_404, user_access, visible
@@ -18,12 +18,13 @@ from ..models import (
 
 __all__ = [
     "QUOTE_LIST_SIZE", "approvals_inbox", "deal_lines", "deal_quotes", "document_numbering_overview",
-    "quote_for", "quote_list", "quote_page", "quotes_visible_to",
+    "quote_for", "quote_list", "quote_page", "quote_print_page", "quotes_visible_to",
 ]
 
 QUOTE_LIST_SIZE = 50
 
-_QUOTE_RELATED = ("opportunity__customer", "opportunity__contact", "opportunity__owner__team", "created_by")
+_QUOTE_RELATED = ("opportunity__customer", "opportunity__contact", "opportunity__owner__team", "created_by",
+                  "submitted_by")
 
 
 def quotes_visible_to(user):
@@ -42,18 +43,35 @@ def _lines(quote):
 
 def quote_page(user, quote):
     """What a quote's page shows: lines, the approval trail (every round, oldest first), whether the
-    user may edit the quote and which pending approvals the user may decide. Four queries."""
+    user may edit the quote, which pending approvals the user may decide, and whether the user is
+    barred from deciding any (they set its discount or submitted it). Four queries."""
     approvals = list(quote.approvals.select_related("approver", "approver_role", "decided_by")
                      .order_by("requested_at", "id"))
     my_roles = set(user.roles.values_list("pk", flat=True))
     superuser = user_access(user).is_superuser
+    # Whoever set the discount or submitted the quote decides none of its approvals (sales.services).
+    excluded = user.pk in quote.priced_by or user.pk == quote.submitted_by_id
     decidable = [a for a in approvals if a.decision == ApprovalDecision.PENDING and quote.status == QuoteStatus.PENDING
+                 and not excluded
                  and (superuser or a.approver_id == user.pk or (a.approver_role_id and a.approver_role_id in my_roles))]
     lines = _lines(quote)
     return {"quote": quote, "opportunity": quote.opportunity, "lines": lines, "approvals": approvals,
-            "decidable": decidable, "can_edit": can_edit(user, quote.opportunity),
+            "decidable": decidable, "excluded_approver": excluded, "can_edit": can_edit(user, quote.opportunity),
             "lines_total": sum((line.total for line in lines), 0),
             "expired": bool(quote.valid_until and quote.valid_until < timezone.localdate())}
+
+
+def quote_print_page(user, pk):
+    """The quote `pk` (404 if the user may not see it) and what its print page shows: the quote page,
+    and whether the customer's details (address, phones, the contact) may be shown. Those are the
+    customer's data: shown only to whoever may see the customer, not to everyone who sees the deal
+    (a wider sales scope, or a share of the deal). Asked within the quote's own query."""
+    from crm.models import Customer
+
+    customers = visible(user, Customer.objects.filter(pk=OuterRef("opportunity__customer_id")))
+    quotes = Quote.objects.select_related(*_QUOTE_RELATED).annotate(customer_visible=Exists(customers))
+    quote = get_visible_or_404(user, quotes, pk)
+    return {**quote_page(user, quote), "customer_details": quote.customer_visible}
 
 
 def quote_list(user, *, status=""):
@@ -67,8 +85,10 @@ def quote_list(user, *, status=""):
 
 def approvals_inbox(user):
     """Pending approvals of quotes awaiting approval that are routed to the user or to one of the
-    user's roles (any, for a superuser), of quotes the user may see; oldest first."""
-    pending = QuoteApproval.objects.filter(decision=ApprovalDecision.PENDING, quote__status=QuoteStatus.PENDING)
+    user's roles (any, for a superuser), of quotes the user may see and neither priced nor submitted;
+    oldest first."""
+    pending = (QuoteApproval.objects.filter(decision=ApprovalDecision.PENDING, quote__status=QuoteStatus.PENDING)
+               .exclude(quote__priced_by__contains=[user.pk]).exclude(quote__submitted_by=user))
     if not user_access(user).is_superuser:
         pending = pending.filter(Q(approver=user) | Q(approver_role__in=user.roles.values("pk")))
     pending = pending.select_related("quote__opportunity__customer", "quote__opportunity__owner", "approver_role")

@@ -4,7 +4,11 @@ A quote is made from a deal (its lines copied), edited while it is a draft (or a
 puts it back to draft), then submitted: every active discount rule its total discount passes asks one
 approval, routed to the rep's manager or to the holders of a role. It is approved when all approvals
 are, rejected as soon as one is; then sent and accepted. Each write is one audited transaction; quote
-writes lock the quote's row and refuse a stale `version`."""
+writes lock the quote's row and refuse a stale `version`.
+
+Whoever set a quote's discount (made it, wrote the deal lines it was made from, or changed its prices
+or discounts) or submitted it never approves it: their approval goes up the manager chain, or to the
+role's other holders, or to the next rule up; with nobody left the submission is refused and says so."""
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -32,7 +36,7 @@ from .numbering import next_number
 
 __all__ = [
     "QUOTE_VALID_DAYS", "QUOTE_EDITABLE_FIELDS", "approval_decide", "discount_rule_delete", "discount_rule_save",
-    "may_decide", "opportunity_lines_save", "quote_create", "quote_mark_accepted", "quote_mark_sent",
+    "excluded_approvers", "may_decide", "opportunity_lines_save", "quote_create", "quote_mark_accepted", "quote_mark_sent",
     "quote_submit", "quote_update", "quote_withdraw",
 ]
 
@@ -77,17 +81,30 @@ def _lines_total(lines):
     return sum((line.total for line in lines), Decimal(0))
 
 
+def _pricing(lines, extra_discount=0):
+    """What a document's prices and discounts are, to tell whether a change set them anew."""
+    return (sorted((line.product_id, line.quantity, line.unit_price, line.discount_percent) for line in lines),
+            Decimal(extra_discount or 0))
+
+
+def _with(user_ids, user):
+    return list(user_ids) if user is None or user.pk in user_ids else [*user_ids, user.pk]
+
+
 def opportunity_lines_save(*, opportunity, by, lines, version=None):
     """Replace the deal's product lines. With lines, the deal's amount becomes their total; without,
     it stays as it was. Refused with a conflict when `version` is not the deal's current one."""
     _require_edit(opportunity, by)
     with audited(by, "opportunity_lines_save"):
         locked = locked_deal(opportunity, version)
-        cleaned = _clean_lines(lines, kept=list(locked.lines.all()))
+        kept = list(locked.lines.all())
+        cleaned = _clean_lines(lines, kept=kept)
         locked.lines.all().delete()
         new = OpportunityLine.objects.bulk_create([OpportunityLine(opportunity=locked, **line) for line in cleaned])
         if new:
             locked.amount = _lines_total(new)
+        if _pricing(new) != _pricing(kept):
+            locked.lines_priced_by = _with(locked.lines_priced_by, by)
         locked.version = F("version") + 1
         locked.save()
         locked.refresh_from_db()
@@ -111,7 +128,8 @@ def quote_create(*, opportunity, by, title=None, valid_until=None):
     valid_until = valid_until or timezone.localdate() + datetime.timedelta(days=QUOTE_VALID_DAYS)
     with audited(by, "quote_create"):
         quote = Quote(opportunity=opportunity, number=next_number("quote", Quote), title=title[:120],
-                      valid_until=valid_until, currency=opportunity.currency, created_by=by)
+                      valid_until=valid_until, currency=opportunity.currency, created_by=by,
+                      priced_by=_with(opportunity.lines_priced_by, by))
         deal_lines = list(opportunity.lines.all())
         lines = [QuoteLine(quote=quote, product_id=line.product_id, description=line.description,
                            quantity=line.quantity, list_price=line.list_price, unit_price=line.unit_price,
@@ -156,51 +174,100 @@ def quote_update(*, quote, by, version=None, **fields):
         locked = _locked_quote(quote, version)
         _require_status(locked, QuoteStatus.DRAFT, QuoteStatus.REJECTED,
                         message=_("Only a draft or a rejected quote can be changed."))
+        extra_before = locked.extra_discount_percent
         for name in ("title", "valid_until", "extra_discount_percent", "terms"):
             if name in fields:
                 value = fields[name]
                 setattr(locked, name, value.strip() if isinstance(value, str) else value)
         if not locked.title:
             raise ValidationError({"title": _("Enter a title.")})
+        kept = list(locked.lines.all())
         if "lines" in fields:
-            cleaned = _clean_lines(fields["lines"], kept=list(locked.lines.all()))
+            cleaned = _clean_lines(fields["lines"], kept=kept)
             locked.lines.all().delete()
             lines = QuoteLine.objects.bulk_create([QuoteLine(quote=locked, **line) for line in cleaned])
         else:
-            lines = list(locked.lines.all())
+            lines = kept
+        if _pricing(lines, locked.extra_discount_percent) != _pricing(kept, extra_before):
+            locked.priced_by = _with(locked.priced_by, by)
         _set_totals(locked, lines)
         locked.status = QuoteStatus.DRAFT
         return _bump(locked, "title", "valid_until", "extra_discount_percent", "terms", "list_total", "total",
-                     "status")
+                     "status", "priced_by")
+
+
+def _boss_of(user):
+    """Who approves above `user`: their manager, else the lead of their team (not themselves)."""
+    if user.manager_id:
+        return user.manager
+    lead = user.team.lead if user.team_id else None
+    return lead if lead is not None and lead.pk != user.pk else None
 
 
 def _manager_of(opportunity):
     """Who approves for "the rep's manager": the deal owner's manager, else the lead of the owner's team."""
     owner = opportunity.owner
-    if owner is None:
+    return _boss_of(owner) if owner is not None else None
+
+
+def excluded_approvers(quote, submitter=None):
+    """The ids of the people who may not approve `quote`: whoever set its discount or submitted it."""
+    submitter_id = submitter.pk if submitter is not None else quote.submitted_by_id
+    return {*quote.priced_by, *([submitter_id] if submitter_id else [])}
+
+
+def _manager_route(quote, rule, excluded):
+    """The rep's manager, or the first one up the manager chain who neither set the discount nor
+    submitted the quote (and still works here); None when the chain runs out."""
+    manager = _manager_of(quote.opportunity)
+    if manager is None:
+        raise ValidationError(_("A discount over %(over)s%% needs the rep's manager, and the deal's owner has "
+                                "no manager or team lead. Ask an administrator to set one.")
+                              % {"over": rule.over_percent.normalize()})
+    seen = set()
+    while manager is not None and (manager.pk in excluded or not manager.is_active):
+        seen.add(manager.pk)
+        manager = _boss_of(manager)
+        if manager is not None and manager.pk in seen:  # a loop in the chain
+            manager = None
+    if manager is None:
         return None
-    if owner.manager_id:
-        return owner.manager
-    lead = owner.team.lead if owner.team_id else None
-    return lead if lead is not None and lead.pk != owner.pk else None
+    if not visible(manager, Opportunity.objects.filter(pk=quote.opportunity_id)).exists():
+        raise ValidationError(_("The rep's manager %(name)s cannot see this deal, so cannot approve it. "
+                                "Ask an administrator to share it.") % {"name": manager.name})
+    return manager, None
 
 
-def _routes(quote, discount):
+def _role_route(rule, excluded):
+    """The rule's role, if an active holder is left who neither set the discount nor submitted it."""
+    holders = rule.role.users.filter(is_active=True).exclude(pk__in=excluded)
+    return (None, rule.role) if holders.exists() else None
+
+
+def _route(quote, rule, above, excluded):
+    """(approver, role) for one rule the discount passes: its own, else the next rule's up."""
+    for step in (rule, *above):
+        if step.approver == DiscountRule.Approver.ROLE:
+            found = _role_route(step, excluded)
+        else:
+            found = _manager_route(quote, step, excluded)
+        if found is not None:
+            return found
+    raise ValidationError(_("Nobody is left to approve a discount over %(over)s%%: everyone it would go to set "
+                            "this discount or submitted the quote. Ask someone else to submit it, or an "
+                            "administrator to name another approver.") % {"over": rule.over_percent.normalize()})
+
+
+def _routes(quote, discount, excluded):
     """One (rule, approver, role) per distinct routing of the active rules the discount passes."""
+    ladder = list(DiscountRule.objects.filter(is_active=True).select_related("role").order_by("over_percent", "id"))
     routes = {}
-    for rule in DiscountRule.objects.filter(is_active=True, over_percent__lt=discount).select_related("role"):
-        if rule.approver == DiscountRule.Approver.ROLE:
-            routes.setdefault(("role", rule.role_id), (rule, None, rule.role))
-            continue
-        manager = _manager_of(quote.opportunity)
-        if manager is None:
-            raise ValidationError(_("A discount over %(over)s%% needs the rep's manager, and the deal's owner has "
-                                    "no manager or team lead. Ask an administrator to set one.")
-                                  % {"over": rule.over_percent.normalize()})
-        if not visible(manager, Opportunity.objects.filter(pk=quote.opportunity_id)).exists():
-            raise ValidationError(_("The rep's manager %(name)s cannot see this deal, so cannot approve it. "
-                                    "Ask an administrator to share it.") % {"name": manager.name})
-        routes.setdefault(("user", manager.pk), (rule, manager, None))
+    for index, rule in enumerate(ladder):
+        if rule.over_percent >= discount:
+            break
+        approver, role = _route(quote, rule, ladder[index + 1:], excluded)
+        key = ("user", approver.pk) if approver is not None else ("role", role.pk)
+        routes.setdefault(key, (rule, approver, role))
     return list(routes.values())
 
 
@@ -215,19 +282,22 @@ def quote_submit(*, quote, by, version=None):
         if not locked.lines.exists():
             raise ValidationError(_("Add at least one line before submitting the quote."))
         discount = locked.discount_percent
-        routes = _routes(locked, discount)
+        routes = _routes(locked, discount, excluded_approvers(locked, by))
         now = timezone.now()
         QuoteApproval.objects.bulk_create([
             QuoteApproval(quote=locked, rule=rule, discount_percent=discount, approver=approver,
                           approver_role=role) for rule, approver, role in routes])
-        locked.submitted_at = now
+        locked.submitted_at, locked.submitted_by = now, by
         locked.status = QuoteStatus.PENDING if routes else QuoteStatus.APPROVED
         locked.decided_at = None if routes else now
-        return _bump(locked, "submitted_at", "status", "decided_at")
+        return _bump(locked, "submitted_at", "submitted_by", "status", "decided_at")
 
 
 def may_decide(user, approval):
-    """Whether `user` is who the approval is routed to (the person, or a holder of the role)."""
+    """Whether `user` is who the approval is routed to (the person, or a holder of the role), and
+    neither set the quote's discount nor submitted it (a superuser neither)."""
+    if user.pk in excluded_approvers(approval.quote):
+        return False
     if user_access(user).is_superuser:
         return True
     if approval.approver_id:
@@ -240,6 +310,8 @@ def approval_decide(*, approval, by, approve, comment=""):
     quote and withdraws its other pending approvals; the last approval approves it."""
     if not visible(by, QuoteApproval.objects.filter(pk=approval.pk)).exists():
         raise QuoteApproval.DoesNotExist
+    if by.pk in excluded_approvers(approval.quote):
+        raise PermissionDenied(_("You set this discount or submitted the quote: someone else approves it."))
     if not may_decide(by, approval):
         raise PermissionDenied(_("This approval is routed to someone else."))
     comment = (comment or "").strip()

@@ -390,6 +390,110 @@ def test_editing_a_rejected_quote_makes_it_a_draft_and_resubmitting_asks_afresh(
         ApprovalDecision.REJECTED, ApprovalDecision.WITHDRAWN, ApprovalDecision.PENDING]
 
 
+# Nobody approves their own discount ----------------------------------------------------------------
+
+@pytest.fixture
+def director2(teams, roles):
+    """A second holder of the 销售总监 role."""
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(username="director2", team=teams["hq"], roles=[roles["销售总监"]])
+
+
+def approvers(quote):
+    """Who each pending approval of `quote` is routed to: a username or a role name."""
+    return sorted(a.approver.username if a.approver_id else a.approver_role.name
+                  for a in quote.approvals.filter(decision=ApprovalDecision.PENDING).select_related(
+                      "approver", "approver_role"))
+
+
+def test_a_manager_who_submits_a_discount_does_not_approve_it_herself(rules, deal, rep_east, manager_east,
+                                                                       director, products):
+    """rep_east's manager submits his 25% quote: the approval goes up to her own manager."""
+    quote = services.quote_submit(quote=quote_with_discount(deal, rep_east, products, 25), by=manager_east)
+    assert approvers(quote) == ["director"]
+    approval = quote.approvals.get()
+    assert not services.may_decide(manager_east, approval)
+    with pytest.raises(PermissionDenied):
+        services.approval_decide(approval=approval, by=manager_east, approve=True)
+    services.approval_decide(approval=approval, by=director, approve=True)
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.APPROVED and quote.submitted_by == manager_east
+
+
+@pytest.mark.parametrize("submitter", ["rep_east", "manager_east"])
+def test_a_manager_who_set_the_discount_on_a_reps_quote_does_not_approve_it(person, rules, deal, rep_east,
+                                                                             manager_east, products, submitter):
+    quote = services.quote_create(opportunity=deal, by=rep_east)
+    quote = services.quote_update(quote=quote, by=rep_east, lines=[line(products["erp"])])
+    quote = services.quote_update(quote=quote, by=manager_east, lines=[line(products["erp"], discount=15)])
+    quote = services.quote_submit(quote=quote, by=person(submitter))
+    assert approvers(quote) == ["director"]
+    with pytest.raises(PermissionDenied):
+        services.approval_decide(approval=quote.approvals.get(), by=manager_east, approve=True)
+
+
+def test_a_manager_who_changed_only_the_title_still_approves(rules, deal, rep_east, manager_east, products):
+    quote = quote_with_discount(deal, rep_east, products, 15)
+    quote = services.quote_update(quote=quote, by=manager_east, title="仓储系统报价（修订）")
+    quote = services.quote_submit(quote=quote, by=rep_east)
+    assert approvers(quote) == ["manager_east"]
+
+
+def test_a_manager_who_priced_the_deal_lines_does_not_approve_the_quote_made_from_them(rules, deal, rep_east,
+                                                                                        manager_east, products):
+    services.opportunity_lines_save(opportunity=deal, by=manager_east, lines=[line(products["erp"], discount=15)])
+    quote = services.quote_create(opportunity=Opportunity.objects.get(pk=deal.pk), by=rep_east)
+    quote = services.quote_submit(quote=quote, by=rep_east)
+    assert approvers(quote) == ["director"]
+
+
+def test_a_director_who_set_the_discount_leaves_the_role_approval_to_the_other_holders(
+        rules, roles, deal, rep_east, manager_east, director, director2, products):
+    quote = services.quote_create(opportunity=deal, by=rep_east)
+    quote = services.quote_update(quote=quote, by=director, lines=[line(products["erp"], discount=30)])
+    quote = services.quote_submit(quote=quote, by=director)
+    assert approvers(quote) == ["manager_east", "销售总监"]
+    by_role = quote.approvals.get(approver_role__isnull=False)
+    assert not services.may_decide(director, by_role) and services.may_decide(director2, by_role)
+    with pytest.raises(PermissionDenied):
+        services.approval_decide(approval=by_role, by=director, approve=True)
+    services.approval_decide(approval=by_role, by=director2, approve=True)
+    services.approval_decide(approval=quote.approvals.get(approver=manager_east), by=manager_east, approve=True)
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.APPROVED
+
+
+def test_with_nobody_left_the_submission_is_refused_and_says_why(english, rules, deal, rep_east, director,
+                                                                  manager_east, products):
+    quote = services.quote_create(opportunity=deal, by=rep_east)
+    quote = services.quote_update(quote=quote, by=director, lines=[line(products["erp"], discount=30)])
+    with pytest.raises(ValidationError, match="Nobody is left to approve a discount over 25%"):
+        services.quote_submit(quote=quote, by=director)
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.DRAFT and not quote.approvals.exists()
+
+
+def test_when_the_manager_chain_has_set_the_discount_the_next_rule_up_approves(rules, deal, rep_east, manager_east,
+                                                                                director, director2, products):
+    """manager_east priced it and the director (her manager, the top of the chain) submitted it: the
+    manager-level approval goes to the next rule up, the 销售总监 role (whose other holder decides)."""
+    quote = services.quote_create(opportunity=deal, by=rep_east)
+    quote = services.quote_update(quote=quote, by=manager_east, lines=[line(products["erp"], discount=15)])
+    quote = services.quote_submit(quote=quote, by=director)
+    assert approvers(quote) == ["销售总监"]
+    approval = quote.approvals.get()
+    assert approval.rule == rules[0]  # asked by the manager rule, routed one level up
+    assert not services.may_decide(director, approval) and services.may_decide(director2, approval)
+
+
+def test_a_superuser_who_submitted_does_not_approve(rules, deal, rep_east, manager_east, products):
+    boss = _configurer()
+    quote = services.quote_submit(quote=quote_with_discount(deal, rep_east, products, 15), by=boss)
+    with pytest.raises(PermissionDenied):
+        services.approval_decide(approval=quote.approvals.get(), by=boss, approve=True)
+
+
 # Withdraw, send, accept, and the refusals of each --------------------------------------------------
 
 def test_withdrawing_a_pending_quote_makes_it_a_draft(pending, rep_east):

@@ -190,6 +190,21 @@ def test_the_whole_way_through_the_pages(client_for, rules, rep_east, manager_ea
     assert trail.count('data-decision="approved"') == 2 and "同意" in trail
 
 
+def test_who_submitted_a_discount_finds_it_neither_in_the_inbox_nor_decidable(client_for, rules, rep_east,
+                                                                               manager_east, director, deal,
+                                                                               products):
+    quote = services.quote_submit(quote=make_quote(deal, rep_east, products, percent=25), by=manager_east)
+    manager = client_for(manager_east)
+    assert manager.get(url("approval_inbox")).context["approvals"] == []
+    detail = manager.get(url("quote_detail", quote.pk))
+    assert detail.context["decidable"] == [] and b'data-testid="not-your-approval"' in detail.content
+    [approval] = quote.approvals.all()
+    assert manager.post(url("approval_decide", approval.pk), {"decision": "approve"}).status_code == 403
+    approval.refresh_from_db()
+    assert approval.decision == ApprovalDecision.PENDING
+    assert [a.pk for a in client_for(director).get(url("approval_inbox")).context["approvals"]] == [approval.pk]
+
+
 def test_a_rejection_without_a_comment_is_refused_then_with_one_it_rejects(english_client_for, rules, rep_east,
                                                                           manager_east, deal, products):
     quote = services.quote_submit(quote=make_quote(deal, rep_east, products, percent=12), by=rep_east)
@@ -236,6 +251,68 @@ def test_the_print_page_shows_phone_numbers_as_people_read_them(client_for, rep_
     quote = make_quote(deal, rep_east, products)
     page = client_for(rep_east).get(url("quote_print", quote.pk)).content.decode()
     assert "021 6234 5678" in page and "+862162345678" not in page
+
+
+@pytest.fixture
+def customer_details(deal, rep_east):
+    """The deal's customer with an address, a phone and a contact on the deal."""
+    from crm.tests.factories import ContactFactory
+
+    Customer.objects.filter(pk=deal.customer_id).update(
+        province="上海市", city="上海市", district="浦东新区", address="张江路 88 号", phone="+862162345678")
+    contact = ContactFactory(customer=deal.customer, name="王经理", title="采购总监", mobile="+8613912345678")
+    Opportunity.objects.filter(pk=deal.pk).update(contact=contact)
+    return deal
+
+
+def test_the_print_page_shows_the_customers_details_to_whoever_sees_the_customer(client_for, rep_east,
+                                                                                 customer_details, products):
+    quote = make_quote(customer_details, rep_east, products)
+    page = client_for(rep_east).get(url("quote_print", quote.pk)).content.decode()
+    assert "浦东新区张江路 88 号" in page and "021 6234 5678" in page
+    assert "王经理（采购总监）" in page and "139 1234 5678" in page
+
+
+def test_the_print_page_hides_the_customers_details_from_who_sees_only_the_deal(client_for, teams, rep_east,
+                                                                                customer_details, products):
+    """Someone whose sales scope reaches the deal but whose customer scope does not reach its customer
+    gets the quote (the buyer's name is part of it), not the customer's address, phones or contact."""
+    from accounts.capabilities import Scope
+    from accounts.tests.factories import RoleFactory, UserFactory
+
+    assistant = UserFactory(username="assistant", team=teams["beijing"], roles=[RoleFactory(
+        sales_scope=Scope.ALL, customers_scope=Scope.TEAM)])
+    quote = make_quote(customer_details, rep_east, products)
+    response = client_for(assistant).get(url("quote_print", quote.pk))
+    page = response.content.decode()
+    assert response.status_code == 200 and response.context["customer_details"] is False
+    assert "上海申通物流有限公司" in page and quote.number in page
+    for detail in ("张江路", "6234", "王经理", "采购总监", "1234 5678", 'data-testid="print-contact"'):
+        assert detail not in page, detail
+
+
+def test_the_english_print_page_reads_as_english(english_client_for, rep_east, customer_details, products):
+    quote = make_quote(customer_details, rep_east, products)
+    services.quote_update(quote=quote, by=rep_east, extra_discount_percent=Decimal(5))
+    page = english_client_for(rep_east).get(url("quote_print", quote.pk)).content.decode()
+    for fullwidth in ("：", "（", "）"):
+        assert fullwidth not in page
+    for header in ("Product", "Quantity", "Unit", "Unit price", "Discount (%)", "Amount"):
+        assert f">{header}</th>" in page
+    for label in ("<dt>Number</dt>", "<dt>Valid until</dt>", "<dt>Status</dt>", "Address: ", "Contact: 王经理 (采购总监)",
+                  "Phone: 021 6234 5678", "Sales rep: ", "Quote title: </strong>", "Discount on the whole (%)",
+                  "Total (CNY)", "<h2>Terms and notes</h2>", "<p>Date: </p>"):
+        assert label in page, label
+
+
+def test_the_chinese_print_page_reads_as_chinese(client_for, rep_east, customer_details, products):
+    quote = make_quote(customer_details, rep_east, products)
+    page = client_for(rep_east).get(url("quote_print", quote.pk)).content.decode()
+    for header in ("产品", "数量", "单位", "单价", "折扣（%）", "金额"):
+        assert f">{header}</th>" in page
+    for label in ("<dt>编号</dt>", "<dt>有效期至</dt>", "地址：上海市浦东新区", "联系人：王经理（采购总监）", "电话：021 6234 5678",
+                  "销售代表：", "报价标题：</strong>", "合计（CNY）", "<h2>条款与备注</h2>", "<p>日期：</p>", "人民币大写："):
+        assert label in page, label
 
 
 def test_the_list_filters_by_status(client_for, rules, rep_east, deal, products):

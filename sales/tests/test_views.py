@@ -151,6 +151,38 @@ def test_the_list_filters_and_pages(client_for, rep_east, pipeline, deal):
     assert response.context["deals"] == []
 
 
+@pytest.fixture
+def sales_assistant(teams):
+    """Sees every deal (sales: all) but only 北京's customers (customers: own team)."""
+    from accounts.capabilities import Scope
+    from accounts.tests.factories import RoleFactory, UserFactory
+
+    return UserFactory(username="assistant", team=teams["beijing"], roles=[RoleFactory(
+        name="商务助理", sales_scope=Scope.ALL, customers_scope=Scope.TEAM)])
+
+
+@pytest.mark.parametrize("term, found", [
+    ("仓储系统", True),        # the deal's own name
+    ("上海申通", False),       # its customer's name: a customer the assistant may not see
+    ("shanghaishentong", False),  # its pinyin
+    ("62345678", False),       # its phone
+])
+def test_the_list_search_matches_only_the_text_of_customers_the_user_may_see(client_for, sales_assistant, deal,
+                                                                              term, found):
+    from crm.models import Customer
+    from crm.services.customers import customers_refresh_search
+
+    Customer.objects.filter(pk=deal.customer_id).update(phone="+862162345678")
+    customers_refresh_search([deal.customer_id])
+    response = client_for(sales_assistant).get(reverse("sales:opportunity_list"), {"q": term, "state": "all"})
+    assert [d.pk for d in response.context["deals"]] == ([deal.pk] if found else [])
+
+
+def test_the_list_search_still_matches_a_visible_customers_text(client_for, rep_east, deal):
+    response = client_for(rep_east).get(reverse("sales:opportunity_list"), {"q": "上海申通"})
+    assert [d.pk for d in response.context["deals"]] == [deal.pk]
+
+
 def test_another_teams_rep_gets_404_everywhere_and_sees_nothing(client_for, rep_west, pipeline, deal):
     client = client_for(rep_west)
     item = stage(pipeline, "方案评审").gate_items.get()

@@ -159,8 +159,7 @@ quote_accept = _quote_action(services.quote_mark_accepted, lambda quote: _("Mark
 @sales_required
 def quote_print(request, pk):
     """The quote as a print-friendly standalone page (print it or save it as PDF from the browser)."""
-    quote = selectors.quote_for(request.user, pk)
-    context = selectors.quote_page(request.user, quote)
+    context = selectors.quote_print_page(request.user, pk)
     # The seller's name when the installation sets one (CRM_COMPANY_NAME); else the rep's team shows.
     return render(request, "sales/quotes/print.html",
                   {**context, "company_name": getattr(settings, "CRM_COMPANY_NAME", "")})
