@@ -1,9 +1,61 @@
 // Small behaviours shared by every page. No inline scripts: the Content-Security-Policy forbids them.
-document.addEventListener("htmx:responseError", function (event) {
-  // htmx leaves the page unchanged on errors; say so instead of failing silently.
-  var box = document.getElementById("htmx-error");
-  if (box) { box.classList.remove("d-none"); }
-});
+
+// A failed htmx request leaves the page as it was; say so in the box of base.html (#htmx-error).
+// The server answers a fragment's request that needs another page with HX-Redirect, which htmx
+// follows before any of this; a 401 that comes without it (the session ended) shows its message and
+// a link to sign in again, and no htmx request is sent after it: a poll (the bell) must not go on
+// asking, nor anything swap a login page into a fragment.
+(function () {
+  "use strict";
+  var sessionEnded = false;
+
+  function box() { return document.getElementById("htmx-error"); }
+
+  function show(text, signIn) {
+    var el = box();
+    if (!el) { return; }
+    el.querySelector("[data-htmx-error-text]").textContent = text;
+    var link = el.querySelector("[data-htmx-error-login]");
+    link.classList.toggle("d-none", !signIn);
+    if (signIn) {
+      var url = new URL(link.getAttribute("href"), window.location.href);
+      url.searchParams.set("next", window.location.pathname + window.location.search);
+      link.setAttribute("href", url.pathname + url.search);
+    }
+    el.classList.remove("d-none");
+  }
+
+  function plainText(xhr) {
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    return type.indexOf("text/plain") === 0 ? xhr.responseText.trim() : "";
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (sessionEnded) { event.preventDefault(); }
+  });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var el = box();
+    if (!el) { return; }
+    if (xhr.status === 401) {
+      sessionEnded = true;
+      show(plainText(xhr) || el.dataset.errorText, true);
+    } else if (!(event.detail.target && event.detail.target.closest("[data-htmx-own-errors]"))) {
+      show(plainText(xhr) || el.dataset.errorText, false);
+    }
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    var el = box();
+    if (el) { show(el.dataset.offlineText, false); }
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-htmx-error-close]")) { box().classList.add("d-none"); }
+  });
+})();
+
 document.addEventListener("htmx:beforeSwap", function (event) {
   // Forms answered with 422 carry their own errors: show them.
   if (event.detail.xhr.status === 422) { event.detail.shouldSwap = true; event.detail.isError = false; }
