@@ -1,6 +1,7 @@
 // Small behaviours shared by every page. No inline scripts: the Content-Security-Policy forbids them.
 
-// A failed htmx request leaves the page as it was; say so in the box of base.html (#htmx-error).
+// A failed htmx request leaves the page as it was; say so in a box made from base.html's
+// <template id="htmx-error"> (nothing of it is on the page until then).
 // The server answers a fragment's request that needs another page with HX-Redirect, which htmx
 // follows before any of this; a 401 that comes without it (the session ended) shows its message and
 // a link to sign in again, and no htmx request is sent after it: a poll (the bell) must not go on
@@ -9,7 +10,17 @@
   "use strict";
   var sessionEnded = false;
 
-  function box() { return document.getElementById("htmx-error"); }
+  function texts() { return (document.getElementById("htmx-error") || {dataset: {}}).dataset; }
+
+  function box() {
+    var el = document.querySelector("[data-testid=htmx-error]");
+    var template = document.getElementById("htmx-error");
+    if (!el && template) {
+      el = template.content.firstElementChild.cloneNode(true);
+      document.body.appendChild(el);
+    }
+    return el;
+  }
 
   function show(text, signIn) {
     var el = box();
@@ -36,23 +47,19 @@
 
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
-    var el = box();
-    if (!el) { return; }
     if (xhr.status === 401) {
       sessionEnded = true;
-      show(plainText(xhr) || el.dataset.errorText, true);
+      show(plainText(xhr) || texts().errorText, true);
     } else if (!(event.detail.target && event.detail.target.closest("[data-htmx-own-errors]"))) {
-      show(plainText(xhr) || el.dataset.errorText, false);
+      show(plainText(xhr) || texts().errorText, false);
     }
   });
 
-  document.addEventListener("htmx:sendError", function () {
-    var el = box();
-    if (el) { show(el.dataset.offlineText, false); }
-  });
+  document.addEventListener("htmx:sendError", function () { show(texts().offlineText, false); });
 
   document.addEventListener("click", function (event) {
-    if (event.target.closest("[data-htmx-error-close]")) { box().classList.add("d-none"); }
+    var close = event.target.closest("[data-htmx-error-close]");
+    if (close) { close.closest("[data-testid=htmx-error]").classList.add("d-none"); }
   });
 })();
 

@@ -186,7 +186,8 @@ def test_an_ended_session_leads_to_the_login_page_with_a_message(my_day_open, li
     assert _other_than_the_401(console_errors) == []
 
 
-def test_a_401_without_a_redirect_shows_a_message_and_stops_the_polling(my_day_open, live_server, console_errors):
+def test_a_401_without_a_redirect_shows_a_message_and_stops_the_polling(my_day_open, live_server, screenshot,
+                                                                        console_errors):
     page, requests = my_day_open
     page.route(f"**{BELL}", lambda route: route.fulfill(
         status=401, content_type="text/plain; charset=utf-8", body="登录已失效，请重新登录。"))
@@ -199,6 +200,7 @@ def test_a_401_without_a_redirect_shows_a_message_and_stops_the_polling(my_day_o
     expect(box.locator("a[data-htmx-error-login]")).to_have_attribute("href", f"{LOGIN_URL}?next={MY_DAY.replace('/', '%2F')}")
     expect(page).to_have_url(live_server.url + MY_DAY)
     expect(page.locator("[data-testid=bell-slot] input[name=username]")).to_have_count(0)
+    screenshot(page, "session-ended-no-redirect-1280")
     page.clock.fast_forward(10 * 60_000)
     page.wait_for_timeout(500)
     assert requests.to(BELL) == 1  # the one answered 401, and no more
