@@ -123,3 +123,37 @@ def test_it_explains_a_403_in_chinese(client, rep_east):
     page = response.content.decode()
     assert response.status_code == 403
     assert "无权操作" in page and "您的角色不允许此操作" in page
+
+
+# Each new password trips one or more validators (too short, too common, all digits, like the username)
+# or is not repeated the same; the empty one is required.
+BAD_PASSWORDS = [("Ab1!x", "Ab1!x"), ("password", "password"), ("84639201", "84639201"),
+                 ("rep_east1", "rep_east1"), ("Mine-own-2026!", "Mine-own-2027!"), ("", "")]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("form", ["own", "reset_by_admin", "new_user"])
+def test_it_explains_every_password_error_in_the_readers_language(client, rep_east, admin, password, form, language):
+    import re
+
+    client.force_login(rep_east if form == "own" else admin)
+    client.cookies["django_language"] = language
+    url, first, second, other = {
+        "own": ("accounts:password_change", "new_password1", "new_password2", {"old_password": password}),
+        "reset_by_admin": ("accounts:settings_user_password", "password1", "password2", {}),
+        "new_user": ("accounts:settings_user_create", "password1", "password2", {"username": "rep_east"}),
+    }[form]
+    url = reverse(url, args=[rep_east.pk] if form == "reset_by_admin" else [])
+    messages = []
+    for new, again in BAD_PASSWORDS:
+        response = client.post(url, {first: new, second: again, **other})
+        assert response.status_code == 200
+        errors = response.context["form"].errors
+        assert errors.get(first) or errors.get(second), (new, again)
+        messages += [message for field in (first, second) for message in errors.get(field, [])]
+
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+    if language == "zh-hans":
+        assert [m for m in messages if not chinese.search(m)] == []
+    else:
+        assert [m for m in messages if chinese.search(m)] == []

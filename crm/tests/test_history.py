@@ -29,7 +29,7 @@ NOT_BUSINESS_RECORDS = {
     "crm.export": "a file being written", "crm.importbatch": "an import's progress",
     "crm.importrow": "a staged row of an import file", "crm.importrecord": "what undo needs of an import",
     "crm.notification": "a reminder raised by a rule", "crm.notificationpreference": "a person's own setting",
-    "crm.emaildelivery": "an e-mail on its way",
+    "crm.emaildelivery": "an e-mail on its way", "crm.queuedtask": "a task waiting for the broker (the outbox)",
     "sales.stagevisit": "itself the stage history of a deal", "sales.numbercounter": "a document number counter",
 }
 # Django's own permission tables, which the product does not use (roles hold the capabilities).

@@ -37,7 +37,7 @@
         showSaved();
       } else {
         sortable.sort(before, true);
-        showError(answer.status === 409 || answer.status === 400 ? answer.text : list.dataset.failed || answer.text);
+        showError(answer.status === 409 || answer.status === 400 || answer.status === 401 ? answer.text : list.dataset.failed || answer.text);
       }
     }).catch(function () {
       list.classList.remove("opacity-50");
