@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from crm.demo import DEMO_PASSWORD, PERSONAS, seed_demo
+from crm.demo import DEMO_PASSWORD, PERSONAS, seed_demo, seed_demo_reminders
 
 
 class Command(BaseCommand):
@@ -12,6 +12,8 @@ class Command(BaseCommand):
 
         created = seed_demo()
         created = seed_sales_demo() or created
+        if created:
+            seed_demo_reminders()
         self.stdout.write("Demo data loaded." if created else "Demo data already present; nothing changed.")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}; demo only):")
         for username, _display, mobile, team, _manager, role, _lead in PERSONAS:
