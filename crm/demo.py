@@ -99,7 +99,7 @@ OWNER_CITIES = {
 }
 # owner: (customers in all, of which today / overdue / later next follow-ups)
 OWNER_BOOK = {
-    "rep_sh": (72, 6, 4, 24), "rep_sh2": (40, 3, 2, 12), "rep_hz": (54, 4, 3, 16), "rep_bj": (58, 4, 3, 18),
+    "rep_sh": (72, 5, 2, 24), "rep_sh2": (40, 3, 2, 12), "rep_hz": (54, 4, 3, 16), "rep_bj": (58, 4, 2, 18),
     "manager_east": (18, 1, 1, 6), "manager_north": (12, 1, 1, 4), "director": (16, 0, 1, 5),
 }
 # pool: (member team, is default, customers, cities)
@@ -408,10 +408,11 @@ class DemoCompany:
         rng, tier, planned = self.rng, customer.tier, customer.next_followup_at
         if idle:
             return self.at_work(self.now - datetime.timedelta(days=rng.uniform(70, 200)))
-        if planned:
+        if planned:  # a missed plan may have lapsed; one still ahead was made at a follow-up in time
             latest = min(planned - datetime.timedelta(days=rng.uniform(3, 21)),
                          self.now - datetime.timedelta(days=rng.uniform(1, 5)))
-            return self.at_work(max(latest, self.now - datetime.timedelta(days=pool_days(tier) - 2)))
+            limit = pool_days(tier) - 2 if timezone.localdate(planned) < self.today else reminder_days(tier) - 0.5
+            return self.at_work(max(latest, self.now - datetime.timedelta(days=limit)))
         limit = reminder_days(tier)
         days = (rng.uniform(limit, pool_days(tier) - 2) if rng.random() < LAPSED else rng.uniform(0.2, limit - 0.5))
         return self.at_work(self.now - datetime.timedelta(days=days))

@@ -43,7 +43,7 @@ PLANS = [
 ]
 SERVICE_PLAN = [(100, 15, "年度服务费")]
 # How a customer pays an instalment: (weight, days after the due date it pays: from, to)
-PAYERS = {"on_time": (77, -6, 3), "late": (15, 8, 45), "partly": (8, 0, 10)}
+PAYERS = {"on_time": (84, -6, 3), "late": (8, 8, 40), "partly": (8, 0, 10)}
 METHODS = ["银行转账", "银行转账", "银行转账", "承兑汇票", "支票"]
 MONEY = Decimal("0.01")
 

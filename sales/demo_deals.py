@@ -141,7 +141,8 @@ def _write_visits(deals, opened, closing, rng):
             earliest = entries[n - 1][1] if n else entered
             for item in items.get(stage.pk, []):
                 tick = GateTick(opportunity=deal, item=item, ticked_by=deal.owner)
-                tick.at = max(earliest, entered - datetime.timedelta(hours=rng.uniform(1, 48)))
+                day = timezone.localdate(entered - datetime.timedelta(days=rng.choice([0, 0, 1, 2])))
+                tick.at = max(earliest, _at_work(rng, day, entered))
                 ticks.append(tick)
     StageVisit.objects.bulk_create(visits)
     GateTick.objects.bulk_create(ticks)
@@ -201,3 +202,9 @@ def _customers_follow_their_deals(deals, book):
     moved = {c.pk: (c.created_at, c.created_at) for c in book.moved}
     backdate(Customer, moved, ["created_at", "claimed_at"])
     backdate_created_events(Customer, list(moved))
+
+
+def _at_work(rng, day, before):
+    """A moment of `day` in working hours, before `before`."""
+    at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(rng.randrange(9, 18), rng.randrange(60))))
+    return min(at, before - datetime.timedelta(minutes=rng.randrange(5, 60)))

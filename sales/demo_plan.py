@@ -163,11 +163,14 @@ class YearPlan:
         return deals
 
     def _won_deals(self, owner, goal):
+        """Deals adding up to about `goal` (one too big for what is left is drawn again, a few times)."""
         deals, total = [], Decimal(0)
-        while total < goal * Decimal("0.8"):
+        for _attempt in range(12):
+            if total >= goal * Decimal("0.8"):
+                break
             deal = self._kind(owner)
             if total + deal.amount > goal * Decimal("1.3") and (total or self.rng.random() > goal / deal.amount):
-                break
+                continue
             deals.append(deal)
             total += deal.amount
         return deals
@@ -217,11 +220,12 @@ class YearPlan:
 
     def _visits(self, start, end, stages):
         """[(stage index, entered at)] of `stages` open stages from `start`, the time until `end` shared
-        out among them (in proportions of 0.6 to 1.6)."""
+        out among them (in proportions of 0.6 to 1.6, so each lasts a day or more), each entered in
+        working hours."""
         weights = [self.rng.uniform(0.6, 1.6) for _ in range(stages)]
         span, visits, at = end - start, [], start
         for index, weight in enumerate(weights):
-            visits.append((index, at))
+            visits.append((index, self.at_work(timezone.localdate(at), end) if index else at))
             at = at + span * (weight / sum(weights))
         return visits
 
@@ -244,7 +248,7 @@ class YearPlan:
         late = index == 1 and owner in (STAR, LAGGARD)
         stage = 3 if late and opened == 4 else rng.choices(range(opened), weights=weights)[0]
         limit = self.stale_after[deal.pipeline][stage]
-        deal.stale = limit is not None and (index == 0 or rng.random() < 0.06)
+        deal.stale = limit is not None and (index == 0 or rng.random() < 0.04)
         if deal.stale:
             in_stage = rng.uniform(limit + 3, limit + 35)
         else:
