@@ -52,9 +52,10 @@ from .models import (
     PoolEvent,
     Tier,
 )
+from .notifications import rule_for
 from .seed import seed_choices
 from .services.customers import customers_refresh_search
-from .services.notifications import notification_rule_save, notifications_scan
+from .services.notifications import notifications_scan
 from .services.pool import RETURN_REASONS
 from .text import normalise_phone, pinyin_forms
 
@@ -99,7 +100,7 @@ OWNER_CITIES = {
 }
 # owner: (customers in all, of which today / overdue / later next follow-ups)
 OWNER_BOOK = {
-    "rep_sh": (72, 5, 2, 24), "rep_sh2": (40, 3, 2, 12), "rep_hz": (54, 4, 3, 16), "rep_bj": (58, 4, 2, 18),
+    "rep_sh": (72, 4, 2, 24), "rep_sh2": (40, 3, 2, 12), "rep_hz": (54, 4, 3, 16), "rep_bj": (58, 4, 2, 18),
     "manager_east": (18, 1, 1, 6), "manager_north": (12, 1, 1, 4), "director": (16, 0, 1, 5),
 }
 # pool: (member team, is default, customers, cities)
@@ -112,15 +113,11 @@ POOL_RULES = {
     "idle_days_a": 15, "idle_days_b": 30, "idle_days_c": 60, "daily_claim_limit": 5, "reclaim_block_days": 7,
     "owner_cap": 200,
 }
-# The demo company's setting of the "not followed up" reminder: a B2B company with sales cycles of
-# months follows its key accounts up weekly, not every three days (the rule's defaults).
-REMINDER_SETTINGS = {"not_followed_up": {"days_a": 7, "days_b": 14, "days_c": 30,
-                                         "escalate_a": 14, "escalate_b": 30, "escalate_c": 60}}
 # Days between two follow-ups in a customer's history, by tier; the share of customers whose last
 # follow-up is older than the reminder allows (never older than the pool's rule: the nightly pool run
 # would have taken them back).
 CADENCE = {"A": (5, 15), "B": (10, 28), "C": (20, 50)}
-LAPSED = 0.03
+LAPSED = 0.02
 MOST_FOLLOWUPS = 40  # per customer
 # Times of day (hour, minute) of today's follow-ups, so My day looks like a working day.
 TODAY_SLOTS = [(9, 30), (10, 0), (10, 30), (11, 0), (14, 0), (15, 0), (15, 30), (16, 30), (17, 0)]
@@ -128,8 +125,8 @@ SEED = 20260301
 
 
 def reminder_days(tier):
-    """Days without a follow-up before the demo company's reminder says so."""
-    return REMINDER_SETTINGS["not_followed_up"][f"days_{tier.lower()}"]
+    """Days without a follow-up before the "not followed up" reminder says so (its default)."""
+    return rule_for("not_followed_up").defaults[f"days_{tier.lower()}"]
 
 
 def pool_days(tier):
@@ -152,15 +149,8 @@ def seed_demo():
             added = True
         if not Pool.objects.filter(name__in=POOLS).exists():
             _seed_company()
-            _seed_reminder_settings()
             added = True
     return added
-
-
-def _seed_reminder_settings():
-    admin = User.objects.get(username="admin")
-    for key, params in REMINDER_SETTINGS.items():
-        notification_rule_save(by=admin, key=key, is_active=True, params=params)
 
 
 def seed_demo_reminders():
