@@ -1,5 +1,6 @@
-"""The demo company's sales (`manage.py seed_demo`): pipelines, products and deals walked through
-their stages by the services, once."""
+"""The demo company's sales (`manage.py seed_demo`): pipelines and products, a year and a half of deals
+with their stage history, quotes, contracts and targets, once. What makes the year believable is
+tested in crm/tests/test_demo_year.py."""
 import pytest
 from django.core.management import call_command
 

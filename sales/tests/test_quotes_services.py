@@ -608,7 +608,7 @@ def test_the_demo_has_quotes_in_several_states_and_one_pending_approval(rules, r
     users = {u.username: u for u in User.objects.all()}
     reps = [users["rep_sh"], users["rep_hz"], users["rep_bj"]]
     seed_quotes_demo(director=users["director"], reps=reps)
-    assert set(Quote.objects.values_list("status", flat=True)) == {"sent", "pending", "rejected", "draft"}
+    assert {"sent", "pending", "rejected", "draft"} <= set(Quote.objects.values_list("status", flat=True))
     assert QuoteApproval.objects.filter(decision="pending", approver=users["manager_east"]).exists()
     rejected = Quote.objects.get(status="rejected").approvals.get(decision="rejected")
     assert rejected.decided_by == users["director"] and rejected.comment

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from crm.demo import DEMO_PASSWORD, PERSONAS, seed_demo
+from crm.demo import DEMO_PASSWORD, PERSONAS, seed_demo, seed_demo_reminders
 
 
 class Command(BaseCommand):
@@ -18,6 +18,8 @@ class Command(BaseCommand):
                 f"admin with the published password {DEMO_PASSWORD}. Load it only with crm.settings.dev.")
         created = seed_demo()
         created = seed_sales_demo() or created
+        if created:
+            seed_demo_reminders()
         self.stdout.write("Demo data loaded." if created else "Demo data already present; nothing changed.")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}; demo only):")
         for username, _display, mobile, team, _manager, role, _lead in PERSONAS:
