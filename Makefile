@@ -100,11 +100,19 @@ PYTEST := $(WITH_SERVICES) DJANGO_SETTINGS_MODULE=crm.settings.test $(PY) -m pyt
 TEST_MOMENTS ?= 2027-04-01T00:10+08:00 2027-03-31T23:50+08:00 2026-12-31T18:00+08:00 \
 	2028-02-29T09:00+08:00 2025-09-29T08:30+08:00
 
-# The whole suite, then (without ARGS) the lint and the date-sensitive tests at each moment above.
+# Without ARGS: the suite but the browser tests, then the browser tests in processes of their own (their
+# live server is a thread, and the import's check never forks beside a thread, so the tests of its forked
+# check must not share a process with it), then the lint and the date-sensitive tests at each moment above.
+# With ARGS: pytest with those arguments only.
 test: install services messages browser
-	@echo "==> pytest $(if $(PYTEST_WORKERS),-n $(PYTEST_WORKERS) )$(PYTEST_FRESH) $(ARGS)"
-	@$(PYTEST) $(PYTEST_FRESH) $(ARGS)
-	@if [ -z "$(ARGS)" ]; then $(MAKE) --no-print-directory lint test-dates; fi
+	@if [ -n "$(ARGS)" ]; then \
+		echo "==> pytest $(ARGS)"; \
+		$(PYTEST) $(PYTEST_FRESH) $(ARGS); \
+	else \
+		echo "==> pytest -m 'not browser' $(PYTEST_FRESH)" && $(PYTEST) $(PYTEST_FRESH) -m "not browser" && \
+		echo "==> pytest -m browser" && $(PYTEST) -m browser && \
+		$(MAKE) --no-print-directory lint test-dates; \
+	fi
 
 lint: install
 	@echo "==> ruff check"
