@@ -32,9 +32,12 @@ def own_redis(tmp_path, settings):
     server = OwnRedis(tmp_path)
     server.start()
     queue = f"crm-test-outage-{uuid.uuid4().hex[:8]}"
-    settings.REDIS_URL = settings.CELERY_BROKER_URL = server.url
-    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": server.url}}
+    # The Celery app reads its configuration from the settings once, at its first use: repoint it
+    # before the settings change, or a process whose first use is this test keeps this Redis's address
+    # (broker and result backend) for every later test.
     with broker_at(server.url, queue):
+        settings.REDIS_URL = settings.CELERY_BROKER_URL = server.url
+        settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": server.url}}
         yield server, queue
     server.stop()
 
