@@ -17,7 +17,8 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
-from . import lookups  # noqa: F401 - registers the any_of lookup
+from crm.lib import lookups  # noqa: F401 - registers the `like` and `any_of` lookups
+
 from .capabilities import Capability, LandingPage, Module, Scope
 
 

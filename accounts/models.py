@@ -9,7 +9,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.audit import tracked, tracked_links
+from crm.lib.audit import tracked, tracked_links
 
 from .capabilities import Capability, LandingPage, Scope
 

@@ -15,8 +15,8 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.audit import audited  # noqa: F401 - services of every app import it from here
-from crm.queue import enqueue_on_commit
+from crm.lib.audit import audited  # noqa: F401 - services of every app import it from here
+from crm.lib.queue import enqueue_on_commit
 
 from .access import _rule, can_edit, forget_access, may_manage, user_access
 from .capabilities import Capability, Scope

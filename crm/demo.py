@@ -21,7 +21,6 @@ from accounts import services as account_services
 from accounts.models import Role, Share, Team, User
 from accounts.services import audited
 
-from .audit import event_model
 from .demo_words import (
     BUREAUS,
     CITIES,
@@ -41,6 +40,8 @@ from .demo_words import (
     TITLES,
     TRADE_NAMES,
 )
+from .lib.audit import event_model
+from .lib.text import normalise_phone, pinyin_forms
 from .models import (
     Choice,
     Contact,
@@ -57,7 +58,6 @@ from .seed import seed_choices
 from .services.customers import customers_refresh_search
 from .services.notifications import notifications_scan
 from .services.pool import RETURN_REASONS
-from .text import normalise_phone, pinyin_forms
 
 DEMO_PASSWORD = "demo1234"
 

@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.access import subordinate_ids_sql
 from accounts.models import Team, User
 
+from .lib.paging import Ordering
 from .models import Choice, CustomerKind, CustomerStatus, Tier
-from .paging import Ordering
 from .selectors.myday import today_bounds
 from .selectors.pool import assignable_users
 from .selectors.search import customers_matching_text

@@ -6,8 +6,8 @@ from accounts.access import user_access
 from accounts.capabilities import Capability, Module
 from accounts.models import Team, User
 
+from .lib.text import PhoneError, clean_text, normalise_phone
 from .models import Choice, Customer, SavedView
-from .text import PhoneError, clean_text, normalise_phone
 
 
 def phone_field_clean(value):

@@ -6,8 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .lib.text import PhoneError, clean_text, display_phone, normalise_phone
 from .models import Choice, Contact
-from .text import PhoneError, clean_text, display_phone, normalise_phone
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 

@@ -4,10 +4,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .lib.text import display_phone
 from .models import Customer
 from .services.customers import EDITABLE_FIELDS
 from .services.merge import MERGE_CONCAT, MERGE_UNION
-from .text import display_phone
 
 PHONE_FIELDS = ("phone", "mobile")
 

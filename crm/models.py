@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.access import AccessRule
 from accounts.capabilities import Module
 
-from . import lookups  # noqa: F401 - registers the `like` lookup
-from .audit import tracked, tracked_links, unless_skipped
+from .lib import lookups  # noqa: F401 - registers the `like` and `any_of` lookups
+from .lib.audit import tracked, tracked_links, unless_skipped
 
 
 @tracked("crm.Choice")
@@ -153,7 +153,7 @@ _SEARCH_COPY = """
 
 
 # Bulk writes (the import and its undo, the pool's nightly return) write customers in sets, with their
-# events in one statement (crm.audit.insert_recorded, record_inserts, delete_recorded): these triggers
+# events in one statement (crm.lib.audit.insert_recorded, record_inserts, delete_recorded): these triggers
 # can be skipped for that.
 @tracked("crm.Customer", skippable=("insert", "update", "delete"),
          exclude=["search_text", "name_key", "last_followup_at"])
@@ -267,7 +267,7 @@ class Customer(models.Model):
 
 
 class CustomerSearch(models.Model):
-    """A customer's search text (crm.text.search_text) under the trigram index that `LIKE` searches
+    """A customer's search text (crm.lib.text.search_text) under the trigram index that `LIKE` searches
     use, in a narrow table of its own: the customer row is written without touching the index, and
     a large import fills its customers' search rows after its commit (crm.services.imports)."""
 

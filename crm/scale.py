@@ -6,7 +6,7 @@ Every value of customer number g (1, 2, …) is drawn from a hash of g (PostgreS
 hashint8extended), so a run is repeatable and a second run adds only what is missing. Names are
 city + trade name + industry word + legal form from the demo word lists (`crm.demo`); the pinyin
 of every word is computed here in Python once, so that SQL can assemble `search_text` and
-`name_key` exactly as `crm.text.search_text` and `crm.text.name_key` would for the row (the test
+`name_key` exactly as `crm.lib.text.search_text` and `crm.lib.text.name_key` would for the row (the test
 checks every row of a small run)."""
 import time
 from dataclasses import dataclass, field
@@ -19,11 +19,11 @@ from accounts import services as account_services
 from accounts.models import Role, Team, User
 
 from . import demo
-from .audit import triggers_skipped
+from .lib.audit import triggers_skipped
+from .lib.text import name_key, pinyin_forms
 from .models import Choice, Contact, Customer, CustomerSearch, FollowUp, Pool
 from .seed import seed_choices
 from .services.customers import customers_search_copy
-from .text import name_key, pinyin_forms
 
 SCALE_ROOT = "规模测试总部"
 SEARCH_INDEX = "customer_search_trgm"
@@ -110,7 +110,7 @@ class Vocabulary:
 
     @staticmethod
     def form_key(form):
-        """What a legal form leaves in `crm.text.name_key` after a Chinese prefix ("" for 有限公司)."""
+        """What a legal form leaves in `crm.lib.text.name_key` after a Chinese prefix ("" for 有限公司)."""
         return name_key("甲" + form)[1:]
 
     def params(self):
@@ -153,7 +153,7 @@ def _cumulative(g, total, count, salt, spread):
 
 
 def _bigrams(word):
-    """The two-character words of a Chinese `word` as one space-separated text (crm.text.cjk_bigrams)."""
+    """The two-character words of a Chinese `word` as one space-separated text (crm.lib.text.cjk_bigrams)."""
     return (f"(SELECT string_agg(substr({word}, i, 2), ' ' ORDER BY i) "
             f"FROM generate_series(1, char_length({word}) - 1) AS i)")
 
@@ -311,7 +311,7 @@ def _contact_sql(plan):
 def _customer_insert_sql():
     """Customers with their search text: name, name without spaces, pinyin, initials, the name's
     two-character words, contact names with their pinyin, initials and two-character words, phone
-    digits, e-mails (crm.text.search_text)."""
+    digits, e-mails (crm.lib.text.search_text)."""
     words = ("concat_ws(' ', s.name, s.pinyin, s.initials, " + _bigrams("s.name") + ", c.words, "
              "CASE WHEN s.phone <> '' THEN '0' || substr(s.phone, 4) END, substr(s.mobile, 4), "
              "c.mobiles, c.phones, s.email, c.emails)")

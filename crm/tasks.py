@@ -135,6 +135,6 @@ def notifications_digests():
 def queued_tasks_send():
     """Beat, every minute: send the recorded tasks the broker did not take at their commit (crm/queue.py;
     safe to run twice: a sent one is never sent again)."""
-    from .queue import queued_tasks_send as send
+    from .lib.queue import queued_tasks_send as send
 
     return send()

@@ -1,13 +1,13 @@
 """The sales dashboard as an .xlsx: one sheet per block, the same figures the page shows (computed by
 reports.selectors for the same scope). Names typed by people (stages, pipelines, teams, reps) go
-through crm.xlsx.safe_cell, so a name starting with = + - @ is stored as text, never a formula."""
+through crm.lib.xlsx.safe_cell, so a name starting with = + - @ is stored as text, never a formula."""
 import io
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from crm.xlsx import header_cell, safe_cell
+from crm.lib.xlsx import header_cell, safe_cell
 
 
 def dashboard_filename(scope):

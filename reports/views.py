@@ -15,8 +15,8 @@ from django.views.decorators.cache import never_cache
 from accounts.access import user_access
 from accounts.capabilities import Capability, Module
 from accounts.permissions import capability_required
-from crm.paging import Ordering, keyset_page
-from crm.xlsx import xlsx_response
+from crm.lib.paging import Ordering, keyset_page
+from crm.lib.xlsx import xlsx_response
 
 from . import selectors
 from .export import dashboard_filename, dashboard_workbook

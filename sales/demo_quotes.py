@@ -10,8 +10,8 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
-from crm.audit import event_model
 from crm.demo import backdate, backdate_created_events
+from crm.lib.audit import event_model
 
 from .models import (
     DocumentNumbering,

@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from crm.paging import capped_count
-from crm.services.export import export_params, local_time, user_zone
-from crm.xlsx import header_cell, safe_cell
+from crm.lib.paging import capped_count
+from crm.lib.timezones import user_zone
+from crm.lib.xlsx import header_cell, safe_cell
+from crm.services.export import export_params, local_time
 
 from . import selectors
 from .models import Opportunity

@@ -17,7 +17,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.access import AccessRule
 from accounts.capabilities import Module
-from crm.audit import tracked, tracked_links
+from crm.lib.audit import tracked, tracked_links
 
 
 @tracked("sales.Pipeline")

@@ -6,8 +6,8 @@ from django.utils import translation
 from accounts import services
 from accounts.models import Role, Team, UserRole
 from accounts.tests.factories import RoleFactory
-from crm.audit import event_model
-from crm.history import audit_log
+from crm.lib.audit import event_model
+from crm.lib.history import audit_log
 
 pytestmark = pytest.mark.django_db
 

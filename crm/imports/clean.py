@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.imports.fields import heading_key
+from crm.lib.text import PhoneError, clean_text, normalise_phone, phone_digits
 from crm.models import CustomerKind, CustomerStatus, Tier
-from crm.text import PhoneError, clean_text, normalise_phone, phone_digits
 
 AMBIGUOUS = object()  # a lookup word that names more than one entry
 TAG_MAX_LENGTH = 30

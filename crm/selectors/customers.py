@@ -48,7 +48,7 @@ def customer_list_queryset(user, params):
 
 def customer_list(user, params, *, size=50):
     """One keyset page of the customer list, with its filter set and the rows' tier labels."""
-    from ..paging import keyset_page
+    from ..lib.paging import keyset_page
 
     filterset, qs = customer_list_queryset(user, params)
     from .search import with_edit_flag
@@ -96,14 +96,14 @@ def shares_of(obj):
 def timeline_of(customer, *, user, limit=50):
     """Follow-ups and recorded changes of one customer `user` may see, newest first, as dicts with
     `when`, `type` ("followup" or "change") and either `followup` or the fields of
-    crm.history.history (who, label, action, note, changes), with `title` saying what happened in
+    crm.lib.history.history (who, label, action, note, changes), with `title` saying what happened in
     words. The changes are the customer's own and those of its contacts and follow-ups (a deleted
     contact included: "deleted contact 张三"); every name in them passes the access layer. The change
     a follow-up makes to the customer (its next follow-up time) is shown by the follow-up itself.
     A fixed number of queries."""
     from django.utils.translation import gettext_lazy as _
 
-    from ..history import child_title, hanging_off, history, of_record
+    from ..lib.history import child_title, hanging_off, history, of_record
 
     actions = {
         "customer_create": _("created the customer"), "customer_update": _("edited the customer"),
@@ -152,8 +152,8 @@ def customer_page(user, pk):
     from accounts.capabilities import Capability
     from accounts.grants import can, handable
 
+    from ..lib.text import display_phone
     from ..panels import panels_for
-    from ..text import display_phone
     from .myday import today_bounds
 
     customer = customer_for(user, pk)

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from accounts.access import editable, user_access, visible
 from accounts.capabilities import Capability
 
+from ..lib.ratelimit import rate_allowed
+from ..lib.text import PhoneError, clean_text, name_key, normalise_phone, phone_digits
 from ..models import Contact, Customer, CustomerMerge, FollowUp
-from ..ratelimit import rate_allowed
-from ..text import PhoneError, clean_text, name_key, normalise_phone, phone_digits
 from .search import search_match
 
 __all__ = ["DUPLICATE_CHECKS", "customers_for_merge", "duplicate_check_allowed", "duplicate_warning", "duplicates_for",

@@ -7,8 +7,8 @@ from accounts.access import user_access, visible
 from accounts.capabilities import Capability, Module, Scope
 
 from ..imports.fields import BY_KEY, FIELDS
+from ..lib.text import display_phone
 from ..models import Choice, Customer, CustomerSearch, ImportBatch, ImportMapping, ImportRecord, ImportRow, Tier
-from ..text import display_phone
 
 __all__ = ["import_batch_for", "import_batches_for", "import_mappings", "import_rows_page", "import_search_pending",
            "import_value_labels"]

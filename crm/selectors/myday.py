@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from accounts.access import visible
 
+from ..lib.text import display_phone
 from ..models import Contact, Customer, FollowUp
-from ..text import display_phone
 from .search import with_edit_flag
 
 __all__ = ["my_day", "today_bounds"]

@@ -61,7 +61,7 @@ def _visible_records_q(user):
 
 def notifications_for(user, *, unread=False, rule=None):
     """`user`'s notifications, newest first, of records `user` may still see (one query; page it with
-    crm.paging.older_page, then `with_texts` on the page)."""
+    crm.lib.paging.older_page, then `with_texts` on the page)."""
     qs = Notification.objects.filter(recipient=user).exclude(rule__in=_muted(user)).filter(_visible_records_q(user))
     if unread:
         qs = qs.filter(read_at__isnull=True, resolved_at__isnull=True)

@@ -12,8 +12,8 @@ from accounts.capabilities import Capability, Module, Scope
 from accounts.models import User
 from accounts.selectors import people_choices
 
+from ..lib.paging import COUNT_CAP, capped_count
 from ..models import Choice, Customer, Pool, PoolEvent
-from ..paging import COUNT_CAP, capped_count
 from .customers import tier_labels
 from .myday import today_bounds
 from .search import customers_matching_text
@@ -89,7 +89,7 @@ def _pool_queryset(user, pool, *, term="", tier=""):
 
 def capped_label(count, capped=None):
     """A capped count as shown: "37", or "1,000+" past the cap. `count` is either a count of at most
-    COUNT_CAP + 1 rows, or the (count, capped) pair of `crm.paging.capped_count`."""
+    COUNT_CAP + 1 rows, or the (count, capped) pair of `crm.lib.paging.capped_count`."""
     if capped or count > COUNT_CAP:
         return f"{number_format(COUNT_CAP, force_grouping=True)}+"
     return number_format(count, force_grouping=True)

@@ -1,17 +1,16 @@
 """Finding customers and contacts by what people type: a fragment of a name, pinyin (full or
 initials), a phone or an email fragment. Everything goes through the customer's search text
-(see `crm.text.search_text`), kept in CustomerSearch and matched with a plain `LIKE` so the trigram
+(see `crm.lib.text.search_text`), kept in CustomerSearch and matched with a plain `LIKE` so the trigram
 index `customer_search_trgm` answers it (Django's `icontains` would wrap the column in UPPER() and miss it)."""
 import re
 
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, Value, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, Q, Value, When
 
 from accounts.access import access_q, visible
 
-from ..lookups import InArray
+from ..lib.paging import planner_rows
+from ..lib.text import clean_text, display_phone, pinyin_forms, search_pattern
 from ..models import Contact, Customer, CustomerSearch
-from ..paging import planner_rows
-from ..text import clean_text, display_phone, pinyin_forms, search_pattern
 
 __all__ = ["customers_matching_text", "global_search", "search_match", "with_edit_flag"]
 
@@ -46,7 +45,7 @@ def search_match(pattern, *, lookup="like", within_or=False):
     lookup="contains" a plain fragment). Alone it is a semi-join the planner may run either way
     round; `within_or` makes it `pk = ANY(ARRAY(...))`, which stays indexed as one branch of an OR."""
     hits = CustomerSearch.objects.filter(**{f"text__{lookup}": pattern}).values("customer_id")
-    return Q(InArray(F("pk"), hits)) if within_or else Q(pk__in=hits)
+    return Q(pk__any_of=hits) if within_or else Q(pk__in=hits)
 
 
 def with_edit_flag(qs, user):

@@ -13,8 +13,8 @@ from accounts.capabilities import Capability, Module
 from accounts.grants import lockable, teams_within_scope
 from accounts.services import audited
 
+from ..lib.text import name_key, search_text
 from ..models import Contact, Customer, CustomerSearch, CustomerStatus, FollowUp, SavedView
-from ..text import name_key, search_text
 
 __all__ = [
     "EditConflict", "contact_delete", "contact_save", "customer_archive", "customer_create",

@@ -8,7 +8,6 @@ spreadsheet could take for a formula is written as text.
 import logging
 import secrets
 import tempfile
-import zoneinfo
 from dataclasses import dataclass
 from typing import IO
 
@@ -27,6 +26,10 @@ from accounts.access import user_access
 from accounts.capabilities import Capability
 
 from .. import selectors
+from ..lib.queue import enqueue_on_commit
+from ..lib.text import display_phone
+from ..lib.timezones import user_zone
+from ..lib.xlsx import header_cell, safe_cell
 from ..models import (
     Choice,
     Customer,
@@ -36,10 +39,7 @@ from ..models import (
     Export,
     Tier,
 )
-from ..queue import enqueue_on_commit
 from ..tasks import export_run
-from ..text import display_phone
-from ..xlsx import header_cell, safe_cell
 
 __all__ = ["ExportStarted", "export_files_expire", "export_filename", "export_params", "export_start", "export_write",
            "local_time", "user_zone"]
@@ -105,13 +105,6 @@ def export_params(params):
     for key in PAGING_KEYS:
         query.pop(key, None)
     return query
-
-
-def user_zone(user):
-    try:
-        return zoneinfo.ZoneInfo(user.time_zone or settings.TIME_ZONE)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 def export_filename(user, when=None):

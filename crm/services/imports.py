@@ -31,16 +31,6 @@ from accounts.access import editable, user_access
 from accounts.capabilities import Capability
 from accounts.models import User
 
-from ..audit import (
-    audited,
-    delete_recorded,
-    flush_deferred_checks,
-    insert_recorded,
-    record_inserts,
-    trigger_ignored,
-    triggers_skipped,
-)
-from ..forked import ChildFailed, can_fork, in_child, parent_gone, run_forked
 from ..imports import layout
 from ..imports.clean import (
     CleanError,
@@ -51,6 +41,18 @@ from ..imports.clean import (
 )
 from ..imports.fields import BY_KEY, CONTACT, heading_key
 from ..imports.read import ImportFileError, open_workbook
+from ..lib.audit import (
+    audited,
+    delete_recorded,
+    flush_deferred_checks,
+    insert_recorded,
+    record_inserts,
+    trigger_ignored,
+    triggers_skipped,
+)
+from ..lib.forked import ChildFailed, can_fork, in_child, parent_gone, run_forked
+from ..lib.queue import enqueue_on_commit
+from ..lib.text import name_key, search_text
 from ..models import (
     Choice,
     Contact,
@@ -63,8 +65,6 @@ from ..models import (
     ImportRecord,
     ImportRow,
 )
-from ..queue import enqueue_on_commit
-from ..text import name_key, search_text
 
 __all__ = [
     "ImportFileError", "import_cancel", "import_commit", "import_configure", "import_files_expire",
@@ -710,7 +710,7 @@ def _write_error_report(batch):
     """An .xlsx of the rows that cannot be imported: 错误原因, the row number, then the row as it was."""
     from openpyxl import Workbook
 
-    from ..xlsx import safe_cell as _cell
+    from ..lib.xlsx import safe_cell as _cell
 
     rows = ImportRow.objects.filter(batch=batch, verdict=Verdict.ERROR).order_by("row_number")
     if not rows.exists():

@@ -30,11 +30,11 @@ from accounts.capabilities import Capability
 from accounts.permissions import check
 from accounts.services import audited
 
-from ..forked import can_fork, run_forked
+from ..lib.forked import can_fork, run_forked
+from ..lib.queue import enqueue_on_commit
+from ..lib.timezones import user_zone
 from ..models import EmailDelivery, Notification, NotificationPreference, NotificationRule
 from ..notifications import RULES
-from ..queue import enqueue_on_commit
-from .export import user_zone
 
 __all__ = [
     "DIGEST", "notification_email_retry", "notification_emails_queue", "notification_emails_send",

@@ -23,7 +23,7 @@ from accounts.grants import assignable, handable
 from accounts.models import Team, User
 from accounts.services import audited
 
-from ..audit import record_inserts, trigger_ignored
+from ..lib.audit import record_inserts, trigger_ignored
 from ..models import Choice, Customer, DealStatus, FollowUp, Pool, PoolEvent, Tier
 from ..selectors.myday import today_bounds
 from ..selectors.pool import assignable_users, member_pool_ids

@@ -64,7 +64,7 @@ MIDDLEWARE = [
     "accounts.middleware.HtmxRedirectMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",
     # After the messages: tells the user when a task waits for the broker (crm/queue.py).
-    "crm.queue.QueuedTaskNoticeMiddleware",
+    "crm.lib.queue.QueuedTaskNoticeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "pghistory.middleware.HistoryMiddleware",
@@ -120,7 +120,7 @@ REDIS_URL = env.url_str("REDIS_URL", default="redis://127.0.0.1:6379/0", schemes
 # still answer; short time-outs, so an unreachable Redis costs a second, not a TCP time-out.
 CACHES = {
     "default": {
-        "BACKEND": "crm.cache.FailSoftRedisCache",
+        "BACKEND": "crm.lib.cache.FailSoftRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="crm"),
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},

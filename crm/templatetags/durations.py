@@ -1,7 +1,7 @@
-"""{{ then|duration:now }}: the time between two moments in one natural unit (crm.durations)."""
+"""{{ then|duration:now }}: the time between two moments in one natural unit (crm.lib.durations)."""
 from django import template
 
-from crm.durations import duration_words
+from crm.lib.durations import duration_words
 
 register = template.Library()
 

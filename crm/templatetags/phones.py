@@ -1,7 +1,7 @@
 """{{ number|phone }}: a stored (E.164) number as people read it, e.g. "138 1234 5678"."""
 from django import template
 
-from crm.text import display_phone
+from crm.lib.text import display_phone
 
 register = template.Library()
 

@@ -1,10 +1,10 @@
-"""Skipping row triggers for a bulk write (crm.audit.triggers_skipped): the named triggers do not
+"""Skipping row triggers for a bulk write (crm.lib.audit.triggers_skipped): the named triggers do not
 fire inside the block, do again after it, and only triggers declared skippable can be named."""
 import pghistory.models
 import pytest
 from django.db import transaction
 
-from crm.audit import trigger_ignored, triggers_skipped
+from crm.lib.audit import trigger_ignored, triggers_skipped
 from crm.models import Contact, Customer, CustomerSearch
 from crm.tests.factories import CustomerFactory
 

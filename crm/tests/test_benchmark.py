@@ -85,7 +85,7 @@ def test_the_import_benchmark_leaves_the_database_as_it_found_it(tmp_path, setti
     customers the run did not create are untouched."""
     from pghistory.models import Context
 
-    from crm.audit import event_model
+    from crm.lib.audit import event_model
     from crm.management.commands._import_bench import forget_batch
     from crm.models import Contact, Customer, ImportBatch, ImportRecord, ImportRow
     from crm.services import imports

@@ -12,8 +12,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from conftest import start_worker, stop_workers, worker_env
+from crm.lib.queue import queued_tasks_send
 from crm.models import Customer, Export, ImportBatch, ImportRecord, QueuedTask
-from crm.queue import queued_tasks_send
 from crm.tests.broker import OwnRedis, broker_at
 from crm.tests.factories import CustomerFactory
 from crm.tests.test_import_views import mapping_post, upload

@@ -11,8 +11,8 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
 
+from crm.lib.ratelimit import rate_allowed
 from crm.models import Customer
-from crm.ratelimit import rate_allowed
 from crm.selectors.duplicates import DUPLICATE_CHECKS
 from crm.tests.factories import CustomerFactory
 

@@ -4,7 +4,7 @@ import datetime
 import pytest
 from django.utils import translation
 
-from crm.durations import duration_words
+from crm.lib.durations import duration_words
 
 NOW = datetime.datetime(2026, 3, 10, 10, 0, tzinfo=datetime.UTC)
 

@@ -18,11 +18,11 @@ from openpyxl import load_workbook
 from accounts.access import forget_access
 from accounts.capabilities import Capability, Scope
 from accounts.tests.factories import RoleFactory
+from crm.lib.xlsx import XLSX_CONTENT_TYPE
 from crm.models import Customer, Export
 from crm.services import export as export_service
 from crm.services.export import export_start, export_write
 from crm.tests.factories import CustomerFactory, choice
-from crm.xlsx import XLSX_CONTENT_TYPE
 
 pytestmark = pytest.mark.dates
 

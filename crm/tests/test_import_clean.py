@@ -20,7 +20,7 @@ from crm.imports.clean import (
     word_key,
 )
 from crm.imports.fields import FIELDS
-from crm.text import PhoneError, normalise_phone
+from crm.lib.text import PhoneError, normalise_phone
 
 INDUSTRIES = [(1, "it", "信息技术", "Information technology"), (2, "manufacturing", "制造业", "Manufacturing"),
               (3, "retail", "零售", "")]

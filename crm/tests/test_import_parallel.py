@@ -1,4 +1,4 @@
-"""A large check cleaned by two processes (crm.forked) stages exactly what one process stages: the
+"""A large check cleaned by two processes (crm.lib.forked) stages exactly what one process stages: the
 same verdicts, reasons, first rows (across the processes' chunks), values and counts; and the fork
 helper itself: results in order, a child's exception raised here, a child that dies reported."""
 import os
@@ -17,7 +17,7 @@ CHUNK = 50  # small chunks, so two processes take turns many times over a small 
 
 @pytest.fixture
 def alone():
-    """A check forks only from a process with one thread (crm.forked.can_fork): a thread an earlier
+    """A check forks only from a process with one thread (crm.lib.forked.can_fork): a thread an earlier
     test of this worker left behind is given time to end, and named if it does not."""
     for thread in threading.enumerate():
         if thread is not threading.current_thread():

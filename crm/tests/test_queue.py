@@ -11,8 +11,8 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.lib.queue import enqueue_on_commit, queued_task_send, queued_tasks_send
 from crm.models import Export, QueuedTask
-from crm.queue import enqueue_on_commit, queued_task_send, queued_tasks_send
 from crm.tasks import ping
 from crm.tests.broker import broker_at, free_port, queue_length
 from crm.tests.factories import CustomerFactory

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Share, User
 from crm import demo, scale
+from crm.lib.text import name_key, normalise_phone, pinyin_forms, search_text
 from crm.models import (
     Choice,
     Contact,
@@ -22,7 +23,6 @@ from crm.models import (
     Pool,
     PoolEvent,
 )
-from crm.text import name_key, normalise_phone, pinyin_forms, search_text
 
 
 def _table_counts():

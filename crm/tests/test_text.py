@@ -1,4 +1,4 @@
-"""crm.text: widths, name keys, phones, pinyin and the search text; and proof that the fast paths
+"""crm.lib.text: widths, name keys, phones, pinyin and the search text; and proof that the fast paths
 (cached per-word pinyin, the mainland-mobile shortcut) give exactly what the plain library calls gave."""
 import random
 import re
@@ -9,7 +9,7 @@ import pytest
 from pypinyin import lazy_pinyin
 
 from crm import text
-from crm.text import PhoneError, clean_text, name_key, normalise_phone, phone_digits, pinyin_forms, search_text
+from crm.lib.text import PhoneError, clean_text, name_key, normalise_phone, phone_digits, pinyin_forms, search_text
 
 # The reference: crm/text.py before the fast paths, verbatim ------------------------------------------------
 

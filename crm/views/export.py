@@ -10,8 +10,8 @@ from accounts.capabilities import Capability, Module
 from accounts.permissions import capability_required
 
 from .. import selectors
+from ..lib.xlsx import xlsx_response
 from ..services.export import export_filename, export_start
-from ..xlsx import xlsx_response
 
 export_required = capability_required(Capability.EXPORT_DATA, module=Module.CUSTOMERS)
 

@@ -15,8 +15,8 @@ from accounts.permissions import capability_required
 
 from .. import selectors, services
 from ..forms_followups import ContactForm, FollowUpForm
+from ..lib.text import display_phone
 from ..models import Contact
-from ..text import display_phone
 
 customers_only = capability_required(module=Module.CUSTOMERS)
 

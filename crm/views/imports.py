@@ -23,9 +23,9 @@ from accounts.permissions import capability_required
 from .. import selectors
 from ..forms_imports import ImportCommitForm, ImportMappingForm, ImportUploadForm
 from ..imports.template import template_workbook
+from ..lib.xlsx import xlsx_response
 from ..models import ImportBatch, ImportRow
 from ..services import imports as services
-from ..xlsx import xlsx_response
 
 importer_required = capability_required(Capability.IMPORT_DATA)
 

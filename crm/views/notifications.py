@@ -19,9 +19,9 @@ from accounts.views import posted_next_url, show_service_error
 
 from .. import selectors, services
 from ..forms_notifications import NotificationFilterForm, PreferencesForm, RuleSettingsForm
+from ..lib.paging import older_page
 from ..models import EmailDelivery, Notification, NotificationRule
 from ..notifications import RULES
-from ..paging import older_page
 from ..selectors import notifications as notification_selectors
 
 

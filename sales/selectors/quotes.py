@@ -75,7 +75,7 @@ def quote_print_page(user, pk):
 
 
 def quote_list(user, *, status=""):
-    """The visible quotes, newest first (ordered by -pk, for crm.paging.older_page), optionally of one
+    """The visible quotes, newest first (ordered by -pk, for crm.lib.paging.older_page), optionally of one
     status, with their deal, customer and rep."""
     quotes = quotes_visible_to(user).select_related("opportunity__customer", "opportunity__owner")
     if status in QuoteStatus.values:

@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone, translation
 
 from accounts.models import Share
-from crm.audit import event_model
+from crm.lib.audit import event_model
 from crm.tests.factories import ContactFactory
 from sales import services
 from sales.models import GateItem, GateTick, Opportunity, Payment, QuoteApproval, Target

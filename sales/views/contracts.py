@@ -17,7 +17,7 @@ from accounts.access import get_visible_or_404
 from accounts.capabilities import Module
 from accounts.permissions import capability_required
 from accounts.views import show_service_error
-from crm.paging import older_page
+from crm.lib.paging import older_page
 
 from .. import selectors, services
 from ..forms.contracts import ContractForm, PaymentForm, SplitForm, plan_formset, split_evenly

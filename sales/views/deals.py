@@ -13,9 +13,9 @@ from accounts.capabilities import Capability, Module
 from accounts.permissions import capability_required
 from accounts.views import show_service_error
 from crm import selectors as crm_selectors
+from crm.lib.paging import older_page
+from crm.lib.xlsx import xlsx_response
 from crm.models import Choice
-from crm.paging import older_page
-from crm.xlsx import xlsx_response
 
 from .. import export, selectors, services
 from ..forms.deals import MoveForm, OpportunityEditForm, OpportunityForm, ProbabilityForm

@@ -87,7 +87,7 @@ def forget_batch(batch_id):
     from django.db import connection
     from pghistory.models import Context
 
-    from ...audit import event_model
+    from ...lib.audit import event_model
     from ...models import Contact, Customer, ImportBatch, ImportRecord, ImportRow
 
     batch = ImportBatch.objects.get(pk=batch_id)

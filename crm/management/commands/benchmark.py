@@ -27,9 +27,9 @@ from accounts.access import forget_access, get_visible_or_404, visible
 from accounts.capabilities import Scope
 from accounts.models import Role, User
 from crm import demo
+from crm.lib.text import pinyin_forms
 from crm.models import Customer, CustomerKind
 from crm.selectors import customers_visible_to
-from crm.text import pinyin_forms
 
 # p95 targets in ms, by kind of page (issue #3: customer page 100, lists and my day 150, searches 200).
 TARGETS = {"page": 100, "list": 150, "search": 200}
