@@ -267,7 +267,7 @@ class AuditLogForm(forms.Form):
     before = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
-        from crm.lib.history import KINDS, tracked_models
+        from accounts.history import KINDS, tracked_models
 
         super().__init__(*args, **kwargs)
         self.models = {m._meta.label_lower: m for m in tracked_models()}

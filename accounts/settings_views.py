@@ -301,7 +301,7 @@ def audit_log(request):
     record the reader may not open (or a deleted one of a module they do not see whole) is left out."""
     from urllib.parse import urlencode
 
-    from crm.lib.history import audit_log as events_of
+    from accounts.history import audit_log as events_of
 
     form = AuditLogForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}

@@ -1,7 +1,6 @@
 """The customer core: customers, contacts, follow-ups, admin-configured picklists, the customer pool
 (公海), merges and exports. Every customer row is read through the access layer (`accounts.access`);
 contacts and follow-ups follow their customer."""
-import uuid
 
 import pgtrigger
 from django.conf import settings
@@ -18,6 +17,7 @@ from accounts.capabilities import Module
 
 from .lib import lookups  # noqa: F401 - registers the `like` and `any_of` lookups
 from .lib.audit import tracked, tracked_links, unless_skipped
+from .lib.models import QueuedTask  # noqa: F401 - the platform's table, registered with this app
 
 
 @tracked("crm.Choice")
@@ -704,24 +704,4 @@ class EmailDelivery(models.Model):
         indexes = [
             models.Index(fields=["next_attempt_at"], name="emaildelivery_due", condition=models.Q(status="pending")),
             models.Index(fields=["-id"], name="emaildelivery_failed", condition=models.Q(status="failed")),
-        ]
-
-
-class QueuedTask(models.Model):
-    """A Celery task recorded in the transaction of the rows it works on (a transactional outbox,
-    crm/queue.py): sent to the broker after the commit and then marked sent; one the broker did not
-    take waits here until beat's sweep sends it. Its `task_id` is the message's, every time it is sent."""
-
-    name = models.CharField(max_length=200)
-    kwargs = models.JSONField(default=dict)
-    task_id = models.UUIDField(default=uuid.uuid4, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)  # failed sends
-    last_error = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["id"], name="queuedtask_waiting", condition=models.Q(sent_at__isnull=True)),
-            models.Index(fields=["sent_at"], name="queuedtask_sent"),
         ]

@@ -4,10 +4,10 @@ import pytest
 from django.utils import translation
 
 from accounts import services
+from accounts.history import audit_log
 from accounts.models import Role, Team, UserRole
 from accounts.tests.factories import RoleFactory
 from crm.lib.audit import event_model
-from crm.lib.history import audit_log
 
 pytestmark = pytest.mark.django_db
 

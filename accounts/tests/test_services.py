@@ -33,7 +33,7 @@ def test_it_refuses_a_manager_cycle(manager_east, rep_east, admin):
 
 
 def test_it_records_who_changed_what(client, admin, rep_east):
-    from crm.lib.audit import history_of
+    from accounts.history import record_history as history_of
     from crm.services import customer_update
     from crm.tests.factories import CustomerFactory
 

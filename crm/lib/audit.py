@@ -43,13 +43,6 @@ def audited(by, action, **extra):
             tracker.value = outer
 
 
-def history_of(obj, limit=50, *, user=None):
-    """The events of one record, newest first (crm.lib.history.record_history)."""
-    from .history import record_history
-
-    return record_history(obj, user=user, limit=limit)
-
-
 def record_inserts(model, where_sql, params, cursor, *, label="insert"):
     """Write the audit events of many rows of `model` in one statement, as its pghistory trigger
     would one by one (same columns, the current pghistory context), for rows written with that
@@ -194,7 +187,7 @@ def tracked(label, *, skippable=(), exclude=(), parent=None, parent_index="delet
 
     The operations in `skippable` ("insert", "update", "delete") get triggers a bulk write can skip
     (`trigger_ignored`) when it writes their events itself, in one statement. `parent` names the
-    foreign key by which the parent's page finds the events (crm.lib.history.hanging_off): they are
+    foreign key by which the parent's page finds the events (accounts.history.hanging_off): they are
     indexed by it, every one (`parent_index="all"`) or only the deletions (each index costs every
     bulk write: an import writes a contact event per row). `model_name` names the event model when
     "<Model>Event" is taken, `related_name` the record's events when `events` is; `trigger_names`

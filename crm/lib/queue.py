@@ -42,7 +42,7 @@ _held_back = contextvars.ContextVar("crm_queue_held_back", default=None)
 
 def enqueue_on_commit(task, **kwargs):
     """Record `task` with keyword arguments in the current transaction; send it after the commit."""
-    from ..models import QueuedTask
+    from .models import QueuedTask
 
     queued = QueuedTask.objects.create(name=task.name, kwargs=kwargs)
     transaction.on_commit(lambda: queued_task_send(queued.pk))
@@ -78,7 +78,7 @@ def queued_task_send(pk):
 
 
 def _waiting(pks, exc):
-    from ..models import QueuedTask
+    from .models import QueuedTask
 
     logger.warning("The broker did not answer; %d task(s) wait for the sweep: %s", len(pks), exc)
     QueuedTask.objects.filter(pk__in=pks).update(attempts=F("attempts") + 1, last_error=str(exc)[:300])
@@ -90,7 +90,7 @@ def queued_tasks_send(*, now=None):
     is sending is skipped, a sent one is never sent again. Stops at the first send the broker
     refuses (the rest wait for the next sweep). Returns how many it sent."""
     from ..celery import app
-    from ..models import QueuedTask
+    from .models import QueuedTask
 
     sent = 0
     while True:

@@ -96,14 +96,14 @@ def shares_of(obj):
 def timeline_of(customer, *, user, limit=50):
     """Follow-ups and recorded changes of one customer `user` may see, newest first, as dicts with
     `when`, `type` ("followup" or "change") and either `followup` or the fields of
-    crm.lib.history.history (who, label, action, note, changes), with `title` saying what happened in
+    accounts.history.history (who, label, action, note, changes), with `title` saying what happened in
     words. The changes are the customer's own and those of its contacts and follow-ups (a deleted
     contact included: "deleted contact 张三"); every name in them passes the access layer. The change
     a follow-up makes to the customer (its next follow-up time) is shown by the follow-up itself.
     A fixed number of queries."""
     from django.utils.translation import gettext_lazy as _
 
-    from ..lib.history import child_title, hanging_off, history, of_record
+    from accounts.history import child_title, hanging_off, history, of_record
 
     actions = {
         "customer_create": _("created the customer"), "customer_update": _("edited the customer"),

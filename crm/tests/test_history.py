@@ -8,12 +8,12 @@ from django.apps import apps
 from django.db import transaction
 from django.utils import timezone, translation
 
+from accounts.history import audit_log, history, of_record, tracked_models
 from accounts.models import Team
 from accounts.services import team_create
 from accounts.tests.factories import RoleFactory, UserFactory
 from crm import services
 from crm.lib.audit import audited, event_model, triggers_skipped
-from crm.lib.history import audit_log, history, of_record, tracked_models
 from crm.models import Contact, Customer, FollowUp, Pool
 from crm.services import customer_merge_undo, customers_merge, pool_assign, pool_claim, pool_release, pool_rules_apply
 from crm.tests.factories import ContactFactory, CustomerFactory, choice

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
-from crm.lib.audit import history_of
+from accounts.history import record_history as history_of
 from crm.models import Contact, Customer, ImportBatch, ImportRecord, ImportRow, Pool
 from crm.services import imports
 from crm.tests.factories import CustomerFactory

@@ -14,8 +14,8 @@ from django.utils import timezone, translation
 from django.utils.safestring import SafeData
 
 from accounts import services as account_services
+from accounts.history import record_history as history_of
 from accounts.models import Share
-from crm.lib.audit import history_of
 from crm.models import Contact, Customer, CustomerMerge, FollowUp, Pool, PoolEvent
 from crm.selectors import customers_visible_to, merges_of
 from crm.services import customer_merge_undo, customer_update, customers_merge

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
+from accounts.history import record_history as history_of
 from crm import selectors
-from crm.lib.audit import history_of
 from crm.models import Customer, DealStatus, Pool, PoolEvent
 from crm.services import pool_assign, pool_claim, pool_for_team, pool_release
 from crm.tests.factories import CustomerFactory

@@ -6,7 +6,7 @@ import zoneinfo
 import pytest
 from pghistory.models import Events
 
-from crm.lib.audit import history_of
+from accounts.history import record_history as history_of
 from crm.models import Customer, DealStatus, Pool, PoolEvent
 from crm.services import RETURN_REASONS, pool_rules_apply
 from crm.tasks import pool_apply_rules

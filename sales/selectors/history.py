@@ -1,11 +1,11 @@
-"""What the pages of a deal, a quote and a contract show of their history (crm.lib.history): the
+"""What the pages of a deal, a quote and a contract show of their history (accounts.history): the
 record's own events and those of what hangs off it (ticked gate items and line items; quote lines
 and approvals; instalments and payments), deletions included; and whether the reader may see the
 customer and contact a deal names. Every name passes the access layer; a fixed number of queries."""
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import visible
-from crm.lib.history import KINDS, child_title, hanging_off, history, of_record
+from accounts.history import KINDS, child_title, hanging_off, history, of_record
 
 from ..models import GateTick, Instalment, OpportunityLine, Payment, QuoteApproval, QuoteLine
 

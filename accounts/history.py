@@ -21,10 +21,10 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.access import user_access, visible
-from accounts.capabilities import Scope
+from crm.lib.audit import event_model
 
-from .audit import event_model
+from .access import user_access, visible
+from .capabilities import Scope
 
 KINDS = {
     "insert": pgettext_lazy("history", "created"),
