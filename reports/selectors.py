@@ -58,6 +58,7 @@ from sales.models import (
     Target,
     TargetPeriod,
 )
+from sales.selectors import with_customer_visible
 from sales.selectors.targets import last_day, period_shift, period_start, users_for_targets
 
 from .forms import MONTH, QUARTER, Period
@@ -437,8 +438,9 @@ def drilldown(scope, metric, params):
     figure's set and condition, so the number of rows is the figure. An unknown metric, or a stage of another pipeline, is a 404."""
     if metric in INSTALMENT_METRICS:
         condition = _due(scope) if metric == "due" else _overdue(scope)
-        rows = scoped_instalments(scope).filter(condition).select_related(
-            "contract__opportunity__customer", "contract__opportunity__owner")
+        rows = with_customer_visible(scoped_instalments(scope).filter(condition), scope.user,
+                                     "contract__opportunity__customer")
+        rows = rows.select_related("contract__opportunity__customer", "contract__opportunity__owner")
         return "instalments", rows  # the caller pages it, in its own order
     if metric not in DEAL_METRICS:
         raise Http404
@@ -465,6 +467,7 @@ def drilldown(scope, metric, params):
         deals = deals.filter(_won(scope) if metric == "rep_won" else _open(), owner_id=owner)
     else:
         deals = deals.filter(_stale(scope))
+    deals = with_customer_visible(deals, scope.user)
     return "deals", deals.select_related("customer", "stage", "owner", "pipeline")
 
 

@@ -24,7 +24,7 @@ CHUNK = 2000
 # (header: an Opportunity field's name or a label, the values() it reads, width)
 COLUMNS = (
     ("name", ("name",), 30),
-    ("customer", ("customer__name",), 32),
+    ("customer", ("customer__name", "customer_visible"), 32),
     ("pipeline", ("pipeline__name",), 16),
     ("stage", ("stage__name",), 12),
     ("amount", ("amount",), 14),
@@ -88,7 +88,7 @@ def _header(field):
 
 def _row(row, zone):
     return [
-        row.name, row.customer__name, row.pipeline__name, row.stage__name, row.amount, row.currency, row.probability,
+        row.name, row.customer__name if row.customer_visible else _("a record you cannot open"), row.pipeline__name, row.stage__name, row.amount, row.currency, row.probability,
         (row.amount * row.probability / 100).quantize(row.amount), row.expected_close,
         row.owner__display_name or row.owner__username or "", row.team__name or "", row.source__label or "",
         row.campaign__name or "", row.next_step, row.lost_reason__label or "",

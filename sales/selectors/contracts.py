@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from accounts.access import can_edit, get_visible_or_404, visible
 
 from ..models import Contract, Instalment, InstalmentStatus, Payment, Quote, QuoteStatus, StageKind
-from .history import contract_history, customer_seen
+from .history import contract_history, customer_seen, with_customer_visible
 
 __all__ = ["contract_for", "contract_page", "contracts_of_deal", "contracts_visible_to", "payments_of"]
 
@@ -37,7 +37,8 @@ def _with_sums(contracts):
 def contracts_visible_to(user, *, status=None, overdue=False):
     """The contracts the user may see, newest first, with paid_total, has_overdue and next_due, their
     deal and customer; narrowed to a status and to those with an overdue instalment when asked."""
-    contracts = visible(user, Contract.objects.all()).select_related("opportunity__customer")
+    contracts = with_customer_visible(visible(user, Contract.objects.all()), user, "opportunity__customer")
+    contracts = contracts.select_related("opportunity__customer")
     if status:
         contracts = contracts.filter(status=status)
     contracts = _with_sums(contracts)

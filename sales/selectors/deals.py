@@ -11,7 +11,7 @@ from django.utils.translation import pgettext
 from accounts.access import get_visible_or_404, visible
 
 from ..models import Opportunity, Stage, StageKind
-from .history import customer_seen, deal_history
+from .history import customer_seen, deal_history, with_customer_visible
 
 BOARD_CARDS = 50  # cards a column shows before "load more"
 BOARD_CLOSED_DAYS = 30  # won, lost and invalid columns show the deals closed this recently
@@ -75,7 +75,8 @@ def board(user, pipeline, *, per_column=BOARD_CARDS, filters=None, only=None):
     parts = [deals.filter(stage_id=column.stage.pk).order_by("-pk").values_list("pk", flat=True)[:per_column]
              for column in columns]
     ids = list(parts[0].union(*parts[1:], all=True)) if parts else []
-    cards = Opportunity.objects.filter(pk__in=ids).select_related("customer", "owner", "stage").order_by("-pk")
+    cards = with_customer_visible(Opportunity.objects.filter(pk__in=ids), user).select_related(
+        "customer", "owner", "stage").order_by("-pk")
     for card in cards:
         column = by_stage.get(card.stage_id)
         if column is not None:
@@ -91,7 +92,7 @@ def column_cards(user, pipeline, stage, *, before=None):
                                                   stage=stage)
     if before:
         deals = deals.filter(pk__lt=before)
-    return deals.select_related("customer", "owner", "stage").order_by("-pk")
+    return with_customer_visible(deals, user).select_related("customer", "owner", "stage").order_by("-pk")
 
 
 def opportunity_page(user, opportunity):
@@ -140,6 +141,7 @@ def opportunity_list(user, params):
     filterset (for the form) and its deals, newest first, with what a row shows preloaded."""
     from ..filters import OpportunityFilter
 
-    deals = opportunities_visible_to(user).select_related("customer", "stage", "owner", "pipeline")
+    deals = with_customer_visible(opportunities_visible_to(user), user).select_related(
+        "customer", "stage", "owner", "pipeline")
     filterset = OpportunityFilter(params, queryset=deals, user=user)
     return filterset, filterset.qs.order_by("-pk")

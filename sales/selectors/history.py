@@ -2,6 +2,7 @@
 record's own events and those of what hangs off it (ticked gate items and line items; quote lines
 and approvals; instalments and payments), deletions included; and whether the reader may see the
 customer and contact a deal names. Every name passes the access layer; a fixed number of queries."""
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import visible
@@ -9,7 +10,7 @@ from accounts.history import KINDS, child_title, hanging_off, history, of_record
 
 from ..models import GateTick, Instalment, OpportunityLine, Payment, QuoteApproval, QuoteLine
 
-__all__ = ["contract_history", "customer_seen", "deal_history", "quote_history"]
+__all__ = ["contract_history", "customer_seen", "deal_history", "quote_history", "with_customer_visible"]
 
 HISTORY_SIZE = 30
 
@@ -38,6 +39,16 @@ def customer_seen(user, opportunity):
     seen = set(visible(user, Customer.objects.filter(pk__in=wanted)).values_list("pk", flat=True))
     return {"customer_visible": opportunity.customer_id in seen,
             "contact_visible": contact is not None and contact.customer_id in seen}
+
+
+def with_customer_visible(queryset, user, customer="customer"):
+    """`queryset` (of deals, quotes, contracts...) with `customer_visible`: whether `user` may open the
+    customer its `customer` path names. Lists and exports show a customer's name only then, as a deal's
+    page does (customer_seen); one correlated EXISTS in the same query, evaluated for the rows read."""
+    from crm.models import Customer
+
+    seen = visible(user, Customer.objects.filter(pk=OuterRef(f"{customer}_id")))
+    return queryset.annotate(customer_visible=Exists(seen))
 
 
 def _titled(events):

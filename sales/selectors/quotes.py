@@ -15,6 +15,7 @@ from ..models import (
     QuoteApproval,
     QuoteStatus,
 )
+from .history import with_customer_visible
 
 __all__ = [
     "QUOTE_LIST_SIZE", "approvals_inbox", "deal_lines", "deal_quotes", "document_numbering_overview",
@@ -77,7 +78,8 @@ def quote_print_page(user, pk):
 def quote_list(user, *, status=""):
     """The visible quotes, newest first (ordered by -pk, for crm.lib.paging.older_page), optionally of one
     status, with their deal, customer and rep."""
-    quotes = quotes_visible_to(user).select_related("opportunity__customer", "opportunity__owner")
+    quotes = with_customer_visible(quotes_visible_to(user), user, "opportunity__customer").select_related(
+        "opportunity__customer", "opportunity__owner")
     if status in QuoteStatus.values:
         quotes = quotes.filter(status=status)
     return quotes.order_by("-pk")
@@ -92,7 +94,8 @@ def approvals_inbox(user):
     if not user_access(user).is_superuser:
         pending = pending.filter(Q(approver=user) | Q(approver_role__in=user.roles.values("pk")))
     pending = pending.select_related("quote__opportunity__customer", "quote__opportunity__owner", "approver_role")
-    return list(visible(user, pending).order_by("requested_at", "id"))
+    pending = with_customer_visible(visible(user, pending), user, "quote__opportunity__customer")
+    return list(pending.order_by("requested_at", "id"))
 
 
 def deal_lines(opportunity):
