@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from crm import forked
+from crm.lib import forked
 from crm.models import ImportBatch, ImportRow
 from crm.services import imports
 from crm.tests.import_files import big_legacy_xlsx
