@@ -67,16 +67,7 @@ def _preview(batch, *, book=None):
     try:
         counts = _stage_rows(batch, book=book)
     except (ImportFileError, ValidationError, OSError, ChildFailed) as exc:
-        if isinstance(exc, ValidationError):
-            message = " ".join(exc.messages)
-        elif isinstance(exc, ChildFailed):
-            logger.error("import %s: a checking process failed: %s", batch.pk, exc)
-            message = _("The check stopped before it finished (one of its processes ended). Please check again.")
-        elif isinstance(exc, OSError):
-            message = _("The uploaded file could not be read again. Please upload it once more.")
-        else:
-            message = str(exc)
-        ImportBatch.objects.filter(pk=batch.pk).update(status=Status.FAILED, error=message)
+        ImportBatch.objects.filter(pk=batch.pk).update(status=Status.FAILED, error=_failure_message(batch, exc))
         return ImportBatch.objects.get(pk=batch.pk)
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
@@ -93,6 +84,18 @@ def _preview(batch, *, book=None):
     return batch
 
 
+def _failure_message(batch, exc):
+    """What the importer is told of a check that could not finish."""
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    if isinstance(exc, ChildFailed):
+        logger.error("import %s: a checking process failed: %s", batch.pk, exc)
+        return _("The check stopped before it finished (one of its processes ended). Please check again.")
+    if isinstance(exc, OSError):
+        return _("The uploaded file could not be read again. Please upload it once more.")
+    return str(exc)
+
+
 def _stage_rows(batch, *, book=None):
     """Read, classify and clean every row, COPY the data rows into ImportRow (a chunk at a time, each
     new row with a customer id reserved for it), mark the rows that repeat an earlier row of the file
@@ -103,6 +106,18 @@ def _stage_rows(batch, *, book=None):
     ImportRow.objects.filter(batch=batch).delete()
     _progress(batch, 0)
     shares = _stage_processes(batch)
+    results = _stage_shares(batch, shares, book=book)
+    _return_freed_memory()  # the parsed sheet's, before the repeats of all processes are compared
+    counts = _added_up(results)
+    keys = sorted(key for result in results for key in result["keys"])
+    counts["in_file"] = _fold_repeats_and_report_errors(batch, keys, forked=shares > 1)
+    counts["new"] -= counts["in_file"]
+    return counts
+
+
+def _stage_shares(batch, shares, *, book=None):
+    """What _stage_share returns for each of the `shares` processes that clean the rows: forked
+    processes when there are several, else this one."""
     if shares > 1:
         language = translation.get_language()
         opened = contextlib.nullcontext(book) if book else open_workbook(batch.file.path, filename=batch.file_name)
@@ -120,17 +135,31 @@ def _stage_rows(batch, *, book=None):
             logger.info("import %s: cleaning the rows in %d processes", batch.pk, shares)
             results = run_forked(*(share(number) for number in range(shares)))
         del shared, book
-    else:
-        results = [_stage_share(batch, 0, 1, book=book)]
-    _return_freed_memory()  # the parsed sheet's, before the repeats of all processes are compared
+        return results
+    return [_stage_share(batch, 0, 1, book=book)]
+
+
+def _added_up(results):
+    """The layout and verdict counts of all processes; the sheet's data rows within the limit."""
     counts = {key: sum(result["counts"][key] for result in results) for key in results[0]["counts"]}
     _max_bytes, max_rows = _limits()
     if counts["data"] > max_rows:
-        raise ValidationError(_("The sheet has more than %(n)s data rows, the limit for one import.") % {
-            "n": f"{max_rows:,}"})
+        raise _too_many_rows(max_rows)
     counts["new"] = sum(result["new"] for result in results)
     counts["error"] = sum(result["error"] for result in results)
-    keys = sorted(key for result in results for key in result["keys"])
+    return counts
+
+
+def _too_many_rows(max_rows):
+    return ValidationError(_("The sheet has more than %(n)s data rows, the limit for one import.") % {
+        "n": f"{max_rows:,}"})
+
+
+def _fold_repeats_and_report_errors(batch, keys, *, forked):
+    """Mark and fold the rows that repeat an earlier row (`keys`: their row number, name key, mobile
+    and email, in file order) and write the error report. The error rows are final once staged:
+    their report is written while the repeats are folded, in two processes where a check was
+    `forked` and a process may fork. Returns how many rows repeat an earlier one."""
 
     def in_file():
         found = _mark_in_file(batch, keys)
@@ -141,16 +170,13 @@ def _stage_rows(batch, *, book=None):
         with translation.override(language):
             _write_error_report(batch)
 
-    # The error rows are final once staged: their report is written while the repeats are folded,
-    # in two processes where a process may fork.
     language = translation.get_language()
-    if shares > 1 and can_fork():
-        counts["in_file"], _written = run_forked(in_file, error_report)
-    else:
-        counts["in_file"] = in_file()
-        error_report()
-    counts["new"] -= counts["in_file"]
-    return counts
+    if forked and can_fork():
+        found, _written = run_forked(in_file, error_report)
+        return found
+    found = in_file()
+    error_report()
+    return found
 
 
 def _return_freed_memory():
@@ -176,8 +202,9 @@ def _stage_processes(batch):
 
 def _stage_share(batch, share, shares, *, book=None):
     """Stage the data rows of every `shares`-th chunk of the sheet's rows, starting at chunk `share`,
-    as new, existing or error, from `book` if given (else the batch's file opened here). Returns {"counts": layout counts of those rows, "new": n, "error": n,
-    "keys": [(row number, name key, mobile, email) of each row that is not an error]}."""
+    as new, existing or error, from `book` if given (else the batch's file opened here). Returns
+    {"counts": layout counts of those rows, "new": n, "error": n, "keys": [(row number, name key,
+    mobile, email) of each row that is not an error]}."""
     _max_bytes, max_rows = _limits()
     cleaner = _Cleaner(batch)
     header = None
@@ -213,23 +240,12 @@ def _stage_share(batch, share, shares, *, book=None):
                 continue
             counts["data"] += 1
             if counts["data"] > max_rows:
-                raise ValidationError(_("The sheet has more than %(n)s data rows, the limit for one import.") % {
-                    "n": f"{max_rows:,}"})
-            data, reason = cleaner(row)
-            number = index + 1
-            if reason:
-                verdict, key, mobile, email = Verdict.ERROR, "", "", ""
-                # The row as it was in the file is kept for the error report only.
-                original = _json([_shown(v) for v in row])
-            else:
-                verdict, key, mobile, email = Verdict.NEW, name_key(data["name"]), data.get("mobile", ""), \
-                    data.get("email", "")
-                data["search_text"] = _search_text_of(data)
-                original = "[]"
-                found["keys"].append((number, key, mobile, email))
-            found[verdict] += 1
-            chunk.append([batch.pk, number, verdict, reason, None, key, mobile, email, "", _json(data), original,
-                          None])
+                raise _too_many_rows(max_rows)
+            values, key = _staged_row(batch.pk, cleaner, row, index + 1)
+            found[values[2]] += 1
+            if key:
+                found["keys"].append(key)
+            chunk.append(values)
             if len(chunk) >= STAGE_CHUNK:
                 flush()
         if chunk:
@@ -243,6 +259,20 @@ def _stage_share(batch, share, shares, *, book=None):
         raise ValidationError(_("The sheet ends before its heading row."))
     found["counts"] = counts
     return found
+
+
+def _staged_row(batch_id, cleaner, row, number):
+    """The ImportRow values (in _STAGE_COLUMNS order) of data row `number`, new or error, and the
+    (row number, name key, mobile, email) by which its repeats are found (None for an error)."""
+    data, reason = cleaner(row)
+    if reason:
+        # The row as it was in the file is kept for the error report only.
+        original = _json([_shown(v) for v in row])
+        return [batch_id, number, Verdict.ERROR, reason, None, "", "", "", "", _json(data), original, None], None
+    key, mobile, email = name_key(data["name"]), data.get("mobile", ""), data.get("email", "")
+    data["search_text"] = _search_text_of(data)
+    return ([batch_id, number, Verdict.NEW, reason, None, key, mobile, email, "", _json(data), "[]", None],
+            (number, key, mobile, email))
 
 
 @contextlib.contextmanager

@@ -144,9 +144,9 @@ def _value_sql(field):
 
 
 def _commit_rows(batch, by):
-    rows, customers, contacts = ImportRow._meta.db_table, Customer._meta.db_table, Contact._meta.db_table
-    records = ImportRecord._meta.db_table
-    zone = settings.TIME_ZONE
+    """Write the batch's rows (its transaction is the caller's): match them again against the
+    customers as they are now, insert the new ones, update the existing ones by the policy. Stops
+    (ImportCancelled) between the steps if the importer cancels. Returns the commit's counts."""
     _progress(batch, 0)
     found = _match_existing(batch, preview=False)
     from ..pool import pool_for_team
@@ -158,62 +158,17 @@ def _commit_rows(batch, by):
         from ...tasks import import_search_fill as search_fill_task
 
         enqueue_on_commit(search_fill_task, batch_id=batch.pk)
-        # The new rows' customer ids were reserved when they were checked; a row that has become new
-        # since (its match was deleted meanwhile) gets one now.
-        cursor.execute(f"UPDATE {rows} SET new_id = nextval(pg_get_serial_sequence(%s, 'id')) "
-                       "WHERE batch_id = %s AND verdict = 'new' AND new_id IS NULL", [customers, batch.pk])
+        _reserve_new_ids(cursor, batch)
         _stop_if_cancelled(batch)
-        params = []
-        values = []
-        for field in CUSTOMER_FIELDS:
-            if field in ("created_at",):
-                continue
-            sql = _value_sql(field)
-            if field in DATE_TIMES:
-                params.append(zone)
-            defaults = {"kind": "'company'", "tier": "'B'", "status": f"'{CustomerStatus.PROSPECT}'",
-                        "tags": "'{}'::varchar(30)[]"}
-            if field in defaults:
-                sql = f"COALESCE({sql}, {defaults[field]})"
-            elif field not in SQL_TYPES and field not in DATE_TIMES:
-                sql = f"COALESCE({sql}, '')"
-            values.append(sql)
-        field_columns = [f"{f}_id" if f in ("industry", "source") else f for f in CUSTOMER_FIELDS if f != "created_at"]
         # The audit events of the new customers and contacts are written by the same statements, from
         # the rows they insert (insert_recorded), not by a trigger per row; so is the record of each
         # new customer for undo.
         # Nor is the search row written per customer: import_search_fill writes them after the commit.
         with trigger_ignored(Customer, Contact), triggers_skipped("crm.Customer:search_copy_insert"):
-            created = insert_recorded(Customer, f"""
-                INSERT INTO {customers} (id, {", ".join(field_columns)}, owner_id, team_id, pool_id, created_by_id,
-                    claimed_at, deal_status, locked, name_key, search_text, version, created_at, updated_at)
-                SELECT r.new_id, {", ".join(values)}, o.id,
-                    COALESCE(o.team_id, %s::bigint), CASE WHEN o.id IS NULL THEN %s::bigint END, %s,
-                    CASE WHEN o.id IS NOT NULL THEN now() END,
-                    CASE WHEN r.data->>'status' = 'won' OR r.data ? 'deal_date' THEN 'won' ELSE 'none' END,
-                    false, r.name_key, r.data->>'search_text', 1,
-                    COALESCE(((r.data->>'created_at')::date::timestamp AT TIME ZONE %s), now()), now()
-                FROM {rows} r LEFT JOIN {User._meta.db_table} o ON o.id = {owner} AND o.is_active
-                WHERE r.batch_id = %s AND r.verdict = 'new'""",
-                [*params, batch.team_id, getattr(fallback_pool, "pk", None), by.pk, zone, batch.pk], cursor,
-                also=[(f"INSERT INTO {records} (batch_id, customer_id, action, before, version) "
-                       "SELECT %s, id, 'created', NULL, 1 FROM written", [batch.pk])])
-            insert_recorded(Contact, f"""
-                INSERT INTO {contacts} (customer_id, name, title, mobile, phone, email, wechat, is_primary, notes,
-                    created_at, updated_at)
-                SELECT r.new_id,
-                    COALESCE(r.data->>'contact_name', r.data->>'contact_mobile', r.data->>'contact_email'),
-                    COALESCE(r.data->>'contact_title', ''), COALESCE(r.data->>'contact_mobile', ''), '',
-                    COALESCE(r.data->>'contact_email', ''), COALESCE(r.data->>'contact_wechat', ''), true, '', now(), now()
-                FROM {rows} r
-                WHERE r.batch_id = %s AND r.verdict = 'new'
-                  AND (r.data ? 'contact_name' OR r.data ? 'contact_mobile' OR r.data ? 'contact_email')""",
-                [batch.pk], cursor)
+            created = _insert_new_customers(cursor, batch, by, owner, fallback_pool)
+            _insert_primary_contacts(cursor, batch)
         _progress(batch, created)
-        if settings.CRM_IMPORT_COMMIT_PAUSE:  # the crash test kills the worker here
-            import time
-
-            time.sleep(settings.CRM_IMPORT_COMMIT_PAUSE)
+        _pause_for_the_crash_test()
         _stop_if_cancelled(batch)
         flush_deferred_checks(cursor)  # the updates below fire row triggers
         updated = _update_existing(cursor, batch, by, owner, existing=found["existing"])
@@ -221,26 +176,124 @@ def _commit_rows(batch, by):
             "merged_in_file": found["in_file"], "errors": found["error"]}
 
 
+def _reserve_new_ids(cursor, batch):
+    """The new rows' customer ids were reserved when they were checked; a row that has become new
+    since (its match was deleted meanwhile) gets one now."""
+    cursor.execute(f"UPDATE {ImportRow._meta.db_table} SET new_id = nextval(pg_get_serial_sequence(%s, 'id')) "
+                   "WHERE batch_id = %s AND verdict = 'new' AND new_id IS NULL", [Customer._meta.db_table, batch.pk])
+
+
+def _new_customer_values():
+    """(columns, SQL of each column's value from a staged row `r`, their parameters) of the customer
+    fields an import writes but created_at, with the model's defaults where the row has no value."""
+    params = []
+    values = []
+    for field in CUSTOMER_FIELDS:
+        if field in ("created_at",):
+            continue
+        sql = _value_sql(field)
+        if field in DATE_TIMES:
+            params.append(settings.TIME_ZONE)
+        defaults = {"kind": "'company'", "tier": "'B'", "status": f"'{CustomerStatus.PROSPECT}'",
+                    "tags": "'{}'::varchar(30)[]"}
+        if field in defaults:
+            sql = f"COALESCE({sql}, {defaults[field]})"
+        elif field not in SQL_TYPES and field not in DATE_TIMES:
+            sql = f"COALESCE({sql}, '')"
+        values.append(sql)
+    field_columns = [f"{f}_id" if f in ("industry", "source") else f for f in CUSTOMER_FIELDS if f != "created_at"]
+    return field_columns, values, params
+
+
+def _insert_new_customers(cursor, batch, by, owner, fallback_pool):
+    """One INSERT of the batch's new customers with their reserved ids, their history events and
+    the undo record of each; a customer without an active owner goes to `fallback_pool`. Returns
+    how many."""
+    rows, customers, records = ImportRow._meta.db_table, Customer._meta.db_table, ImportRecord._meta.db_table
+    zone = settings.TIME_ZONE
+    field_columns, values, params = _new_customer_values()
+    return insert_recorded(Customer, f"""
+        INSERT INTO {customers} (id, {", ".join(field_columns)}, owner_id, team_id, pool_id, created_by_id,
+            claimed_at, deal_status, locked, name_key, search_text, version, created_at, updated_at)
+        SELECT r.new_id, {", ".join(values)}, o.id,
+            COALESCE(o.team_id, %s::bigint), CASE WHEN o.id IS NULL THEN %s::bigint END, %s,
+            CASE WHEN o.id IS NOT NULL THEN now() END,
+            CASE WHEN r.data->>'status' = 'won' OR r.data ? 'deal_date' THEN 'won' ELSE 'none' END,
+            false, r.name_key, r.data->>'search_text', 1,
+            COALESCE(((r.data->>'created_at')::date::timestamp AT TIME ZONE %s), now()), now()
+        FROM {rows} r LEFT JOIN {User._meta.db_table} o ON o.id = {owner} AND o.is_active
+        WHERE r.batch_id = %s AND r.verdict = 'new'""",
+        [*params, batch.team_id, getattr(fallback_pool, "pk", None), by.pk, zone, batch.pk], cursor,
+        also=[(f"INSERT INTO {records} (batch_id, customer_id, action, before, version) "
+               "SELECT %s, id, 'created', NULL, 1 FROM written", [batch.pk])])
+
+
+def _insert_primary_contacts(cursor, batch):
+    """One INSERT of the primary contact of each new customer whose row names one, with their
+    history events."""
+    rows, contacts = ImportRow._meta.db_table, Contact._meta.db_table
+    insert_recorded(Contact, f"""
+        INSERT INTO {contacts} (customer_id, name, title, mobile, phone, email, wechat, is_primary, notes,
+            created_at, updated_at)
+        SELECT r.new_id,
+            COALESCE(r.data->>'contact_name', r.data->>'contact_mobile', r.data->>'contact_email'),
+            COALESCE(r.data->>'contact_title', ''), COALESCE(r.data->>'contact_mobile', ''), '',
+            COALESCE(r.data->>'contact_email', ''), COALESCE(r.data->>'contact_wechat', ''), true, '', now(), now()
+        FROM {rows} r
+        WHERE r.batch_id = %s AND r.verdict = 'new'
+          AND (r.data ? 'contact_name' OR r.data ? 'contact_mobile' OR r.data ? 'contact_email')""",
+        [batch.pk], cursor)
+
+
+def _pause_for_the_crash_test():
+    if settings.CRM_IMPORT_COMMIT_PAUSE:  # the crash test kills the worker here
+        import time
+
+        time.sleep(settings.CRM_IMPORT_COMMIT_PAUSE)
+
+
 def _update_existing(cursor, batch, by, owner, *, existing):
     """The rows that are customers already (`existing` of them), by the policy: skip them, fill the
     customers' empty fields, or overwrite with the file's non-empty values. A customer the importer
     may not change is skipped. Returns how many were updated."""
-    rows, customers, records = ImportRow._meta.db_table, Customer._meta.db_table, ImportRecord._meta.db_table
     if batch.policy == ImportPolicy.SKIP or not existing:
         return 0
-    writable_sql, writable_params = editable(by, Customer.objects.all()).values("pk").query.sql_with_params()
+    writable = editable(by, Customer.objects.all()).values("pk").query.sql_with_params()
     mapped = [key for key in batch.mapping.values() if key in CUSTOMER_FIELDS and key != "created_at"]
     if "owner" in batch.mapping.values():
         mapped += ["owner", "team"]
     columns = [f"{f}_id" if f in ("industry", "source", "owner", "team") else f for f in mapped]
     before = ", ".join(f"'{c}', c.{c}" for c in columns)
+    updated = _record_updates(cursor, batch, before, writable)
+    assignments, params = _update_assignments(batch, mapped, columns, owner)
+    _apply_updates(cursor, batch, assignments, params, before)
+    _search_texts_pending(cursor)  # merged by the search-row task the commit queued
+    cursor.execute(f"SELECT customer_id FROM {ImportRecord._meta.db_table} WHERE batch_id = %s AND action = 'updated'",
+                   [batch.pk])
+    from ..customers import customers_refresh_search
+
+    customers_refresh_search([pk for (pk,) in cursor.fetchall()])
+    return updated
+
+
+def _record_updates(cursor, batch, before, writable):
+    """An undo record of each existing customer the importer may change (`writable`: SQL and
+    parameters of their ids), with the values it had (`before`: jsonb_build_object's arguments).
+    Returns how many."""
+    rows, customers, records = ImportRow._meta.db_table, Customer._meta.db_table, ImportRecord._meta.db_table
+    writable_sql, writable_params = writable
     cursor.execute(f"""
         INSERT INTO {records} (batch_id, customer_id, action, before, version)
         SELECT r.batch_id, c.id, 'updated', jsonb_build_object({before}), c.version + 1
         FROM {rows} r JOIN {customers} c ON c.id = r.match_id
         WHERE r.batch_id = %s AND r.verdict = 'existing' AND c.id IN ({writable_sql})""",
         [batch.pk, *writable_params])
-    updated = cursor.rowcount
+    return cursor.rowcount
+
+
+def _update_assignments(batch, mapped, columns, owner):
+    """(SET clauses of a customer `c` from its staged row `r`, their parameters), by the policy: tags
+    are added to, other fields filled where empty (fill) or overwritten where the file has a value."""
     assignments, params = [], []
     for field, column in zip(mapped, columns, strict=True):
         if field == "owner":
@@ -260,8 +313,14 @@ def _update_existing(cursor, batch, by, owner, *, existing):
             assignments.append(f"{column} = CASE WHEN {empty} THEN COALESCE({new}, c.{column}) ELSE c.{column} END")
         else:
             assignments.append(f"{column} = COALESCE({new}, c.{column})")
-    # One snapshot event per changed customer, written in one statement after the update (as the
-    # per-row update trigger would, which is skipped here).
+    return assignments, params
+
+
+def _apply_updates(cursor, batch, assignments, params, before):
+    """One UPDATE of the recorded customers, then one snapshot event per customer whose values
+    changed, written in one statement after the update (as the per-row update trigger would, which
+    is skipped here)."""
+    rows, customers, records = ImportRow._meta.db_table, Customer._meta.db_table, ImportRecord._meta.db_table
     changed = f"SELECT customer_id FROM {records} WHERE batch_id = %s AND action = 'updated'"
     with trigger_ignored(Customer, operation="update"):
         cursor.execute(f"""
@@ -274,9 +333,3 @@ def _update_existing(cursor, batch, by, owner, *, existing):
     really_changed = (f"SELECT rec.customer_id FROM {records} rec JOIN {customers} c2 ON c2.id = rec.customer_id "
                       f"WHERE rec.batch_id = %s AND rec.action = 'updated' AND rec.before <> jsonb_build_object({after})")
     record_inserts(Customer, f"id IN ({really_changed})", [batch.pk], cursor, label="update")
-    _search_texts_pending(cursor)  # merged by the search-row task the commit queued
-    cursor.execute(f"SELECT customer_id FROM {records} WHERE batch_id = %s AND action = 'updated'", [batch.pk])
-    from ..customers import customers_refresh_search
-
-    customers_refresh_search([pk for (pk,) in cursor.fetchall()])
-    return updated

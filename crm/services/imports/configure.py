@@ -18,29 +18,11 @@ def import_configure(*, batch, by, sheet=None, header_row=None, mapping=None, ti
     maps columns by their heading text."""
     _require_batch_editable(batch, by)
     if sheet is not None and sheet != batch.sheet:
-        if sheet not in batch.sheet_names:
-            raise ValidationError(_("The file has no sheet called “%(sheet)s”.") % {"sheet": sheet})
-        with open_workbook(batch.file.path, filename=batch.file_name) as book:
-            rows = _first_rows(book, sheet)
-        batch.sheet = sheet
-        batch.header_row, batch.headings, auto = _header_of(rows)
-        batch.mapping = {str(k): v for k, v in auto.items()}
+        _choose_sheet(batch, sheet)
     if header_row is not None and header_row != batch.header_row:
-        with open_workbook(batch.file.path, filename=batch.file_name) as book:
-            rows = _first_rows(book, batch.sheet, count=max(header_row + 1, 40))
-        if header_row >= len(rows):
-            raise ValidationError(_("The sheet has no row %(n)d.") % {"n": header_row + 1})
-        batch.header_row = header_row
-        batch.headings = ["" if c is None else str(c).strip() for c in rows[header_row]]
-        batch.mapping = {str(k): v for k, v in layout.auto_mapping(rows[header_row]).items()}
+        _choose_header_row(batch, header_row)
     if mapping_name:
-        saved = ImportMapping.objects.filter(name=mapping_name).first()
-        if saved is None:
-            raise ValidationError(_("There is no saved mapping called “%(name)s”.") % {"name": mapping_name})
-        batch.mapping = {str(i): saved.columns[heading_key(h)] for i, h in enumerate(batch.headings)
-                         if heading_key(h) in saved.columns}
-        batch.tier_words = {**saved.tier_words, **batch.tier_words}
-        batch.mapping_name = saved.name
+        _apply_saved_mapping(batch, mapping_name)
     if mapping is not None:
         batch.mapping = _valid_mapping(mapping, len(batch.headings))
     if tier_words is not None:
@@ -48,6 +30,39 @@ def import_configure(*, batch, by, sheet=None, header_row=None, mapping=None, ti
     batch.status = Status.UPLOADED
     batch.save()
     return batch
+
+
+def _choose_sheet(batch, sheet):
+    """Another sheet of the file, its header found again and its columns mapped."""
+    if sheet not in batch.sheet_names:
+        raise ValidationError(_("The file has no sheet called “%(sheet)s”.") % {"sheet": sheet})
+    with open_workbook(batch.file.path, filename=batch.file_name) as book:
+        rows = _first_rows(book, sheet)
+    batch.sheet = sheet
+    batch.header_row, batch.headings, auto = _header_of(rows)
+    batch.mapping = {str(k): v for k, v in auto.items()}
+
+
+def _choose_header_row(batch, header_row):
+    """Another heading row (0-based) of the batch's sheet, its columns mapped again."""
+    with open_workbook(batch.file.path, filename=batch.file_name) as book:
+        rows = _first_rows(book, batch.sheet, count=max(header_row + 1, 40))
+    if header_row >= len(rows):
+        raise ValidationError(_("The sheet has no row %(n)d.") % {"n": header_row + 1})
+    batch.header_row = header_row
+    batch.headings = ["" if c is None else str(c).strip() for c in rows[header_row]]
+    batch.mapping = {str(k): v for k, v in layout.auto_mapping(rows[header_row]).items()}
+
+
+def _apply_saved_mapping(batch, mapping_name):
+    """The mapping saved as `mapping_name`, by heading text, and its tier words under the batch's own."""
+    saved = ImportMapping.objects.filter(name=mapping_name).first()
+    if saved is None:
+        raise ValidationError(_("There is no saved mapping called “%(name)s”.") % {"name": mapping_name})
+    batch.mapping = {str(i): saved.columns[heading_key(h)] for i, h in enumerate(batch.headings)
+                     if heading_key(h) in saved.columns}
+    batch.tier_words = {**saved.tier_words, **batch.tier_words}
+    batch.mapping_name = saved.name
 
 
 def _valid_mapping(mapping, width):

@@ -73,41 +73,13 @@ def _blocking_relations():
 
 
 def _undo_rows(batch):
-    records, customers, contacts = ImportRecord._meta.db_table, Customer._meta.db_table, Contact._meta.db_table
-    from ...models import PoolEvent
-
-    conflicts = {}
+    """Undo the batch's records but those of conflicting customers; returns the conflicts by id."""
+    records = ImportRecord._meta.db_table
     with connection.cursor() as cursor:
         _merge_search_index_later(cursor)
-        cursor.execute(f"""
-            SELECT rec.customer_id, c.name FROM {records} rec JOIN {customers} c ON c.id = rec.customer_id
-            WHERE rec.batch_id = %s AND (c.version <> rec.version OR c.merged_into_id IS NOT NULL)""", [batch.pk])
-        for pk, name in cursor.fetchall():
-            conflicts[pk] = {"id": pk, "name": name, "why": "edited"}
-        for _model, table, column in _blocking_relations():
-            cursor.execute(f"""
-                SELECT DISTINCT rec.customer_id, c.name FROM {records} rec
-                JOIN {table} t ON t.{column} = rec.customer_id JOIN {customers} c ON c.id = rec.customer_id
-                WHERE rec.batch_id = %s AND rec.action = 'created'""", [batch.pk])
-            for pk, name in cursor.fetchall():
-                conflicts.setdefault(pk, {"id": pk, "name": name, "why": "linked"})
+        conflicts = _undo_conflicts(cursor, batch)
         blocked = list(conflicts) or [0]
-        cursor.execute(f"""
-            CREATE TEMP TABLE import_undo_created ON COMMIT DROP AS
-            SELECT customer_id AS id FROM {records}
-            WHERE batch_id = %s AND action = 'created' AND customer_id <> ALL(%s)""", [batch.pk, blocked])
-        # The removed contacts and customers leave their history events, written with each DELETE
-        # (delete_recorded), not by a trigger per row.
-        with trigger_ignored(Contact, operation="delete"):
-            delete_recorded(Contact, f"DELETE FROM {contacts} WHERE customer_id IN (SELECT id FROM import_undo_created)",
-                            [], cursor)
-        cursor.execute(f"DELETE FROM {PoolEvent._meta.db_table} WHERE customer_id IN (SELECT id FROM import_undo_created)")
-        # Their search rows in one statement, not by the copy trigger once per customer.
-        cursor.execute(f"DELETE FROM {CustomerSearch._meta.db_table} "
-                       "WHERE customer_id IN (SELECT id FROM import_undo_created)")
-        with trigger_ignored(Customer, operation="delete"), triggers_skipped("crm.Customer:search_copy_delete"):
-            delete_recorded(Customer, f"DELETE FROM {customers} WHERE id IN (SELECT id FROM import_undo_created)",
-                            [], cursor)
+        _remove_created(cursor, batch, blocked)
         cursor.execute(f"""
             SELECT rec.customer_id, rec.before FROM {records} rec
             WHERE rec.batch_id = %s AND rec.action = 'updated' AND rec.customer_id <> ALL(%s)""", [batch.pk, blocked])
@@ -115,6 +87,50 @@ def _undo_rows(batch):
         flush_deferred_checks(cursor)  # the restore fires row triggers
         _restore(cursor, restore)
     return sorted(conflicts.values(), key=lambda c: c["id"])
+
+
+def _undo_conflicts(cursor, batch):
+    """{customer id: conflict} of the batch's customers that undo leaves alone: edited (or merged)
+    since the import, or, for the ones it created, linked to since by a record undo must not delete."""
+    records, customers = ImportRecord._meta.db_table, Customer._meta.db_table
+    conflicts = {}
+    cursor.execute(f"""
+            SELECT rec.customer_id, c.name FROM {records} rec JOIN {customers} c ON c.id = rec.customer_id
+            WHERE rec.batch_id = %s AND (c.version <> rec.version OR c.merged_into_id IS NOT NULL)""", [batch.pk])
+    for pk, name in cursor.fetchall():
+        conflicts[pk] = {"id": pk, "name": name, "why": "edited"}
+    for _model, table, column in _blocking_relations():
+        cursor.execute(f"""
+                SELECT DISTINCT rec.customer_id, c.name FROM {records} rec
+                JOIN {table} t ON t.{column} = rec.customer_id JOIN {customers} c ON c.id = rec.customer_id
+                WHERE rec.batch_id = %s AND rec.action = 'created'""", [batch.pk])
+        for pk, name in cursor.fetchall():
+            conflicts.setdefault(pk, {"id": pk, "name": name, "why": "linked"})
+    return conflicts
+
+
+def _remove_created(cursor, batch, blocked):
+    """Delete the customers the batch created but the `blocked` ones, with their contacts, pool
+    events and search rows, a statement each."""
+    from ...models import PoolEvent
+
+    records, customers, contacts = ImportRecord._meta.db_table, Customer._meta.db_table, Contact._meta.db_table
+    cursor.execute(f"""
+            CREATE TEMP TABLE import_undo_created ON COMMIT DROP AS
+            SELECT customer_id AS id FROM {records}
+            WHERE batch_id = %s AND action = 'created' AND customer_id <> ALL(%s)""", [batch.pk, blocked])
+    # The removed contacts and customers leave their history events, written with each DELETE
+    # (delete_recorded), not by a trigger per row.
+    with trigger_ignored(Contact, operation="delete"):
+        delete_recorded(Contact, f"DELETE FROM {contacts} WHERE customer_id IN (SELECT id FROM import_undo_created)",
+                        [], cursor)
+    cursor.execute(f"DELETE FROM {PoolEvent._meta.db_table} WHERE customer_id IN (SELECT id FROM import_undo_created)")
+    # Their search rows in one statement, not by the copy trigger once per customer.
+    cursor.execute(f"DELETE FROM {CustomerSearch._meta.db_table} "
+                   "WHERE customer_id IN (SELECT id FROM import_undo_created)")
+    with trigger_ignored(Customer, operation="delete"), triggers_skipped("crm.Customer:search_copy_delete"):
+        delete_recorded(Customer, f"DELETE FROM {customers} WHERE id IN (SELECT id FROM import_undo_created)",
+                        [], cursor)
 
 
 def _restore(cursor, restore):

@@ -23,10 +23,7 @@ def import_upload(*, by, path, file_name, book=None):
     if size > max_bytes:
         raise ImportFileError(_("The file is %(size)s MB; the limit is %(limit)s MB.") % {
             "size": round(size / 2**20, 1), "limit": round(max_bytes / 2**20)})
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    digest = _sha256_of(path)
     opened = contextlib.nullcontext(book) if book else open_workbook(path, filename=file_name, max_bytes=max_bytes)
     with opened as book:
         sheet_names = list(book.sheet_names)
@@ -35,15 +32,23 @@ def import_upload(*, by, path, file_name, book=None):
         estimate = book.row_count(sheet) if sheet else None
     batch = ImportBatch(
         counts={"rows_estimate": estimate} if estimate else {},
-        created_by=by, file_name=os.path.basename(file_name)[:255], file_sha256=digest.hexdigest(), file_size=size,
+        created_by=by, file_name=os.path.basename(file_name)[:255], file_sha256=digest, file_size=size,
         file_format=file_format, sheet_names=sheet_names, sheet=sheet, header_row=header_row, headings=headings,
         mapping={str(k): v for k, v in mapping.items()},
     )
     with open(path, "rb") as handle:
-        batch.file.save(f"{digest.hexdigest()[:16]}{os.path.splitext(file_name)[1].lower()[:6]}", File(handle),
+        batch.file.save(f"{digest[:16]}{os.path.splitext(file_name)[1].lower()[:6]}", File(handle),
                         save=False)
     batch.save()
     return batch
+
+
+def _sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _first_rows(book, sheet, count=40):
