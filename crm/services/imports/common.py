@@ -44,6 +44,7 @@ def _progress(batch, done, *, add=False):
 
 
 def progress_of(batch):
+    """Rows the batch's running check or commit has done so far (for its progress bar)."""
     from django.core.cache import cache
 
     return cache.get(f"crm:import:{batch.pk}:progress", 0)
