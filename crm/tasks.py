@@ -35,7 +35,7 @@ def export_run(export_id):
 @shared_task(name="crm.tasks.import_preview", ignore_result=True, soft_time_limit=1800, time_limit=1860)
 def import_preview(batch_id):
     """Read, clean and check every row of an uploaded import (safe to run twice: the staged rows are replaced)."""
-    from .services.imports import import_preview as preview
+    from .services.imports.check import import_preview as preview
 
     preview(batch_id)
 
@@ -43,7 +43,7 @@ def import_preview(batch_id):
 @shared_task(name="crm.tasks.import_commit", ignore_result=True, soft_time_limit=1800, time_limit=1860)
 def import_commit(batch_id, by_id):
     """Write a previewed import in one transaction (safe to run twice: a finished batch is not written again)."""
-    from .services.imports import import_commit as commit
+    from .services.imports.commit import import_commit as commit
 
     commit(batch_id, by_id=by_id)
 
@@ -59,7 +59,7 @@ def customers_search_index_merge():
 @shared_task(name="crm.tasks.import_search_fill", ignore_result=True, soft_time_limit=600, time_limit=660)
 def import_search_fill(batch_id):
     """After an import's commit: the search rows of the customers it created (safe to run twice)."""
-    from .services.imports import import_search_fill as fill
+    from .services.imports.commit import import_search_fill as fill
 
     fill(batch_id)
 
@@ -75,7 +75,7 @@ def customers_search_repair():
 @shared_task(name="crm.tasks.import_undo", ignore_result=True, soft_time_limit=1800, time_limit=1860)
 def import_undo(batch_id, by_id):
     """Undo an import in one transaction (safe to run twice: an undone batch is left alone)."""
-    from .services.imports import import_undo as undo
+    from .services.imports.undo import import_undo as undo
 
     undo(batch_id, by_id=by_id)
 
@@ -85,7 +85,7 @@ def files_expire():
     """Daily: delete old exports, the uploaded files and staged rows of imports finished long ago, and
     notifications read or resolved long ago (safe to run twice)."""
     from .services.export import export_files_expire
-    from .services.imports import import_files_expire
+    from .services.imports.report import import_files_expire
     from .services.notifications import notifications_expire
 
     export_files_expire()

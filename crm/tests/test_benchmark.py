@@ -88,7 +88,7 @@ def test_the_import_benchmark_leaves_the_database_as_it_found_it(tmp_path, setti
     from crm.lib.audit import event_model
     from crm.management.commands._import_bench import forget_batch
     from crm.models import Contact, Customer, ImportBatch, ImportRecord, ImportRow
-    from crm.services import imports
+    from crm.services.imports.undo import import_undo
     from crm.tests.factories import CustomerFactory
     from crm.tests.test_imports import run
 
@@ -100,7 +100,7 @@ def test_the_import_benchmark_leaves_the_database_as_it_found_it(tmp_path, setti
     other = run(tmp_path, it_importer, [["别的客户有限公司", "", "", "", "", "", "", "", ""]])
     batch.status = ImportBatch.Status.UNDOING
     batch.save()
-    imports.import_undo(batch.pk, by_id=it_importer.pk)
+    import_undo(batch.pk, by_id=it_importer.pk)
     upload = batch.file.path
     assert ImportRow.objects.filter(batch_id=batch.pk).exists()
     events = {model: list(event_model(model).objects.filter(pgh_context__metadata__import_batch=batch.pk)

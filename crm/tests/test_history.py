@@ -191,7 +191,7 @@ def test_a_bulk_write_inside_another_block_keeps_both_blocks_events_apart(rep_ea
 
 
 def test_an_import_undo_records_the_customers_and_contacts_it_removes(tmp_path, settings, it_importer):
-    from crm.services import imports
+    from crm.services.imports.undo import import_undo
     from crm.tests.test_imports import run
 
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -199,7 +199,7 @@ def test_an_import_undo_records_the_customers_and_contacts_it_removes(tmp_path, 
     made = Customer.objects.get(name="新客户有限公司")
     contact = made.contacts.get()
 
-    imports.import_undo(batch.pk, by_id=it_importer.pk)
+    import_undo(batch.pk, by_id=it_importer.pk)
 
     assert not Customer.objects.filter(pk=made.pk).exists()
     for model, pk in ((Customer, made.pk), (Contact, contact.pk)):

@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from crm import forked
+from crm.lib import forked
 from crm.models import ImportBatch, ImportRow
-from crm.services import imports
+from crm.services.imports import check, commit, upload
 from crm.tests.import_files import big_legacy_xlsx
 
 ROWS = 640
@@ -45,28 +45,28 @@ def staged(batch):
 @pytest.mark.django_db(transaction=True)
 def test_two_processes_stage_what_one_stages(alone, it_importer, tmp_path, settings, monkeypatch, picklists):
     settings.MEDIA_ROOT = tmp_path / "media"
-    monkeypatch.setattr(imports, "STAGE_CHUNK", CHUNK)
+    monkeypatch.setattr(check, "STAGE_CHUNK", CHUNK)
     settings.CRM_IMPORT_PROCESSES_FROM = 2 * CHUNK
     described = big_legacy_xlsx(tmp_path / "legacy.xlsx", rows=ROWS, seed=7)
-    batch = imports.import_upload(by=it_importer, path=tmp_path / "legacy.xlsx", file_name="legacy.xlsx")
+    batch = upload.import_upload(by=it_importer, path=tmp_path / "legacy.xlsx", file_name="legacy.xlsx")
     assert batch.counts["rows_estimate"] >= 2 * CHUNK
 
     settings.CRM_IMPORT_PROCESSES = 1
-    batch = imports.import_preview(batch.pk)
+    batch = check.import_preview(batch.pk)
     assert batch.status == ImportBatch.Status.PREVIEWED, batch.error
     one_counts, one_rows, one_report = batch.counts, staged(batch), report_rows(batch)
     one_ids = set(ImportRow.objects.filter(batch=batch, verdict="new").values_list("new_id", flat=True))
 
     calls = []
-    real_run_forked = imports.run_forked
+    real_run_forked = check.run_forked
 
     def counted(*functions):
         calls.append(len(functions))
         return real_run_forked(*functions)
 
-    monkeypatch.setattr(imports, "run_forked", counted)
+    monkeypatch.setattr(check, "run_forked", counted)
     settings.CRM_IMPORT_PROCESSES = 2
-    batch = imports.import_preview(batch.pk)
+    batch = check.import_preview(batch.pk)
     assert batch.status == ImportBatch.Status.PREVIEWED, batch.error
     assert calls == [2, 2]  # the rows' chunks, then the repeats folded beside the error report written
     assert batch.counts == one_counts
@@ -89,7 +89,7 @@ def test_two_processes_stage_what_one_stages(alone, it_importer, tmp_path, setti
     # What the two processes staged commits like any check.
     batch.status = ImportBatch.Status.COMMITTING
     batch.save()
-    batch = imports.import_commit(batch.pk, by_id=it_importer.pk)
+    batch = commit.import_commit(batch.pk, by_id=it_importer.pk)
     assert batch.status == ImportBatch.Status.DONE
     assert batch.counts["created"] == counts["new"]
 
@@ -135,17 +135,17 @@ def test_a_check_whose_helper_process_dies_fails_with_a_reason(alone, it_importe
     settings.CRM_IMPORT_PROCESSES, settings.CRM_IMPORT_PROCESSES_FROM = 2, 2 * CHUNK
     it_importer.preferred_language = "en"  # the reason is written in the importer's language
     it_importer.save()
-    monkeypatch.setattr(imports, "STAGE_CHUNK", CHUNK)
+    monkeypatch.setattr(check, "STAGE_CHUNK", CHUNK)
     big_legacy_xlsx(tmp_path / "legacy.xlsx", rows=300, seed=3)
-    batch = imports.import_upload(by=it_importer, path=tmp_path / "legacy.xlsx", file_name="legacy.xlsx")
-    real_stage_share = imports._stage_share
+    batch = upload.import_upload(by=it_importer, path=tmp_path / "legacy.xlsx", file_name="legacy.xlsx")
+    real_stage_share = check._stage_share
 
     def dies_in_the_child(batch, share, shares, **kwargs):
         if share == 1:
             os._exit(9)  # as if the kernel killed it
         return real_stage_share(batch, share, shares, **kwargs)
 
-    monkeypatch.setattr(imports, "_stage_share", dies_in_the_child)
-    batch = imports.import_preview(batch.pk)
+    monkeypatch.setattr(check, "_stage_share", dies_in_the_child)
+    batch = check.import_preview(batch.pk)
     assert batch.status == ImportBatch.Status.FAILED
     assert "Please check again" in batch.error

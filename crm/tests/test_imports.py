@@ -11,6 +11,7 @@ from openpyxl import Workbook, load_workbook
 from accounts.history import record_history as history_of
 from crm.models import Contact, Customer, ImportBatch, ImportRecord, ImportRow, Pool
 from crm.services import imports
+from crm.services.imports import cancel, check
 from crm.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -290,11 +291,11 @@ def test_cancel_stops_a_running_commit_and_nothing_is_written(tmp_path, it_impor
     batch.status = ImportBatch.Status.COMMITTING
     batch.save()
     # The cancel arrives while the commit's transaction holds the batch row: it goes through the cache.
-    cache.set(imports._cancel_key(batch.pk), True)
+    cache.set(cancel._cancel_key(batch.pk), True)
     batch = imports.import_commit(batch.pk, by_id=it_importer.pk)
     assert batch.status == ImportBatch.Status.CANCELLED
     assert not Customer.objects.exists() and not ImportRecord.objects.exists()
-    assert cache.get(imports._cancel_key(batch.pk)) is None
+    assert cache.get(cancel._cancel_key(batch.pk)) is None
 
 
 def test_cancel_before_the_worker_starts_and_of_a_finished_import(tmp_path, it_importer):
@@ -314,13 +315,13 @@ def test_cancel_before_the_worker_starts_and_of_a_finished_import(tmp_path, it_i
 def test_a_check_cancelled_while_it_runs_stays_cancelled(tmp_path, it_importer, monkeypatch):
     batch = imports.import_upload(by=it_importer, path=sheet_file(tmp_path, [["甲有限公司", "", "", "", "", "", "", "",
                                                                              ""]]), file_name="客户.xlsx")
-    fold = imports._fold_in_file_duplicates
+    fold = check._fold_in_file_duplicates
 
     def cancelled_meanwhile(staged):
         imports.import_cancel(batch=staged, by=it_importer)  # the importer presses cancel mid-check
         fold(staged)
 
-    monkeypatch.setattr(imports, "_fold_in_file_duplicates", cancelled_meanwhile)
+    monkeypatch.setattr(check, "_fold_in_file_duplicates", cancelled_meanwhile)
     assert imports.import_preview(batch.pk).status == ImportBatch.Status.CANCELLED
     assert ImportBatch.objects.get(pk=batch.pk).status == ImportBatch.Status.CANCELLED
 

@@ -52,7 +52,7 @@ def run_import(path, user):
     from django.conf import settings
 
     from ...models import ImportBatch
-    from ...services import imports
+    from ...services.imports.undo import import_undo
 
     report = f"{path}.timings.json"
     started = time.perf_counter()
@@ -67,7 +67,7 @@ def run_import(path, user):
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     ImportBatch.objects.filter(pk=result["batch"]).update(status=ImportBatch.Status.UNDOING)
     started = time.perf_counter()
-    imports.import_undo(result["batch"], by_id=user.pk)
+    import_undo(result["batch"], by_id=user.pk)
     undo_s = time.perf_counter() - started
     forget_batch(result["batch"])
     steps = result["steps"]

@@ -15,9 +15,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Team, User
-from crm.imports.read import open_workbook
+from crm.imports.read import ImportFileError, open_workbook
 from crm.models import ImportBatch, ImportPolicy, Pool
-from crm.services import imports
+from crm.services.imports.check import import_preview
+from crm.services.imports.commit import import_commit, import_search_fill
+from crm.services.imports.configure import import_configure
+from crm.services.imports.upload import import_upload
 
 
 class Command(BaseCommand):
@@ -47,12 +50,12 @@ class Command(BaseCommand):
                 with self.step("upload"):
                     # Opened once: the check reads the sheet the upload has already parsed.
                     book = stack.enter_context(open_workbook(file, max_bytes=settings.CRM_IMPORT_MAX_BYTES))
-                    batch = imports.import_upload(by=by, path=file, file_name=file, book=book)
+                    batch = import_upload(by=by, path=file, file_name=file, book=book)
                     if sheet or mapping:
-                        batch = imports.import_configure(batch=batch, by=by, sheet=sheet, mapping_name=mapping or "")
+                        batch = import_configure(batch=batch, by=by, sheet=sheet, mapping_name=mapping or "")
                 with self.step("check"):
-                    batch = imports.import_preview(batch.pk, book=book)
-        except (imports.ImportFileError, ValidationError, OSError) as exc:
+                    batch = import_preview(batch.pk, book=book)
+        except (ImportFileError, ValidationError, OSError) as exc:
             raise CommandError(_message(exc)) from exc
         except PermissionDenied as exc:
             raise CommandError(f"{by.username} may not import data.") from exc
@@ -69,10 +72,10 @@ class Command(BaseCommand):
         batch.status = ImportBatch.Status.COMMITTING
         batch.save()
         with self.step("commit"):
-            batch = imports.import_commit(batch.pk, by_id=by.pk)
+            batch = import_commit(batch.pk, by_id=by.pk)
         # A worker would write the new customers' search rows after the commit; a script does it here.
         with self.step("search_index"):
-            imports.import_search_fill(batch.pk)
+            import_search_fill(batch.pk)
         self.report(batch, "imported")
         if timings:
             with open(timings, "w") as handle:

@@ -5,7 +5,7 @@ from accounts.access import user_access
 from accounts.capabilities import Capability
 from accounts.models import User
 from crm.models import ImportBatch
-from crm.services import imports
+from crm.services.imports.undo import import_undo
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
             raise CommandError(f"Batch {batch} is {found.get_status_display()}; only a finished import can be undone.")
         found.status = ImportBatch.Status.UNDOING
         found.save(update_fields=["status"])
-        found = imports.import_undo(found.pk, by_id=by.pk)
+        found = import_undo(found.pk, by_id=by.pk)
         self.stdout.write(f"batch {found.pk} undone; {len(found.conflicts)} customers left as they are:")
         for conflict in found.conflicts:
             self.stdout.write(f"  #{conflict['id']} {conflict['name']} ({conflict['why']})")
