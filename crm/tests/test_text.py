@@ -8,7 +8,7 @@ import phonenumbers
 import pytest
 from pypinyin import lazy_pinyin
 
-from crm import text
+from crm.lib import text
 from crm.lib.text import PhoneError, clean_text, name_key, normalise_phone, phone_digits, pinyin_forms, search_text
 
 # The reference: crm/text.py before the fast paths, verbatim ------------------------------------------------
