@@ -47,7 +47,7 @@ def test_it_refuses_every_settings_url_without_manage_users(request, client_for,
     url = url_for(name, target)
     if persona == "director" and name == "settings":
         # The settings start page sends a director (who configures pipelines) to the pipelines.
-        assert client.get(url).url == reverse("sales:settings_pipelines")
+        assert client.get(url).url == reverse("settings:sales:pipelines")
     else:
         assert client.get(url).status_code == 403
         assert client.post(url, {"name": "x", "username": "x"}).status_code == 403
@@ -76,13 +76,13 @@ def test_it_opens_every_settings_page_for_an_admin(client_for, admin, url_for, n
 def test_it_shows_the_settings_sub_navigation(client_for, admin):
     client = client_for(admin)
     client.cookies["django_language"] = "en"
-    content = client.get(reverse("accounts:settings")).content.decode()
+    content = client.get(reverse("settings:index")).content.decode()
     for label in ("Users", "Teams", "Roles", "Access check"):
         assert label in content
 
 
 def test_it_counts_users_teams_and_roles_on_the_overview(client_for, admin, rep_east, rep_west, teams, roles):
-    response = client_for(admin).get(reverse("accounts:settings"))
+    response = client_for(admin).get(reverse("settings:index"))
     overview = response.context["overview"]
     assert overview["users_active"] == overview["users_total"] >= 5
     assert overview["teams"] == len(teams)

@@ -7,7 +7,7 @@ from accounts.capabilities import Capability, Scope
 from accounts.tests.factories import RoleFactory, UserFactory
 from crm.tests.factories import CustomerFactory
 
-ACCESS = reverse("accounts:settings_access_check")
+ACCESS = reverse("settings:accounts:access_check")
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ SECRET = "绝密华东商机"
 def deal_routes():
     for name, route in named_routes():
         if name.startswith("sales:") and ("opportunities/<int:pk>/" in route or "<int:pipeline_pk>" in route) \
-                and not name.startswith("sales:settings_"):
+                and not name.startswith("settings:sales:"):
             yield name, route
 
 

@@ -255,13 +255,13 @@ def test_a_duplicate_product_code_is_refused_with_its_reason(english_client_for,
 # Access ----------------------------------------------------------------------------------------
 
 def settings_routes():
-    return sorted((name, route) for name, route in named_routes() if name.startswith("sales:settings_"))
+    return sorted((name, route) for name, route in named_routes() if name.startswith("settings:sales:"))
 
 
 ROUTES = settings_routes()
-POST_ONLY = {"sales:settings_stages_reorder", "sales:settings_stage_move", "sales:settings_stage_retire",
-             "sales:settings_stage_restore", "sales:settings_gate_item_delete",
-             "sales:settings_discount_rule_toggle", "sales:settings_discount_rule_delete"}
+POST_ONLY = {"settings:sales:stages_reorder", "settings:sales:stage_move", "settings:sales:stage_retire",
+             "settings:sales:stage_restore", "settings:sales:gate_item_delete",
+             "settings:sales:discount_rule_toggle", "settings:sales:discount_rule_delete"}
 
 
 def fill(route, **ids):
@@ -281,8 +281,8 @@ def ids(pipeline, product):
 
 def test_it_found_the_settings_routes():
     names = {name for name, _route in ROUTES}
-    assert {"sales:settings_pipelines", "sales:settings_pipeline", "sales:settings_stages_reorder",
-            "sales:settings_gate_item_delete", "sales:settings_products", "sales:settings_product_edit"} <= names
+    assert {"settings:sales:pipelines", "settings:sales:pipeline", "settings:sales:stages_reorder",
+            "settings:sales:gate_item_delete", "settings:sales:products", "settings:sales:product_edit"} <= names
     assert POST_ONLY <= names
 
 
@@ -334,7 +334,7 @@ def test_a_stage_or_item_under_another_pipeline_is_a_404(client_for, director, i
 
 
 def test_the_settings_start_page_sends_a_director_to_the_pipelines(client_for, director):
-    response = client_for(director).get(reverse("accounts:settings"))
+    response = client_for(director).get(reverse("settings:index"))
     assert response.status_code == 302 and response["Location"] == url("settings_pipelines")
 
 
@@ -342,7 +342,7 @@ def test_the_settings_navigation_shows_pipelines_and_products_to_holders_only(cl
     for user in (admin, director):
         page = client_for(user).get(url("settings_products")).content.decode()
         assert 'data-testid="settings-pipelines"' in page and 'data-testid="settings-products"' in page
-    page = client_for(admin).get(reverse("accounts:settings_users")).content.decode()
+    page = client_for(admin).get(reverse("settings:accounts:users")).content.decode()
     assert 'data-testid="settings-pipelines"' in page
     director_page = client_for(director).get(url("settings_pipelines")).content.decode()
     assert 'data-testid="settings-picklists"' not in director_page
