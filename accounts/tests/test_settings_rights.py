@@ -222,8 +222,8 @@ def test_it_refuses_moving_a_team_under_ones_own_team_and_sub_teams(teams, roles
 
 # The pages ----------------------------------------------------------------------------------------
 
-USER_ROUTES = ["settings_user_edit", "settings_user_password", "settings_user_deactivate",
-               "settings_user_reactivate"]
+USER_ROUTES = ["user_edit", "user_password", "user_deactivate",
+               "user_reactivate"]
 
 
 @pytest.mark.parametrize("name", USER_ROUTES)
@@ -233,7 +233,7 @@ def test_it_answers_403_for_a_user_above_and_changes_nothing(client_for, person,
     user = person(target)
     before = account(user)
     client = client_for(person(actor))
-    url = reverse(f"accounts:{name}", args=[user.pk])
+    url = reverse(f"settings:accounts:{name}", args=[user.pk])
     assert client.get(url).status_code in (403, 405)
     data = {**user_form(user, display_name="改名", is_active=""), "password1": "Temp-pass-4711",
             "password2": "Temp-pass-4711"}
@@ -315,12 +315,12 @@ def test_it_shows_edit_buttons_only_on_roles_within_ones_rights(client_for, hr, 
     assert reverse("settings:accounts:role_edit", args=[roles["区域经理"].pk]) not in content
 
 
-@pytest.mark.parametrize("name", ["settings_role_edit", "settings_role_delete"])
+@pytest.mark.parametrize("name", ["role_edit", "role_delete"])
 def test_it_answers_403_for_a_role_beyond_and_changes_nothing(client_for, hr, roles, name):
     role = roles["市场专员"]
     before = Role.objects.filter(pk=role.pk).values().get()
     client = client_for(hr)
-    url = reverse(f"accounts:{name}", args=[role.pk])
+    url = reverse(f"settings:accounts:{name}", args=[role.pk])
     assert client.get(url).status_code == 403
     assert client.post(url, role_form(role, capabilities=[], marketing_scope=Scope.OWN)).status_code == 403
     assert Role.objects.filter(pk=role.pk).values().get() == before

@@ -40,8 +40,10 @@ SECRET_PHONE = "+8613912398765"
 
 
 def crm_routes():
-    """(name, route) of every crm URL that takes an id."""
-    return sorted((name, route) for name, route in named_routes() if name.startswith("crm:") and "<int:" in route)
+    """(name, route) of every crm URL that takes an id, the customer core's settings pages (served by the
+    settings area under /settings/customers/) included."""
+    return sorted((name, route) for name, route in named_routes()
+                  if name.startswith(("crm:", "settings:customers:")) and "<int:" in route)
 
 
 ROUTES = crm_routes()

@@ -156,7 +156,7 @@ def _failed_mails(user, count):
                                      last_error="down")
 
 
-@pytest.mark.parametrize("name", ["settings_rules", "settings_failures", "preferences"])
+@pytest.mark.parametrize("name", ["settings:reminders:rules", "settings:reminders:failures", "notifications:preferences"])
 def test_the_settings_pages_answer_in_few_queries_whatever_they_hold(client_for, admin, rep_east, name,
                                                                      django_assert_max_num_queries):
     client = client_for(admin)
@@ -168,7 +168,7 @@ def test_the_settings_pages_answer_in_few_queries_whatever_they_hold(client_for,
             [NotificationPreference(user=admin, rule=rule, in_app=True, email=bool(size % 2))
              for rule in ("followup_due", "not_followed_up", "digest")])
         with django_assert_max_num_queries(12) as queries:
-            assert client.get(reverse(f"notifications:{name}")).status_code == 200
+            assert client.get(reverse(name)).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
 

@@ -91,7 +91,7 @@ def test_it_makes_a_user_created_in_settings_choose_a_password_and_sends_them_ho
     form.locator("input[name=password1]").fill(TEMPORARY)
     form.locator("input[name=password2]").fill(TEMPORARY)
     form.locator("button[type=submit]").click()
-    expect(admin).to_have_url(re.compile(r"/accounts/settings/users/\d+/$"))
+    expect(admin).to_have_url(re.compile(r"/settings/accounts/users/\d+/$"))
     assert User.objects.get(username="rep_sz").must_change_password
 
     page = open_page(DESKTOP)
