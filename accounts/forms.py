@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.forms.models import ModelChoiceIterator
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .access import scopes_within, user_access
@@ -246,17 +247,27 @@ class RoleForm(forms.ModelForm):
 
 
 class AccessCheckForm(forms.Form):
-    """Which user, and which customer (an id or part of a name)."""
+    """Which user, and which record: its kind (those apps registered in accounts.access_check; a choice
+    only when there are several) and an id or part of its name."""
 
     user = UserChoiceField(label=_("User"), queryset=None)
-    customer = forms.CharField(
-        label=_("Customer"), max_length=200,
-        widget=forms.TextInput(attrs={"placeholder": _("Customer id or part of the name"), "type": "search"}),
-    )
+    kind = forms.ChoiceField(label=_("Kind of record"))
+    record = forms.CharField(label=_("Record"), max_length=200, widget=forms.TextInput(attrs={"type": "search"}))
 
     def __init__(self, *args, **kwargs):
+        from .access_check import checkables
+
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = User.objects.order_by("username")
+        kinds = checkables()
+        self.fields["kind"].choices = [(kind.key, capfirst(kind.label)) for kind in kinds]
+        if len(kinds) == 1:  # nothing to choose: the record field says which kind it takes
+            self.fields["kind"].widget = forms.HiddenInput()
+            self.fields["kind"].initial = kinds[0].key
+            self.fields["record"].label = capfirst(kinds[0].label)
+            self.fields["record"].widget.attrs["placeholder"] = kinds[0].placeholder
+        else:
+            self.fields["record"].widget.attrs["placeholder"] = _("Id or part of the name")
 
 
 class AuditLogForm(forms.Form):

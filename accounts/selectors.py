@@ -19,7 +19,6 @@ from .access import (
     held_rights,
     scopes_within,
     user_access,
-    visible,
 )
 from .capabilities import Module, Scope
 from .models import Role, Share, Team, User
@@ -99,23 +98,6 @@ def mark_manageable(viewer, users):
     return users
 
 
-def customers_matching(term, *, viewer, limit=20):
-    """The customer whose id is `term`, else those whose name contains it (at most `limit`),
-    for the admin's access check: only customers the admin (`viewer`) may see themselves, so the
-    check never reveals a record outside the asker's own scope."""
-    from crm.models import Customer
-
-    term = (term or "").strip()
-    if not term:
-        return []
-    customers = visible(viewer, Customer).select_related("owner", "team")
-    if term.isdigit():
-        by_id = list(customers.filter(pk=int(term)))
-        if by_id:
-            return by_id
-    return list(customers.filter(name__icontains=term).order_by("name", "pk")[:limit])
-
-
 # The access explainer --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -146,6 +128,11 @@ class AccessExplanation:
     can_edit: bool
     reasons: list = field(default_factory=list)
     checked: list = field(default_factory=list)
+
+    @property
+    def kind(self):
+        """What the record is, as people call it ("customer")."""
+        return type(self.obj)._meta.verbose_name
 
 
 def access_explain(*, user, obj):

@@ -1,10 +1,10 @@
-"""The settings area: users, teams, roles and the access explainer, for admins in the product UI.
+"""The accounts section of the settings area (/settings/accounts/, registered in settings_sections.py):
+users, teams, roles, the access explainer and the audit log, for admins in the product UI.
 
-Every view needs MANAGE_USERS. Views parse a form, call a service in accounts/services.py or a
+Every view needs MANAGE_USERS (the audit log VIEW_AUDIT_LOG). Views parse a form, call a service in accounts/services.py or a
 selector in accounts/selectors.py, and render; a ValidationError from a service is shown on the form.
 """
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .access import may_manage, user_access
+from .access_check import checkables, records_matching
 from .capabilities import Capability, Module, Scope
 from .filters import UserFilter
 from .forms import (
@@ -36,20 +37,6 @@ manage_users = capability_required(Capability.MANAGE_USERS)
 def render_settings(request, template, context, *, section, status=200):
     """Render a settings page; `section` marks the active entry of the sub-navigation."""
     return render(request, template, {**context, "settings_section": section}, status=status)
-
-
-@login_required
-def settings_index(request):
-    """The settings overview for user managers; those who only configure customers go to the picklists,
-    those who only configure pipelines to the pipelines."""
-    access = user_access(request.user)
-    if not access.has(Capability.MANAGE_USERS):
-        if access.has(Capability.CONFIGURE_CUSTOMERS):
-            return redirect("crm:settings_picklists")
-        if access.has(Capability.CONFIGURE_PIPELINE):
-            return redirect("sales:settings_pipelines")
-        raise PermissionDenied
-    return render_settings(request, "settings/index.html", {"overview": selectors.settings_overview()}, section="index")
 
 
 # Users -----------------------------------------------------------------------------------------
@@ -83,7 +70,7 @@ def user_create(request):
         else:
             messages.success(request, _("User %(name)s created. They must change the password at first sign-in.")
                              % {"name": user.name})
-            return redirect("accounts:settings_user_edit", user.pk)
+            return redirect("settings:accounts:user_edit", user.pk)
     return render_settings(request, "settings/user_form.html", {"form": form}, section="users")
 
 
@@ -100,7 +87,7 @@ def user_edit(request, pk):
             show_service_error(form, error, field="manager")
         else:
             messages.success(request, _("User %(name)s saved.") % {"name": target.name})
-            return redirect("accounts:settings_user_edit", target.pk)
+            return redirect("settings:accounts:user_edit", target.pk)
     if form.is_bound:  # validation wrote the submitted values onto the instance: show the saved ones
         target.refresh_from_db(fields=["display_name", "is_active"])
     return render_settings(request, "settings/user_form.html", {"form": form, "target": target}, section="users")
@@ -114,7 +101,7 @@ def user_password(request, pk):
         services.user_reset_password(user=target, password=form.cleaned_data["password1"], by=request.user)
         messages.success(request, _("Temporary password set for %(name)s. They must change it at next sign-in.")
                          % {"name": target.name})
-        return redirect("accounts:settings_user_edit", target.pk)
+        return redirect("settings:accounts:user_edit", target.pk)
     return render_settings(request, "settings/user_password.html", {"form": form, "target": target}, section="users")
 
 
@@ -129,7 +116,7 @@ def _set_active(request, pk, active):
             messages.success(request, _("User %(name)s reactivated.") % {"name": target.name})
         else:
             messages.success(request, _("User %(name)s deactivated. They can no longer sign in.") % {"name": target.name})
-    return redirect("accounts:settings_user_edit", target.pk)
+    return redirect("settings:accounts:user_edit", target.pk)
 
 
 @manage_users
@@ -161,7 +148,7 @@ def team_create(request):
             show_service_error(form, error)
         else:
             messages.success(request, _("Team %(name)s created.") % {"name": team.name})
-            return redirect("accounts:settings_teams")
+            return redirect("settings:accounts:teams")
     return render_settings(request, "settings/team_form.html", {"form": form}, section="teams")
 
 
@@ -177,7 +164,7 @@ def team_edit(request, pk):
             show_service_error(form, error, field="parent")
         else:
             messages.success(request, _("Team %(name)s saved.") % {"name": team.name})
-            return redirect("accounts:settings_teams")
+            return redirect("settings:accounts:teams")
     return render_settings(request, "settings/team_form.html", {"form": form, "team": team}, section="teams")
 
 
@@ -203,7 +190,7 @@ def team_delete(request, pk):
     team = get_object_or_404(Team, pk=pk)
     return confirm_delete(
         request, team, lambda: services.team_delete(team=team, by=request.user),
-        section="teams", list_url="accounts:settings_teams",
+        section="teams", list_url="settings:accounts:teams",
         question=_("Delete the team %(name)s?") % {"name": team.name},
         note=_("Only a team without members and sub-teams can be deleted."),
         done=_("Team %(name)s deleted.") % {"name": team.name},
@@ -245,7 +232,7 @@ def _role_form_page(request, role=None):
             show_service_error(form, error)
         else:
             messages.success(request, _("Role %(name)s saved.") % {"name": saved.name})
-            return redirect("accounts:settings_roles")
+            return redirect("settings:accounts:roles")
     scope_fields = [form[field] for _module, field in SCOPE_FIELDS]
     return render_settings(request, "settings/role_form.html",
                    {"form": form, "role": role, "scope_fields": scope_fields}, section="roles")
@@ -266,7 +253,7 @@ def role_delete(request, pk):
     role = _held_role(request, pk)
     return confirm_delete(
         request, role, lambda: services.role_delete(role=role, by=request.user),
-        section="roles", list_url="accounts:settings_roles",
+        section="roles", list_url="settings:accounts:roles",
         question=_("Delete the role %(name)s?") % {"name": role.name},
         note=_("Only a role that no user holds can be deleted."),
         done=_("Role %(name)s deleted.") % {"name": role.name},
@@ -275,16 +262,29 @@ def role_delete(request, pk):
 
 # Access check ----------------------------------------------------------------------------------
 
+def _access_check_query(params):
+    """The form's data from the query string, or None when nothing was asked. `?<kind>=<term>` (an old
+    link's `?customer=12`) asks for a record of that kind, as `?kind=<kind>&record=<term>` does."""
+    if "record" in params:
+        kinds = [kind.key for kind in checkables()]
+        return {"user": params.get("user"), "kind": params.get("kind") or (kinds[0] if kinds else ""),
+                "record": params["record"]}
+    for kind in checkables():
+        if kind.key in params:
+            return {"user": params.get("user"), "kind": kind.key, "record": params[kind.key]}
+    return None
+
+
 @manage_users
 def access_check(request):
-    """Pick a user and a customer; see whether the user can see and change it, and why."""
+    """Pick a user and a record; see whether the user can see and change it, and why."""
     # A link may name only the user (from the user's page): preselect them without complaining.
-    asked = "customer" in request.GET
-    form = AccessCheckForm(request.GET if asked else None, initial={"user": request.GET.get("user")})
+    form = AccessCheckForm(_access_check_query(request.GET), initial={"user": request.GET.get("user")})
     context = {"form": form}
     if form.is_valid():
-        matches = selectors.customers_matching(form.cleaned_data["customer"], viewer=request.user)
-        context["matches"] = matches
+        kind = form.cleaned_data["kind"]
+        matches = records_matching(kind, form.cleaned_data["record"], viewer=request.user)
+        context.update(matches=matches, kind=kind)
         if len(matches) == 1:
             context["explanation"] = selectors.access_explain(user=form.cleaned_data["user"], obj=matches[0])
     return render_settings(request, "settings/access_check.html", context, section="access")

@@ -2,6 +2,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts import settings_area
 from accounts.access import user_access
 from accounts.capabilities import Capability, LandingPage, Module
 
@@ -13,8 +14,8 @@ SECTIONS = [
     (LandingPage.SERVICE, _("Service"), "service:index", "headset", lambda a: a.can_open(Module.SERVICE)),
     (LandingPage.MARKETING, _("Marketing"), "marketing:index", "megaphone", lambda a: a.can_open(Module.MARKETING)),
     (LandingPage.REPORTS, _("Reports"), "reports:index", "bar-chart", lambda a: a.has(Capability.VIEW_DASHBOARDS)),
-    (LandingPage.SETTINGS, _("Settings"), "accounts:settings", "gear",
-     lambda a: a.has(Capability.MANAGE_USERS) or a.has(Capability.CONFIGURE_CUSTOMERS)),
+    # one entry for the whole settings area, shown to whoever may open one of its registered pages
+    (LandingPage.SETTINGS, _("Settings"), "settings:index", "gear", settings_area.may_open),
 ]
 
 

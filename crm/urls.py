@@ -1,9 +1,11 @@
 """Project URLs. The customer core's own routes are `customer_patterns` (namespace "crm"); the pool,
-merge and export views keep their routes next to them in `urlpatterns` of their module."""
+merge and export views keep their routes next to them in `urlpatterns` of their module. The settings
+area (/settings/, accounts.settings_area) serves each app's registered settings section."""
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import settings_area
 from accounts import views as account_views
 
 from .views import customers, export, followups, imports, merge, notifications, pool, system
@@ -26,10 +28,13 @@ customer_patterns = [
 ]
 
 urlpatterns = [
+    # the settings pages' old addresses (/accounts/settings/, /customers/settings/…): permanent redirects
+    path("", include(settings_area.moved_patterns())),
     path("", system.home, name="home"),
     path("healthz", system.healthz, name="healthz"),
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("accounts/", include("accounts.urls")),
+    path("settings/", include((settings_area.urlpatterns(), "settings"))),
     path("customers/", include((customer_patterns, "crm"))),
     path("sales/", include("sales.urls")),
     path("service/", include("service.urls")),

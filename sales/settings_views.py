@@ -64,7 +64,7 @@ def _stage(pipeline, stage_pk):
 
 
 def _stages_url(pipeline, stage=None):
-    url = reverse("sales:settings_pipeline", args=[pipeline.pk])
+    url = reverse("settings:sales:pipeline", args=[pipeline.pk])
     return f"{url}#stage-{stage.pk}" if stage else url
 
 
@@ -270,7 +270,7 @@ def _product_form(request, product):
             show_service_error(form, error)
         else:
             messages.success(request, _("Product %(name)s saved.") % {"name": saved.name})
-            return redirect("sales:settings_products")
+            return redirect("settings:sales:products")
     return render_settings(request, "sales/settings/product_form.html", {"form": form, "product": product},
                            section="products")
 
@@ -302,7 +302,7 @@ def _discount_rule_form(request, rule):
             show_service_error(form, error)
         else:
             messages.success(request, _("Discount approval rule saved."))
-            return redirect("sales:settings_discount_rules")
+            return redirect("settings:sales:discount_rules")
     return render_settings(request, "sales/settings/discount_rule_form.html", {"form": form, "rule": rule},
                            section="discount_rules", status=422 if form.errors else 200)
 
@@ -318,7 +318,7 @@ def discount_rule_toggle(request, rule_pk):
         messages.success(request, _("Rule activated."))
     else:
         messages.success(request, _("Rule deactivated: new submissions no longer ask for it."))
-    return redirect("sales:settings_discount_rules")
+    return redirect("settings:sales:discount_rules")
 
 
 @configure
@@ -327,7 +327,7 @@ def discount_rule_delete(request, rule_pk):
     rule = get_object_or_404(DiscountRule, pk=rule_pk)
     services.discount_rule_delete(by=request.user, rule=rule)
     messages.success(request, _("Rule deleted. Approvals it asked for stay on their quotes."))
-    return redirect("sales:settings_discount_rules")
+    return redirect("settings:sales:discount_rules")
 
 
 # Document numbering ----------------------------------------------------------------------------
@@ -352,7 +352,7 @@ def numbering_edit(request, kind):
             show_service_error(form, error)
         else:
             messages.success(request, _("Number pattern saved; the next document gets a number in it."))
-            return redirect("sales:settings_numbering")
+            return redirect("settings:sales:numbering")
     return render_settings(request, "sales/settings/numbering_form.html",
                            {"form": form, "kind_label": DocumentNumbering.Kind(kind).label},
                            section="numbering", status=422 if form.errors else 200)

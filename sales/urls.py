@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import contract_urls, quote_urls, settings_urls, target_urls
+from . import contract_urls, quote_urls, target_urls
 from .views import deals as views
 
 app_name = "sales"
@@ -17,7 +17,6 @@ urlpatterns = [
     path("opportunities/<int:pk>/move/", views.opportunity_move, name="opportunity_move"),
     path("opportunities/<int:pk>/probability/", views.opportunity_probability, name="opportunity_probability"),
     path("opportunities/<int:pk>/gates/<int:item_pk>/", views.opportunity_tick, name="opportunity_tick"),
-    path("settings/", include(settings_urls)),
     path("", include(quote_urls)),
     path("", include(contract_urls)),
     path("", include(target_urls)),

@@ -4,8 +4,8 @@ from django.urls import reverse
 
 
 @pytest.mark.parametrize("persona, url_name, most", [
-    ("admin", "accounts:settings", 10),
-    ("admin", "accounts:settings_access_check", 8),
+    ("admin", "settings:index", 10),
+    ("admin", "settings:accounts:access_check", 8),
     ("rep_east", "accounts:profile", 7),
     ("rep_east", "accounts:password_change", 6),
     ("rep_east", "sales:index", 6),
@@ -26,15 +26,15 @@ def test_it_renders_in_few_queries(person, client, persona, url_name, most, djan
     ("rep_east", "crm:followup_create", "customer", 9),
     ("rep_east", "crm:contact_create", "customer", 6),
     ("rep_east", "crm:customer_timeline", "customer", 12),  # the deals panel (sales) is one more
-    ("admin", "accounts:settings_user_create", None, 9),
-    ("admin", "accounts:settings_user_edit", "user", 11),
-    ("admin", "accounts:settings_user_password", "user", 7),
-    ("admin", "accounts:settings_team_create", None, 8),
-    ("admin", "accounts:settings_team_edit", "team", 8),
-    ("admin", "accounts:settings_team_delete", "team", 7),
-    ("admin", "accounts:settings_role_create", None, 7),
-    ("admin", "accounts:settings_role_edit", "role", 7),
-    ("admin", "accounts:settings_role_delete", "role", 7),
+    ("admin", "settings:accounts:user_create", None, 9),
+    ("admin", "settings:accounts:user_edit", "user", 11),
+    ("admin", "settings:accounts:user_password", "user", 7),
+    ("admin", "settings:accounts:team_create", None, 8),
+    ("admin", "settings:accounts:team_edit", "team", 8),
+    ("admin", "settings:accounts:team_delete", "team", 7),
+    ("admin", "settings:accounts:role_create", None, 7),
+    ("admin", "settings:accounts:role_edit", "role", 7),
+    ("admin", "settings:accounts:role_delete", "role", 7),
 ])
 def test_it_renders_forms_in_few_queries(person, client, rep_east, roles, persona, url_name, target, most,
                                          django_assert_max_num_queries):

@@ -8,27 +8,27 @@ from crm.models import Pool
 
 CASES = {
     # case: (url name, url args of the fixture, posted data, the Chinese message, the English message)
-    "role name": ("accounts:settings_role_create", None, {
+    "role name": ("settings:accounts:role_create", None, {
         "name": "销售代表", "customers_scope": 10, "sales_scope": 10, "service_scope": 0, "marketing_scope": 0,
         "landing_page": "customers", "priority": 50},
         "已有同名角色，请换一个名称。", "There is already a role with this name."),
-    "username": ("accounts:settings_user_create", None, {
+    "username": ("settings:accounts:user_create", None, {
         "username": "rep_east", "preferred_language": "zh-hans", "time_zone": "Asia/Shanghai",
         "password1": "Temp-pass-4711", "password2": "Temp-pass-4711"},
         "该用户名已被使用。", "This username is taken."),
-    "mobile of a new user": ("accounts:settings_user_create", None, {
+    "mobile of a new user": ("settings:accounts:user_create", None, {
         "username": "rep_new", "mobile": "13900000001", "preferred_language": "zh-hans", "time_zone": "Asia/Shanghai",
         "password1": "Temp-pass-4711", "password2": "Temp-pass-4711"},
         "该手机号已被其他用户使用。", "This mobile number is already used by another user."),
-    "mobile of a user": ("accounts:settings_user_edit", "rep_west", {
+    "mobile of a user": ("settings:accounts:user_edit", "rep_west", {
         "display_name": "北京小赵", "mobile": "13900000001", "preferred_language": "zh-hans",
         "time_zone": "Asia/Shanghai", "is_active": "on"},
         "该手机号已被其他用户使用。", "This mobile number is already used by another user."),
-    "team name": ("accounts:settings_team_create", None, {"name": "上海分公司", "parent": "east"},
+    "team name": ("settings:accounts:team_create", None, {"name": "上海分公司", "parent": "east"},
                   "同一上级团队下已有同名团队。", "There is already a team of this name in the same place."),
-    "pool name": ("crm:settings_pool_create", None, {"name": "华东公海", "reclaim_block_days": 0},
+    "pool name": ("settings:customers:pool_create", None, {"name": "华东公海", "reclaim_block_days": 0},
                   "已有同名公海。", "There is already a pool with this name."),
-    "picklist code": ("crm:settings_choice_create", "industry", {"code": "finance", "label": "金融二", "order": 5,
+    "picklist code": ("settings:customers:choice_create", "industry", {"code": "finance", "label": "金融二", "order": 5,
                                                                   "active": "on"},
                       "该列表中已有这个代码。", "This list already has an entry with this code."),
 }

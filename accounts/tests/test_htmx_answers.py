@@ -22,7 +22,7 @@ def _end_every_session():
 
 
 def _reset_by_admin(client_for, admin, user):
-    url = reverse("accounts:settings_user_password", args=[user.pk])
+    url = reverse("settings:accounts:user_password", args=[user.pk])
     response = client_for(admin).post(url, {"password1": TEMPORARY, "password2": TEMPORARY})
     assert response.status_code == 302
     user.refresh_from_db()

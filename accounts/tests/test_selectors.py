@@ -6,6 +6,7 @@ from django.utils import timezone, translation
 
 from accounts import selectors, services
 from accounts.access import editable, visible
+from accounts.access_check import records_matching
 from accounts.capabilities import Scope
 from accounts.models import Share
 from accounts.tests.factories import RoleFactory, UserFactory
@@ -210,9 +211,11 @@ def test_it_counts_role_holders(roles, rep_east, rep_west, admin):
 
 
 def test_it_finds_customers_by_id_or_name(book, admin):
-    assert selectors.customers_matching(str(book["c_hz"].pk), viewer=admin) == [book["c_hz"]]
-    assert set(selectors.customers_matching("上海客户", viewer=admin)) == {book["c_sh"], book["c_sh2"]}
-    assert selectors.customers_matching("  ", viewer=admin) == []
+    """The access check's lookup of customers, which crm registers (accounts.access_check)."""
+    assert records_matching("customer", str(book["c_hz"].pk), viewer=admin) == [book["c_hz"]]
+    assert set(records_matching("customer", "上海客户", viewer=admin)) == {book["c_sh"], book["c_sh2"]}
+    assert records_matching("customer", "  ", viewer=admin) == []
+    assert records_matching("no_such_kind", "上海客户", viewer=admin) == []
 
 
 def test_it_finds_only_customers_the_asker_may_see(book, admin):
@@ -222,5 +225,5 @@ def test_it_finds_only_customers_the_asker_may_see(book, admin):
     narrow = RoleFactory(capabilities=[Capability.MANAGE_USERS], customers_scope=Scope.TEAM)
     admin.roles.set([narrow])
     asker = fresh(admin)
-    assert selectors.customers_matching(str(book["c_bj"].pk), viewer=asker) == []
-    assert selectors.customers_matching("北京", viewer=asker) == []
+    assert records_matching("customer", str(book["c_bj"].pk), viewer=asker) == []
+    assert records_matching("customer", "北京", viewer=asker) == []

@@ -1,30 +1,31 @@
-"""Who may open the settings area: holders of MANAGE_USERS only, on every URL and method."""
+"""Who may open the accounts section of the settings area (/settings/accounts/): holders of MANAGE_USERS
+only (the audit log: VIEW_AUDIT_LOG), on every URL and method. The settings index and the sections of
+other apps: tests/test_settings_area.py."""
 import pytest
 from django.urls import reverse
 
 from accounts.tests.factories import RoleFactory
 
-# Every settings URL name, and which kind of record it takes an id of.
+# Every URL name of the accounts section, and which kind of record it takes an id of.
 SETTINGS_URLS = [
-    ("settings", None),
-    ("settings_users", None),
-    ("settings_user_create", None),
-    ("settings_user_edit", "user"),
-    ("settings_user_password", "user"),
-    ("settings_user_deactivate", "user"),
-    ("settings_user_reactivate", "user"),
-    ("settings_teams", None),
-    ("settings_team_create", None),
-    ("settings_team_edit", "team"),
-    ("settings_team_delete", "team"),
-    ("settings_roles", None),
-    ("settings_role_create", None),
-    ("settings_role_edit", "role"),
-    ("settings_role_delete", "role"),
-    ("settings_access_check", None),
-    ("settings_audit_log", None),
+    ("users", None),
+    ("user_create", None),
+    ("user_edit", "user"),
+    ("user_password", "user"),
+    ("user_deactivate", "user"),
+    ("user_reactivate", "user"),
+    ("teams", None),
+    ("team_create", None),
+    ("team_edit", "team"),
+    ("team_delete", "team"),
+    ("roles", None),
+    ("role_create", None),
+    ("role_edit", "role"),
+    ("role_delete", "role"),
+    ("access_check", None),
+    ("audit_log", None),
 ]
-POST_ONLY = {"settings_user_deactivate", "settings_user_reactivate"}
+POST_ONLY = {"user_deactivate", "user_reactivate"}
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def url_for(teams, rep_west):
     ids = {"user": rep_west.pk, "team": spare_team.pk, "role": RoleFactory(name="空角色").pk}
 
     def build(name, target):
-        return reverse(f"accounts:{name}", args=[ids[target]] if target else [])
+        return reverse(f"settings:accounts:{name}", args=[ids[target]] if target else [])
 
     return build
 
@@ -45,12 +46,8 @@ def test_it_refuses_every_settings_url_without_manage_users(request, client_for,
                                                            persona, name, target):
     client = client_for(request.getfixturevalue(persona))
     url = url_for(name, target)
-    if persona == "director" and name == "settings":
-        # The settings start page sends a director (who configures pipelines) to the pipelines.
-        assert client.get(url).url == reverse("sales:settings_pipelines")
-    else:
-        assert client.get(url).status_code == 403
-        assert client.post(url, {"name": "x", "username": "x"}).status_code == 403
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"name": "x", "username": "x"}).status_code == 403
     rep_west.refresh_from_db()
     assert rep_west.is_active
     assert teams["hangzhou"].__class__.objects.filter(pk=teams["hangzhou"].pk).exists()
@@ -76,14 +73,19 @@ def test_it_opens_every_settings_page_for_an_admin(client_for, admin, url_for, n
 def test_it_shows_the_settings_sub_navigation(client_for, admin):
     client = client_for(admin)
     client.cookies["django_language"] = "en"
-    content = client.get(reverse("accounts:settings")).content.decode()
+    content = client.get(reverse("settings:index")).content.decode()
     for label in ("Users", "Teams", "Roles", "Access check"):
         assert label in content
 
 
 def test_it_counts_users_teams_and_roles_on_the_overview(client_for, admin, rep_east, rep_west, teams, roles):
-    response = client_for(admin).get(reverse("accounts:settings"))
-    overview = response.context["overview"]
-    assert overview["users_active"] == overview["users_total"] >= 5
-    assert overview["teams"] == len(teams)
-    assert overview["roles"] == len(roles)
+    from accounts.models import User
+
+    response = client_for(admin).get(reverse("settings:index"))
+    accounts = next(entry for entry in response.context["sections"] if entry["section"].key == "accounts")
+    figures = {card["link"].key: card["figure"] for card in accounts["cards"]}
+    assert figures["users"][0] == User.objects.count() >= 5
+    assert figures["teams"][0] == len(teams)
+    assert figures["roles"][0] == len(roles)
+    page = response.content.decode()
+    assert f'data-testid="count-users">{User.objects.count()}<' in page

@@ -1,4 +1,5 @@
-"""Settings › Access check: an admin asks why a user can (or cannot) see a customer."""
+"""Settings › Access check: an admin asks why a user can (or cannot) see a record; customers are the kind
+crm registers (accounts.access_check). `?customer=…` is the old links' spelling of `?kind=customer&record=…`."""
 import pytest
 from django.urls import reverse
 
@@ -7,7 +8,7 @@ from accounts.capabilities import Capability, Scope
 from accounts.tests.factories import RoleFactory, UserFactory
 from crm.tests.factories import CustomerFactory
 
-ACCESS = reverse("accounts:settings_access_check")
+ACCESS = reverse("settings:accounts:access_check")
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def test_it_explains_a_customer_out_of_reach(english_admin, rep_west, customers)
     assert (answer.can_see, answer.can_edit) == (False, False)
     content = response.content.decode()
     assert "Cannot see" in content
-    assert "Nothing grants this user access to this customer." in content
+    assert "Nothing grants this user access to this record." in content
 
 
 def test_it_explains_a_read_only_share(english_admin, director, rep_west, customers):
@@ -62,7 +63,19 @@ def test_it_lets_the_admin_pick_among_several_matches(english_admin, rep_east, c
     response = english_admin.get(ACCESS, {"user": rep_east.pk, "customer": "电气"})
     assert "explanation" not in response.context
     assert set(response.context["matches"]) == set(customers.values())
-    assert f"customer={customers['bj'].pk}" in response.content.decode()
+    assert f"kind=customer&amp;record={customers['bj'].pk}" in response.content.decode()
+
+
+def test_it_takes_the_kind_and_the_record(english_admin, rep_east2, customers):
+    response = english_admin.get(ACCESS, {"user": rep_east2.pk, "kind": "customer", "record": customers["sh"].pk})
+    assert response.context["explanation"].obj == customers["sh"]
+    assert f"{rep_east2.name} and the customer 上海电气" in response.content.decode()
+
+
+def test_it_offers_the_kinds_apps_registered(english_admin):
+    form = english_admin.get(ACCESS).context["form"]
+    assert [key for key, _label in form.fields["kind"].choices] == ["customer"]
+    assert form["kind"].is_hidden and form.fields["record"].label == "Customer"
 
 
 def test_it_says_when_no_customer_matches(english_admin, rep_east, customers):

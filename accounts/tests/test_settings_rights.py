@@ -222,8 +222,8 @@ def test_it_refuses_moving_a_team_under_ones_own_team_and_sub_teams(teams, roles
 
 # The pages ----------------------------------------------------------------------------------------
 
-USER_ROUTES = ["settings_user_edit", "settings_user_password", "settings_user_deactivate",
-               "settings_user_reactivate"]
+USER_ROUTES = ["user_edit", "user_password", "user_deactivate",
+               "user_reactivate"]
 
 
 @pytest.mark.parametrize("name", USER_ROUTES)
@@ -233,7 +233,7 @@ def test_it_answers_403_for_a_user_above_and_changes_nothing(client_for, person,
     user = person(target)
     before = account(user)
     client = client_for(person(actor))
-    url = reverse(f"accounts:{name}", args=[user.pk])
+    url = reverse(f"settings:accounts:{name}", args=[user.pk])
     assert client.get(url).status_code in (403, 405)
     data = {**user_form(user, display_name="改名", is_active=""), "password1": "Temp-pass-4711",
             "password2": "Temp-pass-4711"}
@@ -243,19 +243,19 @@ def test_it_answers_403_for_a_user_above_and_changes_nothing(client_for, person,
 
 def test_it_lets_a_user_manager_manage_users_within_their_rights(client_for, hr, rep_east):
     client = client_for(hr)
-    response = client.post(reverse("accounts:settings_user_password", args=[rep_east.pk]),
+    response = client.post(reverse("settings:accounts:user_password", args=[rep_east.pk]),
                            {"password1": "Temp-pass-4711", "password2": "Temp-pass-4711"})
     assert response.status_code == 302 and fresh(rep_east).check_password("Temp-pass-4711")
-    client.post(reverse("accounts:settings_user_deactivate", args=[rep_east.pk]))
+    client.post(reverse("settings:accounts:user_deactivate", args=[rep_east.pk]))
     assert not fresh(rep_east).is_active
 
 
 def test_it_links_only_the_users_one_may_change(client_for, hr, admin, superuser, rep_east):
-    response = client_for(hr).get(reverse("accounts:settings_users"))
+    response = client_for(hr).get(reverse("settings:accounts:users"))
     content = response.content.decode()
-    assert reverse("accounts:settings_user_edit", args=[rep_east.pk]) in content
+    assert reverse("settings:accounts:user_edit", args=[rep_east.pk]) in content
     for above in (admin, superuser):
-        assert reverse("accounts:settings_user_edit", args=[above.pk]) not in content
+        assert reverse("settings:accounts:user_edit", args=[above.pk]) not in content
     assert content.count('data-testid="user-above"') == 4  # admin, root, manager_east, director
     assert {p.username: p.manageable for p in response.context["page"]} == {
         "admin": False, "hr": True, "rep_east": True, "root": False,
@@ -264,7 +264,7 @@ def test_it_links_only_the_users_one_may_change(client_for, hr, admin, superuser
 
 def test_it_offers_only_grantable_roles_on_the_user_forms(client_for, hr, hr_role, rep_east, roles):
     client = client_for(hr)
-    for url in (reverse("accounts:settings_user_create"), reverse("accounts:settings_user_edit", args=[rep_east.pk])):
+    for url in (reverse("settings:accounts:user_create"), reverse("settings:accounts:user_edit", args=[rep_east.pk])):
         content = client.get(url).content.decode()
         offered = {int(pk) for pk in re.findall(r'name="roles" value="(\d+)"', content)}
         assert offered == {roles["销售代表"].pk, hr_role.pk}, url
@@ -274,14 +274,14 @@ def test_it_offers_only_grantable_roles_on_the_user_forms(client_for, hr, hr_rol
 def test_it_answers_403_to_a_forged_grant_and_changes_nothing(client_for, person, hr, roles, target):
     user = person(target)
     before = account(user)
-    response = client_for(hr).post(reverse("accounts:settings_user_edit", args=[user.pk]),
+    response = client_for(hr).post(reverse("settings:accounts:user_edit", args=[user.pk]),
                                    user_form(user, roles=[roles["系统管理员"].pk]))
     assert response.status_code == 403
     assert account(user) == before
 
 
 def test_it_answers_403_to_a_forged_new_user_with_a_role_beyond(client_for, hr, roles, teams):
-    response = client_for(hr).post(reverse("accounts:settings_user_create"), {
+    response = client_for(hr).post(reverse("settings:accounts:user_create"), {
         "username": "mole", "display_name": "鼹鼠", "preferred_language": "zh-hans", "time_zone": "Asia/Shanghai",
         "team": teams["shanghai"].pk, "roles": [roles["销售总监"].pk],
         "password1": "Temp-pass-4711", "password2": "Temp-pass-4711"})
@@ -290,14 +290,14 @@ def test_it_answers_403_to_a_forged_new_user_with_a_role_beyond(client_for, hr, 
 
 
 def test_it_shows_a_self_move_refusal_on_the_team_field(client_for, hr, teams):
-    response = client_for(hr).post(reverse("accounts:settings_user_edit", args=[hr.pk]),
+    response = client_for(hr).post(reverse("settings:accounts:user_edit", args=[hr.pk]),
                                    user_form(hr, team=teams["hq"].pk))
     assert response.status_code == 200 and response.context["form"].errors["team"]
     assert fresh(hr).team == teams["shanghai"]
 
 
 def test_it_offers_only_held_capabilities_and_scopes_on_the_role_form(client_for, hr):
-    content = client_for(hr).get(reverse("accounts:settings_role_create")).content.decode()
+    content = client_for(hr).get(reverse("settings:accounts:role_create")).content.decode()
     assert re.findall(r'name="capabilities" value="([^"]+)"', content) == [Capability.MANAGE_USERS]
     customers = re.search(r'<select name="customers_scope".*?</select>', content, re.S).group(0)
     assert sorted(int(v) for v in re.findall(r'value="(\d+)"', customers)) == [
@@ -307,20 +307,20 @@ def test_it_offers_only_held_capabilities_and_scopes_on_the_role_form(client_for
 
 
 def test_it_shows_edit_buttons_only_on_roles_within_ones_rights(client_for, hr, hr_role, roles):
-    response = client_for(hr).get(reverse("accounts:settings_roles"))
+    response = client_for(hr).get(reverse("settings:accounts:roles"))
     editable = {row["role"].name for row in response.context["rows"] if row["manageable"]}
     assert editable == {"销售代表", hr_role.name}
     content = response.content.decode()
-    assert reverse("accounts:settings_role_edit", args=[roles["销售代表"].pk]) in content
-    assert reverse("accounts:settings_role_edit", args=[roles["区域经理"].pk]) not in content
+    assert reverse("settings:accounts:role_edit", args=[roles["销售代表"].pk]) in content
+    assert reverse("settings:accounts:role_edit", args=[roles["区域经理"].pk]) not in content
 
 
-@pytest.mark.parametrize("name", ["settings_role_edit", "settings_role_delete"])
+@pytest.mark.parametrize("name", ["role_edit", "role_delete"])
 def test_it_answers_403_for_a_role_beyond_and_changes_nothing(client_for, hr, roles, name):
     role = roles["市场专员"]
     before = Role.objects.filter(pk=role.pk).values().get()
     client = client_for(hr)
-    url = reverse(f"accounts:{name}", args=[role.pk])
+    url = reverse(f"settings:accounts:{name}", args=[role.pk])
     assert client.get(url).status_code == 403
     assert client.post(url, role_form(role, capabilities=[], marketing_scope=Scope.OWN)).status_code == 403
     assert Role.objects.filter(pk=role.pk).values().get() == before
@@ -332,10 +332,10 @@ def test_it_answers_403_for_a_role_beyond_and_changes_nothing(client_for, hr, ro
 ])
 def test_it_answers_403_to_a_forged_role_beyond_and_saves_nothing(client_for, hr, hr_role, changes):
     client = client_for(hr)
-    new = client.post(reverse("accounts:settings_role_create"), role_form(RoleFactory.build(name="越权角色"), **changes))
+    new = client.post(reverse("settings:accounts:role_create"), role_form(RoleFactory.build(name="越权角色"), **changes))
     assert new.status_code == 403 and not Role.objects.filter(name="越权角色").exists()
     before = Role.objects.filter(pk=hr_role.pk).values().get()
-    own = client.post(reverse("accounts:settings_role_edit", args=[hr_role.pk]), role_form(hr_role, **changes))
+    own = client.post(reverse("settings:accounts:role_edit", args=[hr_role.pk]), role_form(hr_role, **changes))
     assert own.status_code == 403
     assert Role.objects.filter(pk=hr_role.pk).values().get() == before
 

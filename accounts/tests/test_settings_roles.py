@@ -6,8 +6,8 @@ from accounts.capabilities import Capability, LandingPage, Scope
 from accounts.models import Role, User
 from accounts.tests.factories import RoleFactory
 
-ROLES = reverse("accounts:settings_roles")
-NEW_ROLE = reverse("accounts:settings_role_create")
+ROLES = reverse("settings:accounts:roles")
+NEW_ROLE = reverse("settings:accounts:role_create")
 
 ROLE = {
     "name": "大客户经理", "description": "跟进重点客户",
@@ -63,7 +63,7 @@ def test_it_refuses_an_unknown_capability(client_for, admin):
 def test_it_edits_a_role_and_its_holders_gain_the_capability(client_for, admin, rep_east, roles):
     rep = roles["销售代表"]
     data = {**ROLE, "name": rep.name, "capabilities": [Capability.IMPORT_DATA]}
-    response = client_for(admin).post(reverse("accounts:settings_role_edit", args=[rep.pk]), data)
+    response = client_for(admin).post(reverse("settings:accounts:role_edit", args=[rep.pk]), data)
     assert response.status_code == 302
     rep.refresh_from_db()
     assert (rep.capabilities, rep.customers_scope) == ([Capability.IMPORT_DATA], Scope.TEAM_AND_SUBTEAMS)
@@ -72,14 +72,14 @@ def test_it_edits_a_role_and_its_holders_gain_the_capability(client_for, admin, 
 
 def test_it_deletes_an_unused_role(client_for, admin, roles):
     unused = roles["市场专员"]
-    response = client_for(admin).post(reverse("accounts:settings_role_delete", args=[unused.pk]))
+    response = client_for(admin).post(reverse("settings:accounts:role_delete", args=[unused.pk]))
     assert response.status_code == 302
     assert not Role.objects.filter(pk=unused.pk).exists()
 
 
 def test_it_refuses_deleting_a_role_users_hold(client_for, admin, rep_east, roles):
     held = roles["销售代表"]
-    response = client_for(admin).post(reverse("accounts:settings_role_delete", args=[held.pk]))
+    response = client_for(admin).post(reverse("settings:accounts:role_delete", args=[held.pk]))
     assert response.status_code == 422
     assert response.context["error"]
     assert Role.objects.filter(pk=held.pk).exists()

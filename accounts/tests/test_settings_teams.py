@@ -6,15 +6,15 @@ from accounts.models import Team
 from accounts.tests.factories import TeamFactory, UserFactory
 from crm.tests.factories import CustomerFactory
 
-TEAMS = reverse("accounts:settings_teams")
+TEAMS = reverse("settings:accounts:teams")
 
 
 def edit_url(team):
-    return reverse("accounts:settings_team_edit", args=[team.pk])
+    return reverse("settings:accounts:team_edit", args=[team.pk])
 
 
 def delete_url(team):
-    return reverse("accounts:settings_team_delete", args=[team.pk])
+    return reverse("settings:accounts:team_delete", args=[team.pk])
 
 
 def test_it_shows_the_tree_indented_with_member_counts(english_client_for, admin, rep_east, rep_east2, rep_hz, teams):
@@ -40,7 +40,7 @@ def test_it_shows_the_tree_in_few_queries(client_for, admin, teams, django_asser
 
 
 def test_it_creates_a_sub_team(client_for, admin, teams, manager_east):
-    response = client_for(admin).post(reverse("accounts:settings_team_create"),
+    response = client_for(admin).post(reverse("settings:accounts:team_create"),
                                       {"name": "苏州分公司", "parent": teams["east"].pk, "lead": manager_east.pk})
     assert response.status_code == 302
     team = Team.objects.get(name="苏州分公司")
@@ -49,12 +49,12 @@ def test_it_creates_a_sub_team(client_for, admin, teams, manager_east):
 
 
 def test_it_preselects_the_parent_of_a_new_sub_team(client_for, admin, teams):
-    response = client_for(admin).get(reverse("accounts:settings_team_create"), {"parent": teams["east"].pk})
+    response = client_for(admin).get(reverse("settings:accounts:team_create"), {"parent": teams["east"].pk})
     assert response.context["form"]["parent"].value() == str(teams["east"].pk)
 
 
 def test_it_refuses_a_duplicate_name_under_the_same_parent(client_for, admin, teams):
-    response = client_for(admin).post(reverse("accounts:settings_team_create"),
+    response = client_for(admin).post(reverse("settings:accounts:team_create"),
                                       {"name": "上海分公司", "parent": teams["east"].pk})
     assert response.context["form"].errors["name"]
     assert Team.objects.filter(name="上海分公司").count() == 1

@@ -11,12 +11,12 @@ from accounts.tests.factories import PASSWORD, UserFactory
 from crm.models import Customer
 from crm.tests.factories import CustomerFactory
 
-USERS = reverse("accounts:settings_users")
-NEW_USER = reverse("accounts:settings_user_create")
+USERS = reverse("settings:accounts:users")
+NEW_USER = reverse("settings:accounts:user_create")
 
 
 def edit_url(user):
-    return reverse("accounts:settings_user_edit", args=[user.pk])
+    return reverse("settings:accounts:user_edit", args=[user.pk])
 
 
 def listed(response):
@@ -217,25 +217,25 @@ def test_it_changes_what_a_user_sees_when_their_role_changes(client_for, admin, 
 
 def test_it_deactivates_and_reactivates_a_user(client_for, admin, rep_east, client):
     admin_client = client_for(admin)
-    response = admin_client.post(reverse("accounts:settings_user_deactivate", args=[rep_east.pk]))
+    response = admin_client.post(reverse("settings:accounts:user_deactivate", args=[rep_east.pk]))
     assert response.status_code == 302
     rep_east.refresh_from_db()
     assert not rep_east.is_active
     assert "rep_east" in {u.username for u in admin_client.get(USERS, {"status": "inactive"}).context["page"]}
 
-    admin_client.post(reverse("accounts:settings_user_reactivate", args=[rep_east.pk]))
+    admin_client.post(reverse("settings:accounts:user_reactivate", args=[rep_east.pk]))
     rep_east.refresh_from_db()
     assert rep_east.is_active
 
 
 def test_it_never_deactivates_the_signed_in_admin(client_for, admin):
-    client_for(admin).post(reverse("accounts:settings_user_deactivate", args=[admin.pk]))
+    client_for(admin).post(reverse("settings:accounts:user_deactivate", args=[admin.pk]))
     admin.refresh_from_db()
     assert admin.is_active
 
 
 def test_it_sets_a_temporary_password_the_user_must_change(client_for, admin, rep_east, client):
-    url = reverse("accounts:settings_user_password", args=[rep_east.pk])
+    url = reverse("settings:accounts:user_password", args=[rep_east.pk])
     response = client_for(admin).post(url, {"password1": "Temp-pass-4711", "password2": "Temp-pass-4711"})
     assert response.status_code == 302
     rep_east.refresh_from_db()
@@ -253,7 +253,7 @@ def test_it_sets_a_temporary_password_the_user_must_change(client_for, admin, re
     ("Temp-pass-4711", "Temp-pass-4712"),    # do not match
 ])
 def test_it_validates_the_temporary_password(client_for, admin, rep_east, first, second):
-    url = reverse("accounts:settings_user_password", args=[rep_east.pk])
+    url = reverse("settings:accounts:user_password", args=[rep_east.pk])
     response = client_for(admin).post(url, {"password1": first, "password2": second})
     assert response.status_code == 200
     assert response.context["form"].errors

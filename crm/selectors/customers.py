@@ -14,6 +14,7 @@ __all__ = [
     "customer_list",
     "customer_list_queryset",
     "customer_page",
+    "customers_for_access_check",
     "customers_visible_to",
 
     "saved_views_of",
@@ -28,6 +29,14 @@ def customers_visible_to(user, *, archived=False):
     with owner and team preloaded. Merged-away customers never show."""
     qs = Customer.objects.filter(merged_into__isnull=True, archived_at__isnull=not archived)
     return visible(user, qs).select_related("owner", "team").order_by("-id")
+
+
+def customers_for_access_check(term, *, viewer, limit=20):
+    """The customer whose id is `term`, else those whose name contains it (at most `limit`), for the
+    admin's access check (registered in crm/settings_sections.py): only customers `viewer` may see."""
+    from accounts.access_check import records_by_id_or_name
+
+    return records_by_id_or_name(visible(viewer, Customer).select_related("owner", "team"), term, limit=limit)
 
 
 def customer_for(user, pk, *, write=False):

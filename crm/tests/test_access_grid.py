@@ -40,8 +40,10 @@ SECRET_PHONE = "+8613912398765"
 
 
 def crm_routes():
-    """(name, route) of every crm URL that takes an id."""
-    return sorted((name, route) for name, route in named_routes() if name.startswith("crm:") and "<int:" in route)
+    """(name, route) of every crm URL that takes an id, the customer core's settings pages (served by the
+    settings area under /settings/customers/) included."""
+    return sorted((name, route) for name, route in named_routes()
+                  if name.startswith(("crm:", "settings:customers:")) and "<int:" in route)
 
 
 ROUTES = crm_routes()
@@ -58,7 +60,7 @@ ARGS = {
     **{name: {"choice_pk": "choice"} for name, route in ROUTES if "<int:choice_pk>" in route},
 }
 # Configuring (picklists, pools) is a capability, not a data scope: without it, 403.
-SETTINGS = {name for name, route in ROUTES if name.startswith("crm:settings_")}
+SETTINGS = {name for name, route in ROUTES if name.startswith("settings:customers:")}
 # Reading a customer; every other customer URL changes it.
 CUSTOMER_READS = {"crm:customer_detail", "crm:customer_timeline"}
 # Claiming is what a pool's reader may do (and a shared owned customer's reader is told it has an owner).
@@ -189,7 +191,7 @@ def posted(world, user):
 def test_every_route_is_filled_with_a_record_of_its_kind():
     names = {name for name, _route in ROUTES}
     assert {"crm:customer_detail", "crm:customer_share", "crm:import_detail", "crm:saved_view_delete",
-            "crm:customer_merge_undo", "crm:pool_detail", "crm:export_status", "crm:settings_choice_edit"} <= names
+            "crm:customer_merge_undo", "crm:pool_detail", "crm:export_status", "settings:customers:choice_edit"} <= names
     for name, route in ROUTES:
         kinds = args_of(name, route)
         assert set(kinds) == set(re.findall(r"<int:(\w+)>", route)), name

@@ -136,13 +136,13 @@ def test_the_audit_log_page_is_for_its_readers_with_a_fixed_number_of_queries(
     changes(0, 1)  # one of each kind of event first, so both counts read the same kinds of records
     ContentType.objects.clear_cache()
     with django_assert_max_num_queries(12) as few:
-        assert client.get("/accounts/settings/audit/?kind=delete").status_code == 200
+        assert client.get("/settings/accounts/audit/?kind=delete").status_code == 200
     changes(1, 5)
     ContentType.objects.clear_cache()
     with django_assert_max_num_queries(len(few.captured_queries)):
-        page = client.get("/accounts/settings/audit/?kind=delete").content.decode()
+        page = client.get("/settings/accounts/audit/?kind=delete").content.decode()
     assert "联系人4" in page
-    assert client_for(rep_east).get("/accounts/settings/audit/").status_code == 403
+    assert client_for(rep_east).get("/settings/accounts/audit/").status_code == 403
 
 
 def test_a_deleted_contact_shows_on_the_customers_timeline_with_who_deleted_it(english_client_for, customer,

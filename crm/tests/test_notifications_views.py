@@ -86,12 +86,12 @@ def test_another_reps_notification_is_404_everywhere(client_for, rep_west, due):
     assert due.read_at is None
 
 
-NOTIFICATION_URLS = sorted(name for name, _ in named_routes() if name.startswith("notifications:"))
+NOTIFICATION_URLS = sorted(name for name, _ in named_routes() if name.startswith(("notifications:", "settings:reminders:")))
 
 
 def _url(name, due):
     args = {"notifications:open": [due.pk], "notifications:read": [due.pk],
-            "notifications:settings_rule_edit": ["followup_due"], "notifications:settings_email_retry": [1]}
+            "settings:reminders:rule_edit": ["followup_due"], "settings:reminders:email_retry": [1]}
     return reverse(name, args=args.get(name, []))
 
 
@@ -104,10 +104,10 @@ def test_access_grid_for_another_teams_rep(client_for, rep_west, due, name):
     client = client_for(rep_west)
     url = _url(name, due)
     response = client.post(url) if name in {"notifications:read", "notifications:read_all",
-                                           "notifications:settings_email_retry"} else client.get(url)
+                                           "settings:reminders:email_retry"} else client.get(url)
     if name in {"notifications:open", "notifications:read"}:
         assert response.status_code == 404
-    elif name.startswith("notifications:settings"):
+    elif name.startswith("settings:reminders:"):
         assert response.status_code == 403
     else:
         assert response.status_code in (200, 302)
@@ -121,20 +121,20 @@ def test_the_admin_pages(client_for, admin, due):
                                  attempts=5, next_attempt_at=ago(minutes=1), created_at=ago(minutes=5),
                                  last_error="SMTPServerDisconnected: down")
     client = client_for(admin)
-    page = client.get(reverse("notifications:settings_rules")).content.decode()
+    page = client.get(reverse("settings:reminders:rules")).content.decode()
     assert 'data-rule="not_followed_up"' in page
-    response = client.post(reverse("notifications:settings_rule_edit", args=["not_followed_up"]), {
+    response = client.post(reverse("settings:reminders:rule_edit", args=["not_followed_up"]), {
         "is_active": "on", "days_a": 2, "days_b": 7, "days_c": 30, "escalate_a": 5, "escalate_b": 14,
         "escalate_c": 60})
     assert response.status_code == 302
     assert NotificationRule.objects.get(key="not_followed_up").params["days_a"] == 2
-    bad = client.post(reverse("notifications:settings_rule_edit", args=["not_followed_up"]), {"days_a": 0})
+    bad = client.post(reverse("settings:reminders:rule_edit", args=["not_followed_up"]), {"days_a": 0})
     assert bad.status_code == 200 and bad.context["form"].errors
-    failures = client.get(reverse("notifications:settings_failures")).content.decode()
+    failures = client.get(reverse("settings:reminders:failures")).content.decode()
     assert "SMTPServerDisconnected" in failures
     assert "上海提醒客户" not in failures  # the admin is shown the rule, never the record's name
     failed = EmailDelivery.objects.get()
-    client.post(reverse("notifications:settings_email_retry", args=[failed.pk]))
+    client.post(reverse("settings:reminders:email_retry", args=[failed.pk]))
     failed.refresh_from_db()
     assert (failed.status, failed.attempts) == ("pending", 0)
 
@@ -156,7 +156,7 @@ def _failed_mails(user, count):
                                      last_error="down")
 
 
-@pytest.mark.parametrize("name", ["settings_rules", "settings_failures", "preferences"])
+@pytest.mark.parametrize("name", ["settings:reminders:rules", "settings:reminders:failures", "notifications:preferences"])
 def test_the_settings_pages_answer_in_few_queries_whatever_they_hold(client_for, admin, rep_east, name,
                                                                      django_assert_max_num_queries):
     client = client_for(admin)
@@ -168,7 +168,7 @@ def test_the_settings_pages_answer_in_few_queries_whatever_they_hold(client_for,
             [NotificationPreference(user=admin, rule=rule, in_app=True, email=bool(size % 2))
              for rule in ("followup_due", "not_followed_up", "digest")])
         with django_assert_max_num_queries(12) as queries:
-            assert client.get(reverse(f"notifications:{name}")).status_code == 200
+            assert client.get(reverse(name)).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
 

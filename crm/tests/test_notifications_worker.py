@@ -116,7 +116,7 @@ def test_an_email_that_keeps_failing_is_retried_then_shown_to_admins(own_queue, 
 
     failed = wait_for(retried_to_the_end, timeout=60, every=0.6)
     assert failed is not None and failed.attempts == 3
-    page = client_for(admin).get(reverse("notifications:settings_failures")).content.decode()
+    page = client_for(admin).get(reverse("settings:reminders:failures")).content.decode()
     # The failed e-mail is listed by its rule, never by the record it names (admins may not see it).
     assert f'data-pk="{failed.pk}"' in page and "邮件失败客户" not in page
     assert str(RULES["followup_due"].label) in page

@@ -9,8 +9,8 @@ from crm.services import choice_delete, choice_move, choice_save, pool_delete, p
 from crm.tests.factories import CustomerFactory, FollowUpFactory
 
 SETTINGS_URLS = [
-    ("crm:settings_picklists", []), ("crm:settings_choice_create", ["industry"]),
-    ("crm:settings_pools", []), ("crm:settings_pool_create", []),
+    ("settings:customers:picklists", []), ("settings:customers:choice_create", ["industry"]),
+    ("settings:customers:pools", []), ("settings:customers:pool_create", []),
 ]
 
 
@@ -143,18 +143,18 @@ def test_it_refuses_to_edit_entries_and_pools_to_a_rep(client_for, rep_east, pic
     pool = Pool.objects.create(name="华东公海")
     finance = entry(picklists, "industry", "finance")
     client = client_for(rep_east)
-    for url in (reverse("crm:settings_choice_edit", args=[finance.pk]),
-                reverse("crm:settings_choice_delete", args=[finance.pk]),
-                reverse("crm:settings_pool_edit", args=[pool.pk]),
-                reverse("crm:settings_pool_delete", args=[pool.pk])):
+    for url in (reverse("settings:customers:choice_edit", args=[finance.pk]),
+                reverse("settings:customers:choice_delete", args=[finance.pk]),
+                reverse("settings:customers:pool_edit", args=[pool.pk]),
+                reverse("settings:customers:pool_delete", args=[pool.pk])):
         assert client.post(url, {"label": "x", "name": "x"}).status_code == 403
-    assert client.post(reverse("crm:settings_choice_move", args=[finance.pk]), {"direction": "up"}).status_code == 403
+    assert client.post(reverse("settings:customers:choice_move", args=[finance.pk]), {"direction": "up"}).status_code == 403
     assert Pool.objects.filter(pk=pool.pk, name="华东公海").exists()
     assert Choice.objects.get(pk=finance.pk).label == "金融"
 
 
 @pytest.mark.parametrize("url_name, args, most", [
-    ("crm:settings_picklists", [], 8), ("crm:settings_pools", [], 9),
+    ("settings:customers:picklists", [], 8), ("settings:customers:pools", [], 9),
 ])
 def test_it_shows_the_settings_lists_to_an_admin_with_a_fixed_number_of_queries(
         client_for, admin, picklists, teams, url_name, args, most, django_assert_max_num_queries):
@@ -172,22 +172,22 @@ def test_it_shows_the_settings_lists_to_an_admin_with_a_fixed_number_of_queries(
 
 
 def test_it_shows_the_settings_menu_entries_to_an_admin(client_for, admin, picklists):
-    page = client_for(admin).get(reverse("crm:settings_picklists")).content.decode()
+    page = client_for(admin).get(reverse("settings:customers:picklists")).content.decode()
 
     assert 'data-testid="settings-picklists"' in page and 'data-testid="settings-pools"' in page
-    assert reverse("accounts:settings_users") in page
+    assert reverse("settings:accounts:users") in page
 
 
 def test_it_adds_and_retires_an_entry_through_the_pages(client_for, admin, picklists):
     client = client_for(admin)
 
-    response = client.post(reverse("crm:settings_choice_create", args=["source"]),
+    response = client.post(reverse("settings:customers:choice_create", args=["source"]),
                            {"code": "wechat_ad", "label": "微信广告", "label_en": "WeChat ads", "order": 5,
                             "active": "on"})
 
     assert response.status_code == 302
     added = Choice.objects.get(kind="source", code="wechat_ad")
-    response = client.post(reverse("crm:settings_choice_edit", args=[added.pk]),
+    response = client.post(reverse("settings:customers:choice_edit", args=[added.pk]),
                            {"code": "ignored", "label": "微信广告投放", "label_en": "WeChat ads", "order": 5})
     assert response.status_code == 302
     added.refresh_from_db()
@@ -195,14 +195,14 @@ def test_it_adds_and_retires_an_entry_through_the_pages(client_for, admin, pickl
 
 
 def test_it_has_no_page_to_add_a_tier(client_for, admin, picklists):
-    assert client_for(admin).get(reverse("crm:settings_choice_create", args=["tier"])).status_code == 404
+    assert client_for(admin).get(reverse("settings:customers:choice_create", args=["tier"])).status_code == 404
 
 
 def test_it_explains_why_an_entry_in_use_cannot_be_deleted(client_for, admin, picklists, rep_east):
     finance = entry(picklists, "industry", "finance")
     CustomerFactory(owner=rep_east, industry=finance)
 
-    response = client_for(admin).post(reverse("crm:settings_choice_delete", args=[finance.pk]))
+    response = client_for(admin).post(reverse("settings:customers:choice_delete", args=[finance.pk]))
 
     assert response.status_code == 422
     assert 'data-testid="delete-error"' in response.content.decode()
@@ -213,7 +213,7 @@ def test_it_reorders_over_htmx(client_for, admin, picklists):
     codes = list(Choice.objects.filter(kind="followup_kind").order_by("order", "id").values_list("code", flat=True))
     second = entry(picklists, "followup_kind", codes[1])
 
-    response = client_for(admin).post(reverse("crm:settings_choice_move", args=[second.pk]), {"direction": "up"},
+    response = client_for(admin).post(reverse("settings:customers:choice_move", args=[second.pk]), {"direction": "up"},
                                       HTTP_HX_REQUEST="true")
 
     page = response.content.decode()
@@ -226,19 +226,19 @@ def test_it_creates_and_edits_a_pool_through_the_pages(client_for, admin, teams)
     data = {"name": "华东公海", "teams": [teams["east"].pk], "daily_claim_limit": 5, "idle_days_a": 30,
             "idle_days_b": 15, "reclaim_block_days": 7, "exempt_deal": "on", "exempt_locked": "on", "is_default": "on"}
 
-    assert client.post(reverse("crm:settings_pool_create"), data).status_code == 302
+    assert client.post(reverse("settings:customers:pool_create"), data).status_code == 302
 
     pool = Pool.objects.get(name="华东公海")
     assert (pool.daily_claim_limit, pool.idle_days_b, pool.reclaim_block_days, pool.is_default) == (5, 15, 7, True)
     assert list(pool.teams.all()) == [teams["east"]]
-    page = client.get(reverse("crm:settings_pool_edit", args=[pool.pk])).content.decode()
+    page = client.get(reverse("settings:customers:pool_edit", args=[pool.pk])).content.decode()
     assert "days" in page or "天" in page  # the rules come with their explanations
 
 
 def test_it_shows_on_the_form_that_a_team_is_already_in_another_pool(client_for, admin, teams):
     pool_save(by=admin, name="华东公海", teams=[teams["east"]])
 
-    response = client_for(admin).post(reverse("crm:settings_pool_create"), {
+    response = client_for(admin).post(reverse("settings:customers:pool_create"), {
         "name": "第二公海", "teams": [teams["east"].pk], "reclaim_block_days": 0})
 
     assert response.status_code == 200
@@ -250,7 +250,7 @@ def test_it_refuses_to_delete_a_pool_with_customers_through_the_page(client_for,
     pool = pool_save(by=admin, name="华东公海", teams=[teams["east"]])
     CustomerFactory(pool=pool)
 
-    response = client_for(admin).post(reverse("crm:settings_pool_delete", args=[pool.pk]))
+    response = client_for(admin).post(reverse("settings:customers:pool_delete", args=[pool.pk]))
 
     assert response.status_code == 422 and Pool.objects.filter(pk=pool.pk).exists()
 
@@ -258,6 +258,6 @@ def test_it_refuses_to_delete_a_pool_with_customers_through_the_page(client_for,
 def test_it_deletes_an_empty_pool_through_the_page(client_for, admin, teams):
     pool = pool_save(by=admin, name="华东公海", teams=[teams["east"]])
 
-    response = client_for(admin).post(reverse("crm:settings_pool_delete", args=[pool.pk]))
+    response = client_for(admin).post(reverse("settings:customers:pool_delete", args=[pool.pk]))
 
     assert response.status_code == 302 and not Pool.objects.filter(pk=pool.pk).exists()

@@ -1,6 +1,6 @@
 """Settings of the customer core in the product's settings area: picklists (industry, source,
 follow-up kinds, tier labels) and customer pools with their rules. Every view needs
-CONFIGURE_CUSTOMERS; routed under /customers/settings/ by `crm.views.pool`."""
+CONFIGURE_CUSTOMERS; served under /settings/customers/ by the settings area (crm/settings_sections.py)."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -24,7 +24,7 @@ configure = capability_required(Capability.CONFIGURE_CUSTOMERS)
 # Picklists -------------------------------------------------------------------------------------
 
 def _picklists_url(kind):
-    return f"{reverse('crm:settings_picklists')}#list-{kind}"
+    return f"{reverse('settings:customers:picklists')}#list-{kind}"
 
 
 @configure
@@ -71,7 +71,7 @@ def choice_delete(request, choice_pk):
     choice = get_object_or_404(Choice, pk=choice_pk)
     return confirm_delete(
         request, choice, lambda: services.choice_delete(by=request.user, choice=choice),
-        section="picklists", list_url="crm:settings_picklists",
+        section="picklists", list_url="settings:customers:picklists",
         question=_("Delete %(label)s?") % {"label": choice.label},
         note=_("Only an entry no record uses can be deleted. Retire an entry in use instead."),
         done=_("%(label)s deleted.") % {"label": choice.label},
@@ -120,7 +120,7 @@ def _pool_form(request, pool):
             show_service_error(form, error)
         else:
             messages.success(request, _("Pool %(name)s saved.") % {"name": saved.name})
-            return redirect("crm:settings_pools")
+            return redirect("settings:customers:pools")
     return render_settings(request, "crm/settings/pool_form.html", {"form": form, "pool": pool}, section="pools")
 
 
@@ -129,7 +129,7 @@ def pool_delete(request, pool_pk):
     pool = get_object_or_404(Pool, pk=pool_pk)
     return confirm_delete(
         request, pool, lambda: services.pool_delete(by=request.user, pool=pool),
-        section="pools", list_url="crm:settings_pools",
+        section="pools", list_url="settings:customers:pools",
         question=_("Delete the pool %(name)s?") % {"name": pool.name},
         note=_("Only an empty pool can be deleted. Its member teams then release customers into the default pool."),
         done=_("Pool %(name)s deleted.") % {"name": pool.name},
@@ -137,13 +137,13 @@ def pool_delete(request, pool_pk):
 
 
 urlpatterns = [
-    path("picklists/", picklist_list, name="settings_picklists"),
-    path("picklists/<slug:kind>/new/", choice_create, name="settings_choice_create"),
-    path("picklists/<int:choice_pk>/", choice_edit, name="settings_choice_edit"),
-    path("picklists/<int:choice_pk>/delete/", choice_delete, name="settings_choice_delete"),
-    path("picklists/<int:choice_pk>/move/", choice_move, name="settings_choice_move"),
-    path("pools/", pool_list, name="settings_pools"),
-    path("pools/new/", pool_create, name="settings_pool_create"),
-    path("pools/<int:pool_pk>/", pool_edit, name="settings_pool_edit"),
-    path("pools/<int:pool_pk>/delete/", pool_delete, name="settings_pool_delete"),
+    path("picklists/", picklist_list, name="picklists"),
+    path("picklists/<slug:kind>/new/", choice_create, name="choice_create"),
+    path("picklists/<int:choice_pk>/", choice_edit, name="choice_edit"),
+    path("picklists/<int:choice_pk>/delete/", choice_delete, name="choice_delete"),
+    path("picklists/<int:choice_pk>/move/", choice_move, name="choice_move"),
+    path("pools/", pool_list, name="pools"),
+    path("pools/new/", pool_create, name="pool_create"),
+    path("pools/<int:pool_pk>/", pool_edit, name="pool_edit"),
+    path("pools/<int:pool_pk>/delete/", pool_delete, name="pool_delete"),
 ]

@@ -107,7 +107,7 @@ def settings_rule_edit(request, key):
             show_service_error(form, error)
         else:
             messages.success(request, _("%(rule)s saved.") % {"rule": rule.label})
-            return redirect("notifications:settings_rules")
+            return redirect("settings:reminders:rules")
     return render_settings(request, "crm/notifications/settings_rule_form.html", {"form": form, "rule": rule},
                            section="notification_rules")
 
@@ -128,7 +128,7 @@ def settings_email_retry(request, pk):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("The e-mail will be sent again within a minute."))
-    return redirect("notifications:settings_failures")
+    return redirect("settings:reminders:failures")
 
 
 urlpatterns = [
@@ -138,8 +138,12 @@ urlpatterns = [
     path("<int:pk>/read/", notification_read, name="read"),
     path("read-all/", notifications_read_all, name="read_all"),
     path("preferences/", notification_preferences, name="preferences"),
-    path("settings/", settings_rules, name="settings_rules"),
-    path("settings/e-mail/failed/", settings_email_failures, name="settings_failures"),
-    path("settings/<slug:key>/", settings_rule_edit, name="settings_rule_edit"),
-    path("settings/e-mail/<int:pk>/retry/", settings_email_retry, name="settings_email_retry"),
+]
+
+# Served under /settings/reminders/ by the settings area (crm/settings_sections.py).
+settings_urlpatterns = [
+    path("", settings_rules, name="rules"),
+    path("e-mail/failed/", settings_email_failures, name="failures"),
+    path("<slug:key>/", settings_rule_edit, name="rule_edit"),
+    path("e-mail/<int:pk>/retry/", settings_email_retry, name="email_retry"),
 ]

@@ -1,11 +1,11 @@
 """The customer pool (公海): the pools a rep may open, the customers waiting in one, claiming and
 assigning from it, and the claim and release buttons of the customer page. The settings pages for
-pools and picklists live in `crm_settings` and are routed from here."""
+pools and picklists live in `crm_settings`, served by the settings area (crm/settings_sections.py)."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import include, path, reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -19,7 +19,6 @@ from accounts.views import posted_next_url
 from .. import selectors, services
 from ..forms_pool import AssignForm, ClaimForm, PoolSearchForm, ReleaseForm
 from ..models import Customer
-from . import crm_settings
 
 customers_module = capability_required(module=Module.CUSTOMERS)
 
@@ -149,5 +148,4 @@ urlpatterns = [
     path("pools/<int:pool_pk>/assign/", pool_assign, name="pool_assign"),
     path("<int:pk>/claim/", customer_claim, name="customer_claim"),
     path("<int:pk>/release/", customer_release, name="customer_release"),
-    path("settings/", include(crm_settings.urlpatterns)),
 ]

@@ -22,7 +22,7 @@ def products(director):
 
 
 def url(name, *args):
-    return reverse(f"sales:{name}", args=args)
+    return reverse(name if ":" in name else f"sales:{name}", args=args)
 
 
 def formset_data(rows, *, initial=0, prefix="lines"):
@@ -368,29 +368,29 @@ def test_the_quote_pages_keep_their_query_counts(client_for, rules, rep_east, ma
 
 def test_a_director_manages_the_discount_rules(client_for, director, rules, roles):
     client = client_for(director)
-    page = client.get(url("settings_discount_rules")).content.decode()
+    page = client.get(url("settings:sales:discount_rules")).content.decode()
     assert page.count('data-testid="rule"') == 2 and "销售总监" in page
-    response = client.post(url("settings_discount_rule_create"),
+    response = client.post(url("settings:sales:discount_rule_create"),
                            {"over_percent": "40", "approver": "role", "role": roles["系统管理员"].pk,
                             "is_active": "on"})
     assert response.status_code == 302
     rule = DiscountRule.objects.get(over_percent=40)
-    client.post(url("settings_discount_rule_edit", rule.pk), {"over_percent": "45", "approver": "manager",
+    client.post(url("settings:sales:discount_rule_edit", rule.pk), {"over_percent": "45", "approver": "manager",
                                                               "is_active": "on"})
     rule.refresh_from_db()
     assert (rule.over_percent, rule.approver, rule.role) == (Decimal(45), "manager", None)
-    client.post(url("settings_discount_rule_toggle", rule.pk))
+    client.post(url("settings:sales:discount_rule_toggle", rule.pk))
     rule.refresh_from_db()
     assert not rule.is_active
-    client.post(url("settings_discount_rule_toggle", rule.pk))
+    client.post(url("settings:sales:discount_rule_toggle", rule.pk))
     rule.refresh_from_db()
     assert rule.is_active
-    client.post(url("settings_discount_rule_delete", rule.pk))
+    client.post(url("settings:sales:discount_rule_delete", rule.pk))
     assert not DiscountRule.objects.filter(pk=rule.pk).exists()
 
 
 def test_a_role_rule_without_a_role_is_refused_on_the_form(english_client_for, director, rules):
-    response = english_client_for(director).post(url("settings_discount_rule_create"),
+    response = english_client_for(director).post(url("settings:sales:discount_rule_create"),
                                                  {"over_percent": "30", "approver": "role"})
     assert response.status_code == 422 and "Choose the role whose holders approve." in response.content.decode()
     assert DiscountRule.objects.count() == 2
@@ -398,35 +398,35 @@ def test_a_role_rule_without_a_role_is_refused_on_the_form(english_client_for, d
 
 def test_a_director_sets_the_number_pattern(client_for, english_client_for, director, rep_east, deal):
     client = client_for(director)
-    page = client.get(url("settings_numbering")).content.decode()
+    page = client.get(url("settings:sales:numbering")).content.decode()
     assert 'data-testid="numbering-quote"' in page and 'data-testid="numbering-contract"' in page
-    response = client.post(url("settings_numbering_edit", "quote"), {"pattern": "BJ-Q{yyyy}{mm}-{seq:4}"})
+    response = client.post(url("settings:sales:numbering_edit", "quote"), {"pattern": "BJ-Q{yyyy}{mm}-{seq:4}"})
     assert response.status_code == 302
     expected = f"BJ-Q{timezone.localdate():%Y%m}-0001"
-    assert expected in client.get(url("settings_numbering")).content.decode()
+    assert expected in client.get(url("settings:sales:numbering")).content.decode()
     assert services.quote_create(opportunity=deal, by=rep_east).number == expected
 
-    response = english_client_for(director).post(url("settings_numbering_edit", "contract"), {"pattern": "HT-{yyyy}"})
+    response = english_client_for(director).post(url("settings:sales:numbering_edit", "contract"), {"pattern": "HT-{yyyy}"})
     assert response.status_code == 422 and "The pattern needs one {seq}" in response.content.decode()
-    assert client.get(url("settings_numbering_edit", "invoice")).status_code == 404
+    assert client.get(url("settings:sales:numbering_edit", "invoice")).status_code == 404
 
 
 def test_the_settings_nav_names_the_new_pages(client_for, director):
-    page = client_for(director).get(url("settings_discount_rules")).content.decode()
+    page = client_for(director).get(url("settings:sales:discount_rules")).content.decode()
     assert 'data-testid="settings-discount-rules"' in page and 'data-testid="settings-numbering"' in page
 
 
-SETTINGS_ROUTES = ["settings_discount_rules", "settings_discount_rule_create", "settings_discount_rule_edit",
-                   "settings_discount_rule_toggle", "settings_discount_rule_delete", "settings_numbering",
-                   "settings_numbering_edit"]
+SETTINGS_ROUTES = ["settings:sales:discount_rules", "settings:sales:discount_rule_create", "settings:sales:discount_rule_edit",
+                   "settings:sales:discount_rule_toggle", "settings:sales:discount_rule_delete", "settings:sales:numbering",
+                   "settings:sales:numbering_edit"]
 
 
 @pytest.mark.parametrize("persona", ["rep_east", "manager_east"])
 @pytest.mark.parametrize("name", SETTINGS_ROUTES)
 def test_people_who_do_not_configure_get_403_and_change_nothing(person, client_for, rules, persona, name):
     rule = rules[0]
-    args = {"settings_numbering_edit": ["quote"], "settings_numbering": [], "settings_discount_rules": [],
-            "settings_discount_rule_create": []}.get(name, [rule.pk])
+    args = {"settings:sales:numbering_edit": ["quote"], "settings:sales:numbering": [], "settings:sales:discount_rules": [],
+            "settings:sales:discount_rule_create": []}.get(name, [rule.pk])
     before = (list(DiscountRule.objects.order_by("pk").values()), list(DocumentNumbering.objects.values()))
     client = client_for(person(persona))
     for method in ("get", "post"):

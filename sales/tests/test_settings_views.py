@@ -23,7 +23,7 @@ def product(director):
 
 
 def url(name, *args):
-    return reverse(f"sales:{name}", args=args)
+    return reverse(name if ":" in name else f"sales:{name}", args=args)
 
 
 def ordered(pipeline):
@@ -40,30 +40,30 @@ def snapshot():
 
 def test_a_director_creates_a_pipeline_and_gets_the_closed_stages(client_for, director, teams):
     client = client_for(director)
-    response = client.post(url("settings_pipeline_create"),
+    response = client.post(url("settings:sales:pipeline_create"),
                            {"name": " 渠道销售 ", "teams": [teams["east"].pk], "is_active": "on"})
     pipeline = Pipeline.objects.get(name="渠道销售")
-    assert response.status_code == 302 and response["Location"] == url("settings_pipeline", pipeline.pk)
+    assert response.status_code == 302 and response["Location"] == url("settings:sales:pipeline", pipeline.pk)
     assert list(pipeline.teams.all()) == [teams["east"]]
     assert sorted(pipeline.stages.values_list("kind", flat=True)) == sorted(StageKind.values)
 
-    page = client.get(url("settings_pipelines")).content.decode()
+    page = client.get(url("settings:sales:pipelines")).content.decode()
     assert "渠道销售" in page and "华东区" in page
     for stage in pipeline.stages.all():
         assert stage.name in page
 
 
 def test_a_pipeline_without_teams_serves_all_teams(english_client_for, director, pipeline):
-    page = english_client_for(director).get(url("settings_pipelines")).content.decode()
+    page = english_client_for(director).get(url("settings:sales:pipelines")).content.decode()
     assert "All teams" in page
 
 
 def test_a_director_edits_a_pipeline(client_for, director, pipeline, teams):
     pipeline.teams.set([teams["east"]])
-    form = client_for(director).get(url("settings_pipeline_edit", pipeline.pk)).context["form"]
+    form = client_for(director).get(url("settings:sales:pipeline_edit", pipeline.pk)).context["form"]
     assert form.initial == {"name": "项目型销售", "is_active": True, "teams": [teams["east"].pk]}
 
-    response = client_for(director).post(url("settings_pipeline_edit", pipeline.pk),
+    response = client_for(director).post(url("settings:sales:pipeline_edit", pipeline.pk),
                                          {"name": "项目型销售（新）", "teams": [teams["north"].pk]})
     assert response.status_code == 302
     pipeline.refresh_from_db()
@@ -72,14 +72,14 @@ def test_a_director_edits_a_pipeline(client_for, director, pipeline, teams):
 
 def test_a_duplicate_pipeline_name_is_refused_with_its_reason(english_client_for, director, pipeline):
     before = snapshot()
-    response = english_client_for(director).post(url("settings_pipeline_create"), {"name": "项目型销售"})
+    response = english_client_for(director).post(url("settings:sales:pipeline_create"), {"name": "项目型销售"})
     assert response.status_code == 200
     assert "There is already a pipeline called 项目型销售." in response.content.decode()
     assert snapshot() == before
 
 
 def test_the_team_choices_come_in_tree_order(client_for, director, teams):
-    form = client_for(director).get(url("settings_pipeline_create")).context["form"]
+    form = client_for(director).get(url("settings:sales:pipeline_create")).context["form"]
     names = [team.name for team in form.fields["teams"].queryset]
     assert names.index("总部") < names.index("华东区") < names.index("上海分公司") < names.index("华北区")
 
@@ -88,32 +88,32 @@ def test_the_team_choices_come_in_tree_order(client_for, director, teams):
 
 def test_a_director_adds_a_gated_stage_with_a_checklist_item(client_for, director, pipeline, roles):
     client = client_for(director)
-    response = client.post(url("settings_stage_create", pipeline.pk), {
+    response = client.post(url("settings:sales:stage_create", pipeline.pk), {
         "name": "商务谈判", "kind": "open", "probability": 70, "stale_after_days": 14,
         "required_fields": ["amount", "contact"]})
     stage = pipeline.stages.get(name="商务谈判")
-    assert response.status_code == 302 and response["Location"] == url("settings_pipeline", pipeline.pk) + \
+    assert response.status_code == 302 and response["Location"] == url("settings:sales:pipeline", pipeline.pk) + \
         f"#stage-{stage.pk}"
     assert (stage.kind, stage.probability, stage.stale_after_days, stage.required_fields) == (
         "open", 70, 14, ["amount", "contact"])
     assert ordered(pipeline).index("商务谈判") < ordered(pipeline).index(pipeline.stages.get(kind="won").name)
 
-    response = client.post(url("settings_gate_item_create", pipeline.pk, stage.pk),
+    response = client.post(url("settings:sales:gate_item_create", pipeline.pk, stage.pk),
                            {"label": "报价已审批", "role": roles["销售总监"].pk})
     assert response.status_code == 302
     item = stage.gate_items.get()
     assert (item.label, item.role) == ("报价已审批", roles["销售总监"])
 
-    for page_url in (url("settings_pipeline", pipeline.pk), url("settings_pipelines")):
+    for page_url in (url("settings:sales:pipeline", pipeline.pk), url("settings:sales:pipelines")):
         page = client.get(page_url).content.decode()
         assert "报价已审批" in page and "销售总监" in page and "技术评审" in page
 
 
 def test_a_director_edits_a_stage(client_for, director, pipeline):
     stage = pipeline.stages.get(name="方案评审")
-    form = client_for(director).get(url("settings_stage_edit", pipeline.pk, stage.pk)).context["form"]
+    form = client_for(director).get(url("settings:sales:stage_edit", pipeline.pk, stage.pk)).context["form"]
     assert form.initial["required_fields"] == ["expected_close"]
-    response = client_for(director).post(url("settings_stage_edit", pipeline.pk, stage.pk), {
+    response = client_for(director).post(url("settings:sales:stage_edit", pipeline.pk, stage.pk), {
         "name": "方案与评审", "kind": "open", "probability": 50, "stale_after_days": "", "required_fields": []})
     assert response.status_code == 302
     stage.refresh_from_db()
@@ -123,7 +123,7 @@ def test_a_director_edits_a_stage(client_for, director, pipeline):
 @pytest.mark.parametrize("editing", [False, True])
 def test_a_probability_over_100_is_refused_with_its_reason(english_client_for, director, pipeline, editing):
     stage = pipeline.stages.get(name="方案评审")
-    target = url("settings_stage_edit", pipeline.pk, stage.pk) if editing else url("settings_stage_create", pipeline.pk)
+    target = url("settings:sales:stage_edit", pipeline.pk, stage.pk) if editing else url("settings:sales:stage_create", pipeline.pk)
     before = snapshot()
     response = english_client_for(director).post(target, {"name": "大单", "kind": "open", "probability": 150})
     assert response.status_code == 200
@@ -134,7 +134,7 @@ def test_a_probability_over_100_is_refused_with_its_reason(english_client_for, d
 
 def test_an_unknown_gate_field_is_refused(client_for, director, pipeline):
     before = snapshot()
-    response = client_for(director).post(url("settings_stage_create", pipeline.pk),
+    response = client_for(director).post(url("settings:sales:stage_create", pipeline.pk),
                                          {"name": "大单", "kind": "open", "probability": 50, "required_fields": ["owner"]})
     assert response.status_code == 200 and response.context["form"].errors["required_fields"]
     assert snapshot() == before
@@ -143,7 +143,7 @@ def test_an_unknown_gate_field_is_refused(client_for, director, pipeline):
 def test_a_director_reorders_stages_by_drag_and_drop(client_for, director, pipeline):
     ids = list(pipeline.stages.order_by("order", "id").values_list("pk", flat=True))
     new_order = [ids[1], ids[0], *ids[2:]]
-    response = client_for(director).post(url("settings_stages_reorder", pipeline.pk), {"stage_ids": new_order})
+    response = client_for(director).post(url("settings:sales:stages_reorder", pipeline.pk), {"stage_ids": new_order})
     assert response.status_code == 200
     assert list(pipeline.stages.order_by("order", "id").values_list("pk", flat=True)) == new_order
     page = response.content.decode()
@@ -155,38 +155,38 @@ def test_a_stale_order_is_refused_with_409_and_changes_nothing(english_client_fo
     ids = list(pipeline.stages.order_by("order", "id").values_list("pk", flat=True))
     before = snapshot()
     client = english_client_for(director)
-    response = client.post(url("settings_stages_reorder", pipeline.pk), {"stage_ids": list(reversed(ids[1:]))})
+    response = client.post(url("settings:sales:stages_reorder", pipeline.pk), {"stage_ids": list(reversed(ids[1:]))})
     assert response.status_code == 409
     assert response.content.decode() == "The stages changed meanwhile; reload the page and try again."
-    response = client.post(url("settings_stages_reorder", pipeline.pk), {"stage_ids": [*ids, ids[0]]})
+    response = client.post(url("settings:sales:stages_reorder", pipeline.pk), {"stage_ids": [*ids, ids[0]]})
     assert response.status_code == 409
-    assert client.post(url("settings_stages_reorder", pipeline.pk), {"stage_ids": ["x"]}).status_code == 400
+    assert client.post(url("settings:sales:stages_reorder", pipeline.pk), {"stage_ids": ["x"]}).status_code == 400
     assert snapshot() == before
 
 
 def test_the_arrows_move_a_stage_one_step(client_for, director, pipeline):
     review = pipeline.stages.get(name="方案评审")
     client = client_for(director)
-    response = client.post(url("settings_stage_move", pipeline.pk, review.pk), {"direction": "up"})
+    response = client.post(url("settings:sales:stage_move", pipeline.pk, review.pk), {"direction": "up"})
     assert response.status_code == 302
     assert ordered(pipeline)[:2] == ["方案评审", "初步接触"]
-    client.post(url("settings_stage_move", pipeline.pk, review.pk), {"direction": "up"})  # already first
+    client.post(url("settings:sales:stage_move", pipeline.pk, review.pk), {"direction": "up"})  # already first
     assert ordered(pipeline)[:2] == ["方案评审", "初步接触"]
-    client.post(url("settings_stage_move", pipeline.pk, review.pk), {"direction": "down"})
+    client.post(url("settings:sales:stage_move", pipeline.pk, review.pk), {"direction": "down"})
     assert ordered(pipeline)[:2] == ["初步接触", "方案评审"]
 
 
 def test_a_director_retires_and_restores_a_stage(client_for, director, pipeline):
     review = pipeline.stages.get(name="方案评审")
     client = client_for(director)
-    response = client.post(url("settings_stage_retire", pipeline.pk, review.pk))
+    response = client.post(url("settings:sales:stage_retire", pipeline.pk, review.pk))
     assert response.status_code == 302
     review.refresh_from_db()
     assert review.retired_at is not None
-    page = client.get(url("settings_pipeline", pipeline.pk)).content.decode()
-    assert 'data-testid="retired"' in page and url("settings_stage_restore", pipeline.pk, review.pk) in page
+    page = client.get(url("settings:sales:pipeline", pipeline.pk)).content.decode()
+    assert 'data-testid="retired"' in page and url("settings:sales:stage_restore", pipeline.pk, review.pk) in page
 
-    client.post(url("settings_stage_restore", pipeline.pk, review.pk))
+    client.post(url("settings:sales:stage_restore", pipeline.pk, review.pk))
     review.refresh_from_db()
     assert review.retired_at is None
 
@@ -194,9 +194,9 @@ def test_a_director_retires_and_restores_a_stage(client_for, director, pipeline)
 def test_the_last_open_stage_cannot_be_retired(english_client_for, director, pipeline):
     client = english_client_for(director)
     first, review = pipeline.stages.get(name="初步接触"), pipeline.stages.get(name="方案评审")
-    client.post(url("settings_stage_retire", pipeline.pk, review.pk))
+    client.post(url("settings:sales:stage_retire", pipeline.pk, review.pk))
     before = snapshot()
-    response = client.post(url("settings_stage_retire", pipeline.pk, first.pk), follow=True)
+    response = client.post(url("settings:sales:stage_retire", pipeline.pk, first.pk), follow=True)
     assert "A pipeline needs at least one open stage." in response.content.decode()
     assert snapshot() == before
 
@@ -205,46 +205,46 @@ def test_a_director_edits_and_deletes_a_gate_item(client_for, director, pipeline
     review = pipeline.stages.get(name="方案评审")
     item = review.gate_items.get()
     client = client_for(director)
-    response = client.post(url("settings_gate_item_edit", pipeline.pk, review.pk, item.pk), {"label": "方案评审会"})
+    response = client.post(url("settings:sales:gate_item_edit", pipeline.pk, review.pk, item.pk), {"label": "方案评审会"})
     assert response.status_code == 302
     item.refresh_from_db()
     assert (item.label, item.role) == ("方案评审会", None)
 
-    response = client.post(url("settings_gate_item_delete", pipeline.pk, review.pk, item.pk))
+    response = client.post(url("settings:sales:gate_item_delete", pipeline.pk, review.pk, item.pk))
     assert response.status_code == 302
     assert not GateItem.objects.filter(pk=item.pk).exists()
 
 
 def test_the_stages_page_loads_the_drag_and_drop_script(client_for, director, pipeline):
-    page = client_for(director).get(url("settings_pipeline", pipeline.pk)).content.decode()
+    page = client_for(director).get(url("settings:sales:pipeline", pipeline.pk)).content.decode()
     assert "vendor/sortablejs/Sortable.min.js" in page and "js/sales_settings.js" in page
-    assert url("settings_stages_reorder", pipeline.pk) in page and "csrfmiddlewaretoken" in page
+    assert url("settings:sales:stages_reorder", pipeline.pk) in page and "csrfmiddlewaretoken" in page
 
 
 # Products --------------------------------------------------------------------------------------
 
 def test_a_director_creates_and_edits_a_product(client_for, director):
     client = client_for(director)
-    response = client.post(url("settings_product_create"), {
+    response = client.post(url("settings:sales:product_create"), {
         "code": "CRM-PRO", "name": "CRM 专业版", "unit": "用户/年", "list_price": "1200.50", "is_active": "on"})
-    assert response.status_code == 302 and response["Location"] == url("settings_products")
+    assert response.status_code == 302 and response["Location"] == url("settings:sales:products")
     product = Product.objects.get(code="CRM-PRO")
     assert (product.name, product.unit, product.list_price, product.is_active) == (
         "CRM 专业版", "用户/年", Decimal("1200.50"), True)
 
-    response = client.post(url("settings_product_edit", product.pk), {
+    response = client.post(url("settings:sales:product_edit", product.pk), {
         "code": "CRM-PRO", "name": "CRM 专业版 2025", "unit": "用户/年", "list_price": "1300"})
     assert response.status_code == 302
     product.refresh_from_db()
     assert (product.name, product.list_price, product.is_active) == ("CRM 专业版 2025", Decimal(1300), False)
-    page = client.get(url("settings_products")).content.decode()
+    page = client.get(url("settings:sales:products")).content.decode()
     assert "CRM-PRO" in page and "CRM 专业版 2025" in page
 
 
 @pytest.mark.parametrize("editing", [False, True])
 def test_a_duplicate_product_code_is_refused_with_its_reason(english_client_for, director, product, editing):
     other = services.product_save(by=director, code="ERP-PRO", name="ERP 专业版")
-    target = url("settings_product_edit", other.pk) if editing else url("settings_product_create")
+    target = url("settings:sales:product_edit", other.pk) if editing else url("settings:sales:product_create")
     before = snapshot()
     response = english_client_for(director).post(target, {"code": "ERP-STD", "name": "重复", "list_price": "1"})
     assert response.status_code == 200
@@ -255,13 +255,13 @@ def test_a_duplicate_product_code_is_refused_with_its_reason(english_client_for,
 # Access ----------------------------------------------------------------------------------------
 
 def settings_routes():
-    return sorted((name, route) for name, route in named_routes() if name.startswith("sales:settings_"))
+    return sorted((name, route) for name, route in named_routes() if name.startswith("settings:sales:"))
 
 
 ROUTES = settings_routes()
-POST_ONLY = {"sales:settings_stages_reorder", "sales:settings_stage_move", "sales:settings_stage_retire",
-             "sales:settings_stage_restore", "sales:settings_gate_item_delete",
-             "sales:settings_discount_rule_toggle", "sales:settings_discount_rule_delete"}
+POST_ONLY = {"settings:sales:stages_reorder", "settings:sales:stage_move", "settings:sales:stage_retire",
+             "settings:sales:stage_restore", "settings:sales:gate_item_delete",
+             "settings:sales:discount_rule_toggle", "settings:sales:discount_rule_delete"}
 
 
 def fill(route, **ids):
@@ -281,8 +281,8 @@ def ids(pipeline, product):
 
 def test_it_found_the_settings_routes():
     names = {name for name, _route in ROUTES}
-    assert {"sales:settings_pipelines", "sales:settings_pipeline", "sales:settings_stages_reorder",
-            "sales:settings_gate_item_delete", "sales:settings_products", "sales:settings_product_edit"} <= names
+    assert {"settings:sales:pipelines", "settings:sales:pipeline", "settings:sales:stages_reorder",
+            "settings:sales:gate_item_delete", "settings:sales:products", "settings:sales:product_edit"} <= names
     assert POST_ONLY <= names
 
 
@@ -333,18 +333,21 @@ def test_a_stage_or_item_under_another_pipeline_is_a_404(client_for, director, i
     assert snapshot() == before
 
 
-def test_the_settings_start_page_sends_a_director_to_the_pipelines(client_for, director):
-    response = client_for(director).get(reverse("accounts:settings"))
-    assert response.status_code == 302 and response["Location"] == url("settings_pipelines")
+def test_the_settings_start_page_shows_a_director_the_sales_section(client_for, director):
+    response = client_for(director).get(reverse("settings:index"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-testid="overview-sales"' in page and url("settings:sales:pipelines") in page
+    assert 'data-testid="overview-accounts"' not in page
 
 
 def test_the_settings_navigation_shows_pipelines_and_products_to_holders_only(client_for, admin, director):
     for user in (admin, director):
-        page = client_for(user).get(url("settings_products")).content.decode()
+        page = client_for(user).get(url("settings:sales:products")).content.decode()
         assert 'data-testid="settings-pipelines"' in page and 'data-testid="settings-products"' in page
-    page = client_for(admin).get(reverse("accounts:settings_users")).content.decode()
+    page = client_for(admin).get(reverse("settings:accounts:users")).content.decode()
     assert 'data-testid="settings-pipelines"' in page
-    director_page = client_for(director).get(url("settings_pipelines")).content.decode()
+    director_page = client_for(director).get(url("settings:sales:pipelines")).content.decode()
     assert 'data-testid="settings-picklists"' not in director_page
 
 
@@ -366,12 +369,12 @@ def count_queries(client, target):
     return len(queries)
 
 
-@pytest.mark.parametrize("page", ["settings_pipelines", "settings_pipeline"])
+@pytest.mark.parametrize("page", ["settings:sales:pipelines", "settings:sales:pipeline"])
 def test_the_pages_keep_their_query_count_however_many_stages(client_for, director, pipeline, teams, page,
                                                               django_assert_max_num_queries):
     pipeline.teams.set([teams["east"], teams["north"]])
     client = client_for(director)
-    target = url(page, pipeline.pk) if page == "settings_pipeline" else url(page)
+    target = url(page, pipeline.pk) if page == "settings:sales:pipeline" else url(page)
     client.get(target)  # warm up the session and the access cache
     small = count_queries(client, target)
     grow(pipeline, director, 4)
@@ -385,9 +388,9 @@ def test_the_products_page_keeps_its_query_count(client_for, director, django_as
     for n in range(30):
         services.product_save(by=director, code=f"P{n:03}", name=f"产品{n}")
     client = client_for(director)
-    client.get(url("settings_products"))  # warm up the session and the access cache
+    client.get(url("settings:sales:products"))  # warm up the session and the access cache
     with django_assert_max_num_queries(7):
-        response = client.get(url("settings_products"))
+        response = client.get(url("settings:sales:products"))
     assert len(response.context["page"].object_list) == 30
 
 
@@ -397,7 +400,7 @@ def test_the_discount_rules_page_keeps_its_query_count_however_many_rules(client
     DiscountRule.objects.all().delete()  # the migration's two default rules, unless a flush removed them
     DiscountRule.objects.create(over_percent=10, approver="manager")
     client = client_for(director)
-    target = url("settings_discount_rules")
+    target = url("settings:sales:discount_rules")
     client.get(target)  # warm up the session and the access cache
     small = count_queries(client, target)
     for n in range(1, 12):
@@ -416,7 +419,7 @@ def test_the_numbering_page_keeps_its_query_count_however_many_counters(client_f
     from sales.services.numbering import next_number
 
     client = client_for(director)
-    target = url("settings_numbering")
+    target = url("settings:sales:numbering")
     client.get(target)  # warm up the session and the access cache
     small = count_queries(client, target)
     for kind in ("quote", "contract"):

@@ -74,3 +74,13 @@ document.addEventListener("submit", function (event) {
   var form = event.target.closest("form[data-confirm]");
   if (form && !window.confirm(form.dataset.confirm)) { event.preventDefault(); }
 });
+
+// The settings sidebar is a row that scrolls sideways on narrow screens: bring the open page's link into view.
+document.addEventListener("DOMContentLoaded", function () {
+  "use strict";
+  var nav = document.querySelector(".settings-nav");
+  var active = nav && nav.querySelector(".nav-link.active");
+  if (active && nav.scrollWidth > nav.clientWidth) {
+    nav.scrollLeft = active.offsetLeft - (nav.clientWidth - active.offsetWidth) / 2;
+  }
+});

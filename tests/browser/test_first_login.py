@@ -82,7 +82,7 @@ def test_it_makes_a_user_created_in_settings_choose_a_password_and_sends_them_ho
         demo_company, open_page, live_server, screenshot, console_errors):
     admin = open_page(DESKTOP)
     sign_in(admin, "admin")
-    admin.goto(reverse("accounts:settings_user_create"))
+    admin.goto(reverse("settings:accounts:user_create"))
     form = admin.locator("[data-testid=user-form]")
     form.locator("input[name=username]").fill("rep_sz")
     form.locator("input[name=display_name]").fill("深圳销售 李娜")
@@ -91,7 +91,7 @@ def test_it_makes_a_user_created_in_settings_choose_a_password_and_sends_them_ho
     form.locator("input[name=password1]").fill(TEMPORARY)
     form.locator("input[name=password2]").fill(TEMPORARY)
     form.locator("button[type=submit]").click()
-    expect(admin).to_have_url(re.compile(r"/accounts/settings/users/\d+/$"))
+    expect(admin).to_have_url(re.compile(r"/settings/accounts/users/\d+/$"))
     assert User.objects.get(username="rep_sz").must_change_password
 
     page = open_page(DESKTOP)
@@ -115,7 +115,7 @@ def test_it_makes_a_user_whose_password_an_admin_reset_choose_a_new_one_on_a_pho
     rep = demo_company["rep_sh"]
     admin = open_page(DESKTOP)
     sign_in(admin, "admin")
-    admin.goto(reverse("accounts:settings_user_password", args=[rep.pk]))
+    admin.goto(reverse("settings:accounts:user_password", args=[rep.pk]))
     admin.locator("main form input[name=password1]").fill(TEMPORARY)
     admin.locator("main form input[name=password2]").fill(TEMPORARY)
     admin.locator("main form button[type=submit]").click()

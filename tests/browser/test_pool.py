@@ -92,12 +92,12 @@ def test_it_shows_the_pool_settings_to_an_admin(pool_company, open_page, screens
     for viewport, suffix in ((DESKTOP, "1280"), (PHONE, "375")):
         page = open_page(viewport)
         sign_in(page, "admin_pool", PASSWORD)
-        page.goto("/customers/settings/pools/")
+        page.goto("/settings/customers/pools/")
         page.locator(f"[data-pool='{pool_company['pool'].pk}'] a").first.click()
         expect(page.locator("[data-testid=pool-form]")).to_be_visible()
         assert horizontal_overflow(page) == 0
         screenshot(page, f"pool-settings-{suffix}")
-        page.goto("/customers/settings/picklists/")
+        page.goto("/settings/customers/picklists/")
         expect(page.locator("[data-testid=picklists]")).to_be_visible()
         assert horizontal_overflow(page) == 0
         screenshot(page, f"picklist-settings-{suffix}")

@@ -84,14 +84,14 @@ def test_the_admin_pages_read_well(reminder, demo_company, open_page, console_er
                                  last_error="SMTPServerDisconnected: Connection unexpectedly closed")
     page = open_page(viewport)
     sign_in(page, "admin")
-    page.goto(reverse("notifications:settings_rules"))
+    page.goto(reverse("settings:reminders:rules"))
     expect(page.locator("[data-testid=notification-rules] [data-rule]")).to_have_count(7)
     assert horizontal_overflow(page) == 0
     page.screenshot(path=screenshot(page, f"reminders-settings-rules-{width}"))
-    page.goto(reverse("notifications:settings_rule_edit", args=["not_followed_up"]))
+    page.goto(reverse("settings:reminders:rule_edit", args=["not_followed_up"]))
     expect(page.locator("[data-testid=rule-form] input[name=days_a]")).to_have_value("3")
     screenshot(page, f"reminders-settings-rule-{width}")
-    page.goto(reverse("notifications:settings_failures"))
+    page.goto(reverse("settings:reminders:failures"))
     expect(page.locator("[data-testid=email-failure]")).to_have_count(1)
     assert horizontal_overflow(page) == 0
     screenshot(page, f"reminders-settings-failures-{width}")

@@ -96,10 +96,10 @@ def test_a_30_percent_quote_is_approved_by_the_manager_and_the_director_then_sen
     assert quote.status == "pending"
     director = open_page(DESKTOP)
     decide_in_inbox(director, "director", screenshot, "sales-approvals-director-1280")
-    director.goto(reverse("sales:settings_discount_rules"))
+    director.goto(reverse("settings:sales:discount_rules"))
     expect(director.locator("[data-testid=rule]")).to_have_count(2)
     screenshot(director, "sales-settings-discount-rules-1280")
-    director.goto(reverse("sales:settings_numbering"))
+    director.goto(reverse("settings:sales:numbering"))
     expect(director.locator("[data-testid=numbering-quote] [data-testid=next-number]")).to_contain_text("-0002")
     screenshot(director, "sales-settings-numbering-1280")
 

@@ -19,7 +19,7 @@ def test_an_admin_configures_a_gated_stage_that_a_rep_then_meets(demo_company, o
                                                                  console_errors):
     page = open_page(DESKTOP)
     sign_in(page, "director")
-    page.goto(reverse("sales:settings_pipelines"))
+    page.goto(reverse("settings:sales:pipelines"))
     page.locator("[data-testid=new-pipeline]").click()
     form = page.locator("[data-testid=pipeline-form]")
     form.locator("input[name=name]").fill("渠道销售")

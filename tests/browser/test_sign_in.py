@@ -13,8 +13,8 @@ ALL_SECTIONS = ["my_day", "customers", "sales", "service", "marketing", "reports
 
 # persona: (home page, section of the home page, sections in the navigation)
 PERSONAS = {
-    "admin": ("/accounts/settings/", "settings", ALL_SECTIONS),
-    "director": ("/reports/", "reports", ["my_day", "customers", "sales", "service", "marketing", "reports"]),
+    "admin": ("/settings/", "settings", ALL_SECTIONS),
+    "director": ("/reports/", "reports", ALL_SECTIONS),  # 设置 holds the pipelines he configures
     "manager_east": ("/reports/", "reports", ["my_day", "customers", "sales", "service", "reports"]),
     "rep_sh": ("/customers/my-day/", "my_day", ["my_day", "customers", "sales"]),
     "rep_bj": ("/customers/my-day/", "my_day", ["my_day", "customers", "sales"]),
