@@ -57,8 +57,10 @@ class NotFollowedUp(CustomerRule):
     help_text = gettext_lazy("No follow-up for N days, by tier: to the owner; after a second limit also to "
                              "the owner's manager.")
     defaults = {"days_a": 3, "days_b": 7, "days_c": 30, "escalate_a": 7, "escalate_b": 14, "escalate_c": 60}
-    # "18 customers not followed up for 7 days": one group per limit, the manager's apart.
-    group_key = "(data->>'escalation') || ':' || (data->>'days')"
+    # "18 customers not followed up for 7 days": the shortest limit they all passed; "of your team"
+    # when every one is an escalation.
+    group_data = ("jsonb_build_object('days', min((data->>'days')::int), "
+                  "'escalation', bool_and((data->>'escalation')::boolean))")
 
     def rule_fields(self):
         return {

@@ -16,8 +16,8 @@ the app's ORM already holds the rule's condition: then the same expression serve
 scan (the rule is written once).
 
 Grouping: when one scan would raise more than the rule's `group_over` (a parameter every rule has;
-default NOTIFY_GROUP_OVER) items of one `group_key` for one person, they arrive as one notification
-that says how many (`group_message`) and opens the list of exactly those records (`group_url`).
+default NOTIFY_GROUP_OVER) items for one person, they arrive as one notification that says how many
+(`group_message`, from `group_data`) and opens the list of exactly those records (`group_url`).
 Only active users are reminded; archived and merged customers never.
 """
 import re
@@ -101,9 +101,9 @@ class Rule:
     # How heavy one scan of the rule is, relative to the others (its table's size, how many rows it
     # may raise): the scan spreads the rules over its processes by it.
     weight = 1
-    # SQL over a due row's columns (recipient_id, object_id, period, due_at, subject, data): items of
-    # one person are grouped per value, so a group's message holds for each of its items.
-    group_key = "''"
+    # An aggregate over a person's grouped due rows (columns as above) giving the group's `data`: what
+    # its message says of them all (e.g. the shortest limit they passed).
+    group_data = "'{}'::jsonb"
 
     def record_model(self):
         return apps.get_model(self.model)
@@ -151,8 +151,7 @@ class Rule:
         raise NotImplementedError
 
     def group_message(self, notification, count):
-        """What a group of `count` items says (the group's data is its first item's: the parts that
-        make its `group_key` are the same in every item)."""
+        """What a group of `count` items says (its data: `group_data` over its items)."""
         return ngettext("%(n)s reminder: %(rule)s", "%(n)s reminders: %(rule)s", count) % {
             "n": count, "rule": self.label}
 

@@ -51,31 +51,29 @@ SCAN_LOCK = 0x4E4F54  # advisory lock class of the scan ("NOT"); the second key 
 
 # One statement per rule. `fresh` is what is due and not raised yet (the rule's advisory lock makes the
 # scans of one rule take turns, so what `fresh` finds missing is inserted by this statement alone; the
-# unique key stays the guarantee). A person's fresh items of one group key beyond the rule's
-# `group_over` become one group row and point at it; e-mails go for single items and groups, never for
+# unique key stays the guarantee). A person's fresh items beyond the rule's `group_over` become one
+# group row (its data: the rule's `group_data` over them) and point at it; e-mails go for single items and groups, never for
 # a group's items; resolving an item counts its group down, and resolves it with its last item.
 _SCAN_SQL = """
 WITH due AS MATERIALIZED ({due}),
 fresh AS MATERIALIZED (
-    SELECT due.*, {group_key} AS group_key FROM due
+    SELECT due.* FROM due
     WHERE NOT EXISTS (SELECT 1 FROM crm_notification n
                       WHERE n.rule = %(rule_key)s AND n.recipient_id = due.recipient_id
                         AND n.object_id = due.object_id AND n.period = due.period)
 ),
 grouped AS (
     INSERT INTO crm_notification (recipient_id, rule, object_id, period, due_at, subject, data, created_at, is_group)
-    SELECT recipient_id, %(rule_key)s, 0, left('group@' || %(now_key)s || '@' || group_key, 60), min(due_at), '',
-           (array_agg(data ORDER BY object_id))[1]
-               || jsonb_build_object('count', count(*), 'open', count(*), 'group', group_key),
-           %(now)s, true
-    FROM fresh GROUP BY recipient_id, group_key HAVING count(*) > %(group_over)s
+    SELECT recipient_id, %(rule_key)s, 0, 'group@' || %(now_key)s, min(due_at), '',
+           {group_data} || jsonb_build_object('count', count(*), 'open', count(*)), %(now)s, true
+    FROM fresh GROUP BY recipient_id HAVING count(*) > %(group_over)s
     ON CONFLICT DO NOTHING
-    RETURNING id, recipient_id, data->>'group' AS group_key
+    RETURNING id, recipient_id
 ),
 raised AS (
     INSERT INTO crm_notification (recipient_id, rule, object_id, period, due_at, subject, data, created_at, group_id)
     SELECT f.recipient_id, %(rule_key)s, f.object_id, f.period, f.due_at, left(f.subject, 200), f.data, %(now)s, g.id
-    FROM fresh f LEFT JOIN grouped g ON g.recipient_id = f.recipient_id AND g.group_key = f.group_key
+    FROM fresh f LEFT JOIN grouped g ON g.recipient_id = f.recipient_id
     ON CONFLICT DO NOTHING
     RETURNING id, recipient_id, group_id
 ),
@@ -131,7 +129,7 @@ def _run_rule(rule, row, now, pause):
             due, params = rule.due(rule.params(row.params), now)
             params = {**params, "now": now, "now_key": now.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f"),
                       "rule_key": rule.key}
-            cursor.execute(_SCAN_SQL.format(due=due, group_key=rule.group_key), params)
+            cursor.execute(_SCAN_SQL.format(due=due, group_data=rule.group_data), params)
             counts = cursor.fetchone()
         else:  # switched off: its open reminders stop
             cursor.execute("UPDATE crm_notification SET resolved_at = %s WHERE rule = %s AND resolved_at IS NULL "

@@ -68,6 +68,16 @@ def test_a_scan_run_twice_raises_the_group_once(rep_east, manager_east):
     assert len(set(rows)) == len(rows)
 
 
+def test_one_group_per_rule_and_person_says_the_shortest_limit_all_of_them_passed(rep_east, manager_east):
+    silent(rep_east, 3, tier="A", days=20, name="甲")  # over A's 3 days, and A's 7 for the manager
+    silent(rep_east, 4, tier="B", days=20, name="乙")  # over B's 7, and B's 14 for the manager
+    scan(keys={"not_followed_up"})
+    mine, managers = groups(recipient=rep_east).get(), groups(recipient=manager_east).get()
+    assert (mine.data["count"], managers.data["count"]) == (7, 7)
+    assert text_of(mine, rep_east, "zh-hans") == "7 位客户超过 3 天未跟进"
+    assert text_of(managers, manager_east, "en") == "7 customers of your team not followed up for 7 days"
+
+
 def test_new_items_of_a_later_scan_arrive_by_themselves_or_as_a_new_group(rep_east):
     silent(rep_east, 6)
     scan(keys={"not_followed_up"})
@@ -100,8 +110,9 @@ def test_the_group_counts_down_and_resolves_with_its_records(rep_east):
 
 def test_the_link_lists_exactly_the_groups_customers_the_reader_may_see(client_for, rep_east, rep_east2, rep_west):
     grouped = silent(rep_east, 6)
-    silent(rep_east, 1, tier="A", days=4, name="别的")  # rep_east's, not in the group
-    scan(keys={"not_followed_up"})
+    silent(rep_east, 1, days=2, name="别的")  # rep_east's, followed up lately: not in the group
+    CustomerFactory(owner=rep_east, name="另一提醒0", next_followup_at=ago(hours=1))  # another rule's reminder
+    scan()
     group = groups(recipient=rep_east).get()
     # Moved to the north before the next scan: out of rep_east's sight, so off the list and the count.
     moved = grouped[0]
