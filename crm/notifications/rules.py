@@ -1,6 +1,6 @@
 """The engine's side of a reminder rule: the base class, the registry and small helpers. The rules
-themselves live with the app that owns their records (`crm/reminders.py`, `sales/reminders.py`, ...),
-registered with `@register`; `crm.apps` imports every installed app's `reminders` module at start-up
+themselves live with the app that owns their records (`<app>/reminders.py`), registered with
+`@register`; `crm.apps` imports every installed app's `reminders` module at start-up
 (like the admin's autodiscovery), so the engine names no business table.
 
 A rule is its key, its label, its parameters with defaults and form fields, and ONE SELECT that

@@ -230,6 +230,20 @@ def test_a_rule_muted_in_the_app_is_not_counted(rep_east):
     assert notifications_unread_count(rep_east) == 0
 
 
+def test_each_app_registers_its_own_rules_and_the_engine_names_no_other_apps_table():
+    """crm's rules in crm/reminders.py, sales' in sales/reminders.py, found at start-up like admin.py."""
+    from pathlib import Path
+
+    import crm.notifications
+
+    assert {key: type(rule).__module__ for key, rule in RULES.items()} == {
+        "followup_due": "crm.reminders", "not_followed_up": "crm.reminders", "pool_warning": "crm.reminders",
+        "opportunity_stale": "sales.reminders", "close_date_passed": "sales.reminders",
+        "quote_approval_waiting": "sales.reminders", "instalment_overdue": "sales.reminders"}
+    engine = "".join(path.read_text() for path in Path(crm.notifications.__file__).parent.glob("*.py"))
+    assert "sales" not in engine and "crm_customer" not in engine
+
+
 def test_every_rule_of_the_registry_runs(rep_east):
     assert set(scan()) == set(RULES)
     assert NotificationRule.objects.count() == len(RULES)
