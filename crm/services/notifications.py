@@ -392,7 +392,7 @@ def notification_rule_save(*, by, key, is_active, params):
         raise ValidationError(_("Unknown reminder."), code="unknown")
     fields = rule.param_fields()
     if set(params) - set(fields):
-        raise ValidationError(_("Every parameter of the rule is needed."), code="params")
+        raise ValidationError(_("This reminder has no such setting."), code="params")
     notification_rules_ensure()
     with audited(by, "notification_rule_save"):
         row = NotificationRule.objects.select_for_update().get(key=key)

@@ -2,11 +2,12 @@
 notification that says how many and opens the list of exactly those records; raised once, counted
 down and resolved with its records, shown as one in the bell, the centre, the digest and My day."""
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
 from crm import services
-from crm.models import Customer, EmailDelivery, Notification, NotificationPreference
+from crm.models import Customer, EmailDelivery, Notification, NotificationPreference, NotificationRule
 from crm.notifications import RULES
 from crm.selectors import notifications_unread_count
 from crm.selectors.notifications import digest_for, with_texts
@@ -186,6 +187,11 @@ def test_an_admin_sets_the_threshold_with_the_rules_settings(client_for, admin, 
     services.notification_rule_save(by=admin, key="not_followed_up", is_active=True, params=params)
     silent(rep_east, 3)
     assert scan(keys={"not_followed_up"})["not_followed_up"]["groups"] == 1
+    # A setting not given keeps its value; one the rule does not have is refused.
+    services.notification_rule_save(by=admin, key="not_followed_up", is_active=True, params={"days_a": 4})
+    assert NotificationRule.objects.get(key="not_followed_up").params == {**params, "days_a": 4}
+    with pytest.raises(ValidationError):
+        services.notification_rule_save(by=admin, key="not_followed_up", is_active=True, params={"nonsense": 1})
 
 
 def test_the_bell_and_the_centre_keep_their_query_counts_with_groups(client_for, rep_east, django_assert_max_num_queries):
