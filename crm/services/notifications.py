@@ -52,8 +52,9 @@ SCAN_LOCK = 0x4E4F54  # advisory lock class of the scan ("NOT"); the second key 
 # One statement per rule. `fresh` is what is due and not raised yet (the rule's advisory lock makes the
 # scans of one rule take turns, so what `fresh` finds missing is inserted by this statement alone; the
 # unique key stays the guarantee). A person's fresh items beyond the rule's `group_over` become one
-# group row (its data: the rule's `group_data` over them) and point at it; e-mails go for single items and groups, never for
-# a group's items; resolving an item counts its group down, and resolves it with its last item.
+# group row (its data: the rule's `group_data` over them) and point at it; e-mails go for single
+# items and groups, never for a group's items; resolving an item counts its group down, and
+# resolves it with its last item.
 _SCAN_SQL = """
 WITH due AS MATERIALIZED ({due}),
 fresh AS MATERIALIZED (
