@@ -1,7 +1,8 @@
 """Reads of the reminders: the bell's count, the notification centre (only notifications whose
 record the reader may still see, through the access layer), a notification with its record, the
 morning digest, preferences, and the admins' views of the rules and failed e-mails."""
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, When
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accounts.access import access_q, get_visible_or_404, visible
@@ -71,12 +72,20 @@ def _shown_q(user):
 def notifications_for(user, *, unread=False, rule=None):
     """`user`'s notifications, newest first, of records `user` may still see, a group as one (one
     query; page it with crm.lib.paging.older_page, then `with_texts` on the page)."""
-    qs = Notification.objects.filter(recipient=user).exclude(rule__in=_muted(user)).filter(_shown_q(user))
+    qs = (Notification.objects.filter(recipient=user).exclude(rule__in=_muted(user)).filter(_shown_q(user))
+          .annotate(group_open=_group_open(user)))
     if unread:
         qs = qs.filter(read_at__isnull=True, resolved_at__isnull=True)
     if rule in RULES:
         qs = qs.filter(rule=rule)
     return qs.order_by("-id")
+
+
+def _group_open(user):
+    """A group's open records `user` may see, counted in the list's own query (None for a single one)."""
+    members = (Notification.objects.filter(group_id=OuterRef("pk"), resolved_at__isnull=True)
+               .filter(_visible_records_q(user)).order_by().values("group_id").annotate(n=Count("pk")).values("n"))
+    return Case(When(is_group=True, then=Coalesce(Subquery(members), 0)), default=None, output_field=IntegerField())
 
 
 def group_counts(user, group_ids):
@@ -90,9 +99,11 @@ def group_counts(user, group_ids):
 
 def with_texts(rows, user):
     """Give each notification its `text` (what it says, in the active language), `rule_label` and
-    `visible`; a group says how many of its open records `user` may see (one query for the page's
-    groups, none without)."""
-    counts = group_counts(user, [row.pk for row in rows if row.is_group])
+    `visible`; a group says how many of its open records `user` may see (counted by
+    `notifications_for`'s query, else here in one query for the rows' groups)."""
+    # The centre's rows carry their count (`group_open`); others are counted here, in one query.
+    counts = group_counts(user, [row.pk for row in rows if row.is_group and getattr(row, "group_open", None) is None])
+    counts.update({row.pk: row.group_open for row in rows if getattr(row, "group_open", None) is not None})
     for row in rows:
         definition = RULES.get(row.rule)
         row.rule_label = definition.label if definition else row.rule
