@@ -249,6 +249,21 @@ def test_every_rule_of_the_registry_runs(rep_east):
     assert NotificationRule.objects.count() == len(RULES)
 
 
+def test_a_rule_that_raised_many_refreshes_the_tables_statistics(rep_east, monkeypatch):
+    """So that the next scan does not plan its anti-join for an empty table (ANALYZE_AFTER, 10,000)."""
+    from django.db import connection
+
+    from crm.services import notifications as engine
+
+    monkeypatch.setattr(engine, "ANALYZE_AFTER", 3)
+    for hours in (1, 2, 3):
+        CustomerFactory(owner=rep_east, next_followup_at=ago(hours=hours))
+    scan(keys={"followup_due"})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'crm_notification'")
+        assert cursor.fetchone()[0] == Notification.objects.count() == 3
+
+
 def test_a_scan_spreads_its_rules_over_its_processes_by_weight():
     from crm.services.notifications import _spread
 
