@@ -88,6 +88,8 @@ class CustomerFilter(django_filters.FilterSet):
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}))
     sort = django_filters.ChoiceFilter(
         label=_("Sort"), choices=[(k, v[0]) for k, v in SORTS.items()], method="filter_noop", empty_label=None)
+    # The customers of one of the user's grouped reminders (its link: "18 customers not followed up ...").
+    reminder = django_filters.NumberFilter(label=_("Reminder"), method="filter_reminder", widget=forms.HiddenInput)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -104,6 +106,11 @@ class CustomerFilter(django_filters.FilterSet):
     def filter_view(self, qs, name, value):
         entry = VIEWS.get(value)
         return entry[2](qs, self.user) if entry else qs
+
+    def filter_reminder(self, qs, name, value):
+        from .selectors.notifications import group_object_ids
+
+        return qs.filter(pk__any_of=group_object_ids(self.user, int(value))) if self.user is not None else qs.none()
 
     def filter_tag(self, qs, name, value):
         value = value.strip()

@@ -620,6 +620,13 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("raised"))
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    # Grouping: when one scan raises more than the rule's `group_over` items of one kind for one
+    # person, they arrive as ONE group row (is_group, object_id 0, data["count"] / data["open"]) and
+    # each item row points at it (`group`): the items keep the unique key, the resolving and the
+    # e-mail rules of single reminders; only the group is shown (bell, centre, digest, My day).
+    is_group = models.BooleanField(default=False, db_default=False)
+    group = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="members",
+                              db_index=False, db_constraint=False)
 
     class Meta:
         verbose_name = _("notification")
@@ -634,8 +641,11 @@ class Notification(models.Model):
         indexes = [
             # A person's notifications, newest first (the centre), and the bell's count of the open ones
             # (rule, read and resolved included: answered from the index once the table is vacuumed).
+            # The group's items are left out of both by group_id, so it is in the index too.
             models.Index(fields=["recipient", "-id"], name="notification_recipient",
-                         include=["rule", "read_at", "resolved_at"]),
+                         include=["rule", "read_at", "resolved_at", "group"]),
+            # A group's items: its count, its link (the list filtered to them), its resolving.
+            models.Index(fields=["group"], name="notification_group", condition=models.Q(group__isnull=False)),
         ]
 
     def __str__(self):

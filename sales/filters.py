@@ -29,6 +29,8 @@ class OpportunityFilter(django_filters.FilterSet):
                                          lookup_expr="lte", widget=forms.DateInput(attrs={"type": "date"}))
     campaign = django_filters.ModelChoiceFilter(label=_("campaign"), queryset=Campaign.objects.all(),
                                                 empty_label=_("All"))
+    # The deals of one of the user's grouped reminders (its link: "12 deals have stayed too long ...").
+    reminder = django_filters.NumberFilter(label=_("Reminder"), method="by_reminder", widget=forms.HiddenInput)
 
     def __init__(self, data=None, *args, user, **kwargs):
         data = data.copy() if data is not None else None
@@ -60,6 +62,11 @@ class OpportunityFilter(django_filters.FilterSet):
         if value in StageKind.values:
             return queryset.filter(stage__kind=value)
         return queryset
+
+    def by_reminder(self, queryset, name, value):
+        from crm.selectors.notifications import group_object_ids
+
+        return queryset.filter(pk__any_of=group_object_ids(self.user, int(value)))
 
     def by_mine(self, queryset, name, value):
         return queryset.filter(owner=self.user) if value else queryset

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -47,44 +48,79 @@ log = logging.getLogger(__name__)
 
 DIGEST = "digest"  # the preference key of the morning digest
 SCAN_LOCK = 0x4E4F54  # advisory lock class of the scan ("NOT"); the second key is the rule's hash
+ANALYZE_AFTER = 10_000  # rows a rule raised or resolved, after which the scan refreshes the table's statistics
 
+# One statement per rule. `fresh` is what is due and not raised yet (the rule's advisory lock makes the
+# scans of one rule take turns, so what `fresh` finds missing is inserted by this statement alone; the
+# unique key stays the guarantee). A person's fresh items beyond the rule's `group_over` become one
+# group row (its data: the rule's `group_data` over them) and point at it; e-mails go for single
+# items and groups, never for a group's items; resolving an item counts its group down, and
+# resolves it with its last item.
 _SCAN_SQL = """
 WITH due AS MATERIALIZED ({due}),
-raised AS (
-    INSERT INTO crm_notification (recipient_id, rule, object_id, period, due_at, subject, data, created_at)
-    SELECT recipient_id, %(rule_key)s, object_id, period, due_at, left(subject, 200), data, %(now)s
-    FROM due
+fresh AS MATERIALIZED (
+    SELECT due.* FROM due
+    WHERE NOT EXISTS (SELECT 1 FROM crm_notification n
+                      WHERE n.rule = %(rule_key)s AND n.recipient_id = due.recipient_id
+                        AND n.object_id = due.object_id AND n.period = due.period)
+),
+grouped AS (
+    INSERT INTO crm_notification (recipient_id, rule, object_id, period, due_at, subject, data, created_at, is_group)
+    SELECT recipient_id, %(rule_key)s, 0, 'group@' || %(now_key)s, min(due_at), '',
+           {group_data} || jsonb_build_object('count', count(*), 'open', count(*)), %(now)s, true
+    FROM fresh GROUP BY recipient_id HAVING count(*) > %(group_over)s
     ON CONFLICT DO NOTHING
     RETURNING id, recipient_id
+),
+raised AS (
+    INSERT INTO crm_notification (recipient_id, rule, object_id, period, due_at, subject, data, created_at, group_id)
+    SELECT f.recipient_id, %(rule_key)s, f.object_id, f.period, f.due_at, left(f.subject, 200), f.data, %(now)s, g.id
+    FROM fresh f LEFT JOIN grouped g ON g.recipient_id = f.recipient_id
+    ON CONFLICT DO NOTHING
+    RETURNING id, recipient_id, group_id
+),
+told AS (
+    SELECT id, recipient_id FROM raised WHERE group_id IS NULL
+    UNION ALL SELECT id, recipient_id FROM grouped
 ),
 mailed AS (
     INSERT INTO crm_emaildelivery (kind, user_id, notification_id, status, attempts, next_attempt_at, last_error,
                                    created_at)
-    SELECT 'notification', raised.recipient_id, raised.id, 'pending', 0, %(now)s, '', %(now)s
-    FROM raised
-    JOIN crm_notificationpreference p ON p.user_id = raised.recipient_id AND p.rule = %(rule_key)s AND p.email
-    JOIN accounts_user u ON u.id = raised.recipient_id AND u.email <> ''
+    SELECT 'notification', told.recipient_id, told.id, 'pending', 0, %(now)s, '', %(now)s
+    FROM told
+    JOIN crm_notificationpreference p ON p.user_id = told.recipient_id AND p.rule = %(rule_key)s AND p.email
+    JOIN accounts_user u ON u.id = told.recipient_id AND u.email <> ''
     RETURNING 1
 ),
 resolved AS (
     UPDATE crm_notification n SET resolved_at = %(now)s
-    WHERE n.rule = %(rule_key)s AND n.resolved_at IS NULL
+    WHERE n.rule = %(rule_key)s AND n.resolved_at IS NULL AND NOT n.is_group
       AND NOT EXISTS (SELECT 1 FROM due WHERE due.object_id = n.object_id AND due.recipient_id = n.recipient_id
                                           AND due.period = n.period)
-    RETURNING 1
+    RETURNING n.group_id
+),
+shrunk AS (
+    UPDATE crm_notification g
+    SET data = jsonb_set(g.data, '{{open}}', to_jsonb(GREATEST((g.data->>'open')::int - r.n, 0))),
+        resolved_at = CASE WHEN (g.data->>'open')::int <= r.n THEN %(now)s END
+    FROM (SELECT group_id, count(*) AS n FROM resolved WHERE group_id IS NOT NULL GROUP BY group_id) r
+    WHERE g.id = r.group_id AND g.resolved_at IS NULL
+    RETURNING g.resolved_at
 )
-SELECT (SELECT count(*) FROM raised), (SELECT count(*) FROM mailed), (SELECT count(*) FROM resolved)
+SELECT (SELECT count(*) FROM raised), (SELECT count(*) FROM grouped), (SELECT count(*) FROM mailed),
+       (SELECT count(*) FROM resolved), (SELECT count(*) FROM shrunk WHERE resolved_at IS NOT NULL)
 """
 
 
 def notification_rules_ensure():
     """A settings row for every rule of the registry (a rule added in code starts with its defaults)."""
     NotificationRule.objects.bulk_create(
-        [NotificationRule(key=key, params=dict(rule.defaults)) for key, rule in RULES.items()], ignore_conflicts=True)
+        [NotificationRule(key=key, params=rule.all_defaults()) for key, rule in RULES.items()], ignore_conflicts=True)
 
 
 def _run_rule(rule, row, now, pause):
-    """One rule in one transaction: (raised, e-mails queued, resolved)."""
+    """One rule in one transaction: (items raised, groups raised, e-mails queued, items resolved,
+    groups resolved)."""
     with transaction.atomic(), connection.cursor() as cursor:
         # Overlapping scans take turns per rule (the unique key alone would be enough for correctness;
         # the lock spares the second one the work and any lock-order deadlock between the two).
@@ -92,21 +128,24 @@ def _run_rule(rule, row, now, pause):
         # The statement hashes and holds whole due sets (a million rows at scale): give it the memory.
         cursor.execute("SET LOCAL work_mem = %s", [settings.NOTIFY_SCAN_WORK_MEM])
         if row.is_active:
-            params = {**rule.sql_params(rule.params(row.params), now), "now": now, "rule_key": rule.key}
-            cursor.execute(_SCAN_SQL.format(due=rule.due_sql()), params)
+            due, params = rule.due(rule.params(row.params), now)
+            params = {**params, "now": now, "now_key": now.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f"),
+                      "rule_key": rule.key}
+            cursor.execute(_SCAN_SQL.format(due=due, group_data=rule.group_data), params)
             counts = cursor.fetchone()
         else:  # switched off: its open reminders stop
-            cursor.execute("UPDATE crm_notification SET resolved_at = %s WHERE rule = %s AND resolved_at IS NULL",
-                           [now, rule.key])
-            counts = (0, 0, cursor.rowcount)
+            cursor.execute("UPDATE crm_notification SET resolved_at = %s WHERE rule = %s AND resolved_at IS NULL "
+                           "RETURNING is_group", [now, rule.key])
+            groups = sum(1 for (is_group,) in cursor.fetchall() if is_group)
+            counts = (0, 0, 0, cursor.rowcount - groups, groups)
         if pause:  # only the crash test sets it: the worker is killed here, inside the transaction
             time.sleep(pause)
     return counts
 
 
 def notifications_scan(*, now=None, keys=None, processes=None):
-    """Run every rule (or those of `keys`) once. Returns {rule key: {"raised", "emails", "resolved",
-    "seconds"}}. Safe to run twice, to overlap, and to be killed and run again (see the module).
+    """Run every rule (or those of `keys`) once. Returns {rule key: {"raised" (items, grouped ones
+    too), "groups", "emails", "resolved" (items), "groups_resolved", "seconds"}}. Safe to run twice, to overlap, and to be killed and run again (see the module).
 
     The rules are spread over NOTIFY_SCAN_PROCESSES processes (the heaviest first, each to the least
     loaded), each running its rules in transactions of their own on its own connection: a first scan
@@ -145,9 +184,15 @@ def _scan_rules(keys, rows, now):
         started = time.perf_counter()
         # Only the crash test sets the pause: inside the transaction of the registry's second rule.
         pause = settings.NOTIFY_SCAN_PAUSE if list(RULES).index(key) == 1 else 0
-        raised, emails, resolved = _run_rule(RULES[key], rows[key], now, pause)
-        results[key] = {"raised": raised, "emails": emails, "resolved": resolved,
-                        "seconds": round(time.perf_counter() - started, 3)}
+        raised, groups, emails, resolved, groups_resolved = _run_rule(RULES[key], rows[key], now, pause)
+        if raised + resolved >= ANALYZE_AFTER:
+            # The table's statistics, now: a first scan of a large book grows it from nothing to millions,
+            # and the next scan's plan for what stopped (an anti-join) must not take it for empty (a
+            # nested loop over 600,000 × 600,000 rows, measured) until autovacuum comes round.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE crm_notification")
+        results[key] = {"raised": raised, "groups": groups, "emails": emails, "resolved": resolved,
+                        "groups_resolved": groups_resolved, "seconds": round(time.perf_counter() - started, 3)}
     return results
 
 
@@ -211,9 +256,9 @@ def _compose(delivery, now):
                 "centre": _site_url(reverse("notifications:list"))})
         else:
             notification = delivery.notification
-            if not notification.is_open or not _may_see(user, notification):
+            text = _text_if_visible(user, notification) if notification.is_open else None
+            if text is None:
                 return None
-            text = RULES[notification.rule].message(notification)
             subject = text[:150]
             body = render_to_string("crm/notifications/email_notification.txt", {
                 "user": user, "text": text,
@@ -222,11 +267,19 @@ def _compose(delivery, now):
     return EmailMessage(subject=subject, body=body, to=[user.email], headers={"X-CRM-Kind": "reminder"})
 
 
-def _may_see(user, notification):
-    """Whether `user` may still see the notification's record (the scan resolves it later; the mail
-    must not tell them about it meanwhile)."""
+def _text_if_visible(user, notification):
+    """What the notification says, or None when `user` may no longer see its record (a group: none
+    of its open records) — the scan resolves it later; the mail must not tell them about it meanwhile.
+    A group says how many of its records `user` may open."""
+    from ..selectors.notifications import with_texts
+
     rule = RULES.get(notification.rule)
-    return rule is not None and visible(user, rule.record_model()).filter(pk=notification.object_id).exists()
+    if rule is None:
+        return None
+    if not notification.is_group and not visible(user, rule.record_model()).filter(pk=notification.object_id).exists():
+        return None
+    row = with_texts([notification], user)[0]
+    return row.text if row.visible else None
 
 
 def _record_failure(delivery, error, now):
@@ -311,7 +364,9 @@ def notification_mark_read(*, notification, by):
     """`by` has read one of their notifications (someone else's: refused)."""
     if notification.recipient_id != by.pk:
         raise PermissionDenied
-    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+    # A group read is its items read (they were told as one; the nightly clean-up then takes them together).
+    Notification.objects.filter(Q(pk=notification.pk) | Q(group_id=notification.pk), recipient=by,
+                                read_at__isnull=True).update(read_at=timezone.now())
 
 
 def notifications_mark_all_read(*, by, rule=None):
@@ -338,20 +393,20 @@ def notification_preferences_save(*, user, choices):
 
 def notification_rule_save(*, by, key, is_active, params):
     """An admin switches a rule on or off and sets its parameters (checked against the rule's
-    fields: every parameter present, whole numbers within the fields' bounds)."""
+    fields: no unknown one, whole numbers within the fields' bounds; one not given keeps its value)."""
     check(by, permission=Capability.MANAGE_USERS)
     rule = RULES.get(key)
     if rule is None:
         raise ValidationError(_("Unknown reminder."), code="unknown")
     fields = rule.param_fields()
-    if set(params) != set(fields):
-        raise ValidationError(_("Every parameter of the rule is needed."), code="params")
-    clean = {}
-    for name, field in fields.items():
-        clean[name] = field.clean(params[name])
+    if set(params) - set(fields):
+        raise ValidationError(_("This reminder has no such setting."), code="params")
     notification_rules_ensure()
     with audited(by, "notification_rule_save"):
         row = NotificationRule.objects.select_for_update().get(key=key)
+        # A parameter not given keeps its value (e.g. the grouping threshold, added to every rule later).
+        current = rule.params(row.params)
+        clean = {name: field.clean(params.get(name, current[name])) for name, field in fields.items()}
         row.is_active, row.params, row.updated_by = is_active, clean, by
         row.save()
     return row

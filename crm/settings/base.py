@@ -260,6 +260,9 @@ NOTIFY_DIGEST_WINDOW = env.int("NOTIFY_DIGEST_WINDOW", default=3)
 NOTIFY_SCAN_WORK_MEM = env.str("NOTIFY_SCAN_WORK_MEM", default="256MB")
 # Days a read or resolved notification is kept (open ones stay).
 NOTIFY_KEEP_DAYS = env.int("NOTIFY_KEEP_DAYS", default=90)
+# More items of one rule for one person in one scan than this arrive as one reminder (the default of
+# every rule's "group_over", which an admin changes per rule under the reminder settings).
+NOTIFY_GROUP_OVER = env.int("NOTIFY_GROUP_OVER", default=5)
 # Processes one scan spreads its rules over (each with its own database connection).
 NOTIFY_SCAN_PROCESSES = env.int("NOTIFY_SCAN_PROCESSES", default=min(2, os.cpu_count() or 1))
 # Seconds the scan waits inside the transaction of its second rule: only the crash test sets it.

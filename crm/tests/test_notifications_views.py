@@ -125,9 +125,10 @@ def test_the_admin_pages(client_for, admin, due):
     assert 'data-rule="not_followed_up"' in page
     response = client.post(reverse("settings:reminders:rule_edit", args=["not_followed_up"]), {
         "is_active": "on", "days_a": 2, "days_b": 7, "days_c": 30, "escalate_a": 5, "escalate_b": 14,
-        "escalate_c": 60})
+        "escalate_c": 60, "group_over": 8})
     assert response.status_code == 302
     assert NotificationRule.objects.get(key="not_followed_up").params["days_a"] == 2
+    assert NotificationRule.objects.get(key="not_followed_up").params["group_over"] == 8
     bad = client.post(reverse("settings:reminders:rule_edit", args=["not_followed_up"]), {"days_a": 0})
     assert bad.status_code == 200 and bad.context["form"].errors
     failures = client.get(reverse("settings:reminders:failures")).content.decode()
@@ -187,8 +188,10 @@ def test_preferences(client_for, rep_east):
 
 @pytest.mark.parametrize("persona", ["rep_east", "director"])
 def test_the_centre_answers_in_few_queries_whatever_it_holds(person, client, persona, rep_east, director, roles,
-                                                             django_assert_max_num_queries):
+                                                             django_assert_max_num_queries, settings):
     from crm.tests.notification_builders import deal, pending_approval
+
+    settings.NOTIFY_GROUP_OVER = 1000  # one by one: a full page of single reminders
 
     for i in range(30):
         customer = CustomerFactory(owner=rep_east, tier="A", next_followup_at=ago(hours=1),
@@ -205,7 +208,8 @@ def test_the_centre_answers_in_few_queries_whatever_it_holds(person, client, per
         assert client.get(reverse("notifications:list"), {"show": "all", "before": 10**9}).status_code == 200
 
 
-def test_the_centre_pages_to_older_reminders_and_stops_at_the_last(client_for, rep_east):
+def test_the_centre_pages_to_older_reminders_and_stops_at_the_last(client_for, rep_east, settings):
+    settings.NOTIFY_GROUP_OVER = 1000  # one by one: pages of single reminders
     for _ in range(30):
         CustomerFactory(owner=rep_east, tier="A", next_followup_at=ago(hours=1), last_followup_at=ago(days=9))
     scan()  # 30 follow-ups due and 30 not followed up: 60 reminders

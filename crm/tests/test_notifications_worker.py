@@ -32,7 +32,18 @@ def wait_for(check, timeout=60, every=0.2):
 
 
 def counts():
-    return {rule: Notification.objects.filter(rule=rule).count() for rule in ("followup_due", "not_followed_up")}
+    """Items (a group's included) per rule."""
+    return {rule: Notification.objects.filter(rule=rule, is_group=False).count()
+            for rule in ("followup_due", "not_followed_up")}
+
+
+def groups():
+    """{(rule, recipient): [sizes of its groups]}."""
+    found = {}
+    for rule, recipient, size in Notification.objects.filter(is_group=True).values_list(
+            "rule", "recipient__username", "data__count"):
+        found.setdefault((rule, recipient), []).append(size)
+    return found
 
 
 def book(rep_east, n=40):
@@ -69,6 +80,19 @@ def test_a_scan_on_the_worker_raises_each_reminder_once(celery_worker_process, r
     tasks.notifications_scan.apply_async(queue=queue).get(timeout=60)
     assert counts() == {"followup_due": 5, "not_followed_up": 10}
     assert Notification.objects.filter(recipient=manager_east).count() == 5
+    assert groups() == {}  # 5 of a kind each: not more than the threshold, so one by one
+
+
+def test_a_scan_on_the_worker_groups_what_is_more_than_the_threshold_once(celery_worker_process, rep_east,
+                                                                          manager_east):
+    book(rep_east, n=6)
+    queue = celery_worker_process["queue"]
+    tasks.notifications_scan.apply_async(queue=queue).get(timeout=60)
+    tasks.notifications_scan.apply_async(queue=queue).get(timeout=60)
+    assert counts() == {"followup_due": 6, "not_followed_up": 12}
+    assert groups() == {("followup_due", "rep_east"): [6], ("not_followed_up", "rep_east"): [6],
+                        ("not_followed_up", "manager_east"): [6]}
+    assert not Notification.objects.filter(is_group=False, group=None).exists()  # every item in its group
 
 
 def _paused_in_a_transaction():
@@ -89,6 +113,7 @@ def test_a_worker_killed_mid_scan_leaves_no_duplicates_and_no_gaps(own_queue, re
     # The first rule is done and kept; nothing of the second survives its dead transaction.
     assert wait_for(lambda: not _paused_in_a_transaction(), timeout=10)
     assert counts() == {"followup_due": 40, "not_followed_up": 0}
+    assert groups() == {("followup_due", "rep_east"): [40]}  # the first rule's group, whole
 
     own_queue()  # a new worker gets the task again from the broker and finishes the scan
     assert wait_for(lambda: counts()["not_followed_up"] == 80, timeout=90), counts()
@@ -98,6 +123,10 @@ def test_a_worker_killed_mid_scan_leaves_no_duplicates_and_no_gaps(own_queue, re
     assert len(set(rows)) == len(rows)
     assert tasks.notifications_scan.apply_async().get(timeout=60)["not_followed_up"]["raised"] == 0
     assert counts() == {"followup_due": 40, "not_followed_up": 80}
+    # One group each, once, holding every item: nothing of the dead transaction's group survived.
+    assert groups() == {("followup_due", "rep_east"): [40], ("not_followed_up", "rep_east"): [40],
+                        ("not_followed_up", "manager_east"): [40]}
+    assert not Notification.objects.filter(is_group=False, group=None).exists()
 
 
 def test_an_email_that_keeps_failing_is_retried_then_shown_to_admins(own_queue, client_for, rep_east, admin):

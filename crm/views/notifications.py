@@ -1,6 +1,6 @@
-"""The reminders: the bell (loaded by htmx, so pages pay no query for it), the notification centre,
-opening a notification (through the access layer: a record the reader may no longer see is a 404),
-marking read, a person's delivery preferences, and for admins the rules' settings and the e-mails
+"""The reminders: the bell and My day's card (loaded by htmx, so pages pay no query for them), the
+notification centre, opening a notification (through the access layer: a record the reader may no
+longer see is a 404; a group opens the list of its records), marking read, a person's delivery preferences, and for admins the rules' settings and the e-mails
 that failed."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,11 +24,20 @@ from ..models import EmailDelivery, Notification, NotificationRule
 from ..notifications import RULES
 from ..selectors import notifications as notification_selectors
 
+DAY_LIMIT = 5  # reminders on My day's card
+
 
 @login_required
 def notification_bell(request):
     return render(request, "crm/notifications/bell.html",
                   {"count": selectors.notifications_unread_count(request.user)})
+
+
+@login_required
+def notification_day(request):
+    """My day's card of the unread reminders (a group as one), loaded by htmx like the bell."""
+    return render(request, "crm/notifications/day.html",
+                  {"reminders": selectors.open_reminders(request.user, limit=DAY_LIMIT)})
 
 
 @login_required
@@ -38,7 +47,7 @@ def notification_list(request):
     page = older_page(selectors.notifications_for(request.user, **values), request.GET, size=notification_selectors.PAGE_SIZE)
     more_url = "?" + urlencode({**dict(request.GET.items()), "before": page["next_before"]}) if page["more"] else None
     return render(request, "crm/notifications/list.html", {
-        "filters": filters, "rows": selectors.with_texts(page["rows"]), "more_url": more_url,
+        "filters": filters, "rows": selectors.with_texts(page["rows"], request.user), "more_url": more_url,
         "unread": values["unread"], "rule": values["rule"]})
 
 
@@ -134,6 +143,7 @@ def settings_email_retry(request, pk):
 urlpatterns = [
     path("", notification_list, name="list"),
     path("bell/", notification_bell, name="bell"),
+    path("day/", notification_day, name="day"),
     path("<int:pk>/", notification_open, name="open"),
     path("<int:pk>/read/", notification_read, name="read"),
     path("read-all/", notifications_read_all, name="read_all"),

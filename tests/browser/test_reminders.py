@@ -25,8 +25,9 @@ NAME = "上海提醒演示客户有限公司"
 def reminder(demo_company):
     """A follow-up of rep_sh's that came due an hour ago, and the scan that raised its reminder."""
     rep = demo_company["rep_sh"]
+    services.notifications_scan()  # the demo's first scan (its own reminders, grouped where many)
     customer = CustomerFactory(owner=rep, name=NAME, next_followup_at=timezone.now() - datetime.timedelta(hours=1))
-    services.notifications_scan()
+    services.notifications_scan()  # one more due: raised by itself
     return Notification.objects.get(rule="followup_due", object_id=customer.pk)
 
 
@@ -74,6 +75,35 @@ def test_the_reminder_stops_once_the_follow_up_is_logged(reminder, demo_company,
     assert reminder.resolved_at is not None and reminder.read_at is not None
     page.goto(reverse("notifications:list"))
     expect(page.locator(f"[data-testid=notification][data-pk='{reminder.pk}']")).to_have_count(0)
+    assert console_errors == []
+
+
+@pytest.mark.parametrize("viewport, width", [(DESKTOP, 1280), (PHONE_390, 390)])
+def test_a_group_of_reminders_opens_the_list_of_exactly_its_customers(demo_company, open_page, console_errors,
+                                                                      screenshot, viewport, width):
+    rep = demo_company["rep_sh"]
+    services.notifications_scan()
+    names = [f"久未跟进演示客户{i}" for i in range(8)]
+    for name in names:
+        CustomerFactory(owner=rep, tier="B", name=name, last_followup_at=timezone.now() - datetime.timedelta(days=10))
+    services.notifications_scan()  # eight at once: one reminder
+    group = Notification.objects.filter(rule="not_followed_up", recipient=rep, is_group=True).latest("pk")
+    page = open_page(viewport)
+    sign_in(page, "rep_sh")
+    page.goto(reverse("notifications:list"))
+    item = page.locator(f"[data-testid=notification][data-pk='{group.pk}']")
+    expect(item).to_contain_text("8 位客户超过 7 天未跟进")
+    assert horizontal_overflow(page) == 0
+    screenshot(page, f"reminders-group-{width}")
+
+    item.locator("[data-testid=notification-link]").click()
+    expect(page.locator("[data-testid=reminder-filter]")).to_be_visible()
+    table = page.locator("[data-testid=customer-table]")
+    for name in names:
+        expect(table).to_contain_text(name)
+    expect(table.locator("tbody tr[data-customer]")).to_have_count(len(names))
+    assert horizontal_overflow(page) == 0
+    screenshot(page, f"reminders-group-list-{width}")
     assert console_errors == []
 
 
