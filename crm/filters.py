@@ -91,9 +91,10 @@ class CustomerFilter(django_filters.FilterSet):
     # The customers of one of the user's grouped reminders (its link: "18 customers not followed up ...").
     reminder = django_filters.NumberFilter(label=_("Reminder"), method="filter_reminder", widget=forms.HiddenInput)
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, user=None, dense=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.dense = dense  # a search known to match many: see customers_matching_text
         if user is not None:
             self.filters["owner"].queryset = assignable_users(user)
 
@@ -101,7 +102,7 @@ class CustomerFilter(django_filters.FilterSet):
         return qs
 
     def filter_q(self, qs, name, value):
-        return customers_matching_text(qs, value)
+        return customers_matching_text(qs, value, dense=self.dense)
 
     def filter_view(self, qs, name, value):
         entry = VIEWS.get(value)

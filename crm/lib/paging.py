@@ -104,17 +104,24 @@ def capped_ids(qs, cap=None):
     return list(qs.order_by().values_list("pk", flat=True)[: cap + 1])
 
 
-def keyset_page(qs, ordering, *, after=None, before=None, size=50, cap=None):
+def keyset_page(qs, ordering, *, after=None, before=None, size=50, cap=None, when_capped=None):
     """One page of `qs` in `ordering`, after or before a cursor from a previous page, and the capped
     count of `qs`. The count reads the matching ids (at most cap + 1); when they are all there, the
     page is looked for among them by id, so a costly condition (a search within a scope) is worked
-    out once, not once for the count and again for the page. Two queries either way."""
+    out once, not once for the count and again for the page. Two queries either way.
+
+    `when_capped`: a function giving the same rows as `qs` by a query that is cheaper when more than
+    `cap` of them match (a search walked in the list's order); the page is read from it then."""
     cap = COUNT_CAP if cap is None else cap
     ids = capped_ids(qs, cap)
     count, capped = min(len(ids), cap), len(ids) > cap
     if not ids:
         return Page(rows=[], next_cursor=None, prev_cursor=None, count=0, capped=False)
-    return _page(qs if capped else qs.filter(pk__in=ids), ordering, after, before, size, count, capped)
+    if not capped:
+        qs = qs.filter(pk__in=ids)
+    elif when_capped is not None:
+        qs = when_capped()
+    return _page(qs, ordering, after, before, size, count, capped)
 
 
 def _page(qs, ordering, after, before, size, count, capped):

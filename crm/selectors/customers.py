@@ -45,12 +45,13 @@ def customer_for(user, pk, *, write=False):
     return get_visible_or_404(user, qs, pk, write=write)
 
 
-def customer_list_queryset(user, params):
+def customer_list_queryset(user, params, *, dense=False):
     """The filtered list a user asked for (request.GET), scoped by the access layer, and its filter
-    set. Unknown sorts fall back to newest first; invalid filter values are ignored (shown on the form)."""
+    set. Unknown sorts fall back to newest first; invalid filter values are ignored (shown on the form).
+    `dense`: the search is known to match many (customers_matching_text)."""
     from ..filters import CustomerFilter
 
-    filterset = CustomerFilter(params, queryset=customers_visible_to(user), user=user)
+    filterset = CustomerFilter(params, queryset=customers_visible_to(user), user=user, dense=dense)
     qs = filterset.qs if filterset.is_valid() else customers_visible_to(user)
     return filterset, qs
 
@@ -62,8 +63,16 @@ def customer_list(user, params, *, size=50):
     filterset, qs = customer_list_queryset(user, params)
     from .search import with_edit_flag
 
-    page = keyset_page(with_edit_flag(qs.select_related("owner", "team"), user), filterset.ordering,
-                       after=params.get("after"), before=params.get("before"), size=size)
+    def rows(qs):
+        return with_edit_flag(qs.select_related("owner", "team"), user)
+
+    def dense():
+        """The same list, for a search that matched more than the count's cap, newest first."""
+        return rows(customer_list_queryset(user, params, dense=True)[1])
+
+    by_id = filterset.ordering.field == "id" and params.get("q")
+    page = keyset_page(rows(qs), filterset.ordering, after=params.get("after"), before=params.get("before"),
+                       size=size, when_capped=dense if by_id else None)
     labels = tier_labels()
     for row in page.rows:
         row.tier_label = labels[row.tier]

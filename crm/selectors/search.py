@@ -22,18 +22,22 @@ CONTACT_LIMIT = 20
 CONTACT_CUSTOMER_LIMIT = 200
 
 
-def customers_matching_text(qs, q):
+def customers_matching_text(qs, q, *, dense=False):
     """Narrow a customer queryset to those whose search text matches `q` (a name fragment, pinyin,
     a phone or an email fragment). An empty `q` leaves the queryset as it is.
 
     A narrow queryset (a rep's scope: the planner expects at most SCOPE_FIRST_ROWS rows) is searched
     row by row from its own indexes: the trigram index finds every customer with a common
     two-character word (9,114 for "华康" of 1M), and checking each against the scope cost more than
-    reading the scope. A wide one (a director's) keeps both ways open to the planner."""
+    reading the scope. A wide one (a director's) keeps both ways open to the planner. With
+    `dense` (the caller has counted more matches than a page needs, e.g. over a count's cap), the row's
+    own LIKE alone: a list walked in its indexed order then stops after a page's worth of matches,
+    where the trigram index would fetch every match (9,000 for a common two-character word) to sort
+    them."""
     pattern = search_pattern(q)
     if pattern is None:
         return qs
-    if qs.query.where and planner_rows(qs) <= SCOPE_FIRST_ROWS:
+    if dense or (qs.query.where and planner_rows(qs) <= SCOPE_FIRST_ROWS):
         return qs.filter(search_text__like=pattern)
     # The customer row carries the same text: its LIKE lets the planner walk a list newest first and
     # stop early for a common term, the search table's trigram index finds a rare one.

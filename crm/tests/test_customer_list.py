@@ -156,6 +156,32 @@ def test_it_caps_the_count_instead_of_counting_everything(client_for, rep_east, 
     assert "超过 5 位客户" in body
 
 
+def test_a_search_matching_more_than_the_count_cap_pages_newest_first_by_walking_the_list(
+        client_for, director, rep_east, monkeypatch):
+    """Past the count's cap, the page is read by the customer row's own LIKE, walked newest first (the
+    search table's trigram index would fetch every match to sort them), and still shows exactly the
+    matches, newest first."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.lib import paging
+    from crm.selectors import search
+
+    monkeypatch.setattr(paging, "COUNT_CAP", 5)
+    monkeypatch.setattr(search, "SCOPE_FIRST_ROWS", 0)  # the director's scope counts as wide, as at 1M rows
+    matches = [CustomerFactory(name=f"金桥物流{i}", owner=rep_east) for i in range(9)]
+    for i in range(4):
+        CustomerFactory(name=f"华康医药{i}", owner=rep_east)
+    client = client_for(director)
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get(LIST, {"q": "金桥"})
+    assert "超过 5 位客户" in first.content.decode()
+    page_sql = next(q["sql"] for q in reversed(queries.captured_queries) if "LIMIT 51" in q["sql"])
+    assert "crm_customersearch" not in page_sql and "金桥" in page_sql
+    expected = [c.name for c in sorted(matches, key=lambda c: -c.pk)]
+    assert names_in(first) == expected
+
+
 def test_it_keeps_the_query_count_flat(client_for, rep_east, django_assert_max_num_queries):
     for i in range(60):
         CustomerFactory(name=f"客户{i}", owner=rep_east, tags=["a", "b"])
