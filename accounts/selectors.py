@@ -12,6 +12,8 @@ from django.db.models import BooleanField, Case, Count, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.lib.inputs import parse_id
+
 from .access import (
     _rule,
     _user_team_ancestor_ids,
@@ -109,8 +111,9 @@ def customers_matching(term, *, viewer, limit=20):
     if not term:
         return []
     customers = visible(viewer, Customer).select_related("owner", "team")
-    if term.isdigit():
-        by_id = list(customers.filter(pk=int(term)))
+    pk = parse_id(term)  # ASCII digits within bigint: "²" is a name to look for, not an id
+    if pk is not None:
+        by_id = list(customers.filter(pk=pk))
         if by_id:
             return by_id
     return list(customers.filter(name__icontains=term).order_by("name", "pk")[:limit])

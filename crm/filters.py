@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.access import subordinate_ids_sql
 from accounts.models import Team, User
 
+from .lib import inputs
 from .lib.paging import Ordering
 from .models import Choice, CustomerKind, CustomerStatus, Tier
 from .selectors.myday import today_bounds
@@ -80,10 +81,10 @@ class CustomerFilter(django_filters.FilterSet):
     overdue = django_filters.BooleanFilter(
         label=_("Follow-up overdue"), method="filter_overdue",
         widget=forms.Select(choices=[("", "---------"), ("true", _("Yes")), ("false", _("No"))]))
-    last_followup = django_filters.DateFromToRangeFilter(
+    last_followup = inputs.DateFromToRangeFilter(
         label=_("Last follow-up between"), method="filter_last_followup",
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}))
-    created = django_filters.DateFromToRangeFilter(
+    created = inputs.DateFromToRangeFilter(
         label=_("Created between"), method="filter_created",
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}))
     sort = django_filters.ChoiceFilter(

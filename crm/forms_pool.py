@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 
+from .lib import inputs
 from .models import Choice, Pool, Tier
 
 
@@ -43,7 +44,7 @@ class ReleaseForm(forms.Form):
 class PoolSearchForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     tier = forms.ChoiceField(label=_("Tier"), required=False)
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    before = inputs.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, tiers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,6 +61,7 @@ class ChoiceForm(forms.ModelForm):
     """One picklist entry. The code is set once, when the entry is added."""
 
     class Meta:
+        formfield_callback = inputs.formfield_callback  # dates within the calendar we keep
         model = Choice
         fields = ("code", "label", "label_en", "order", "active")
         help_texts = {  # noqa: RUF012 - Django reads Meta once
@@ -96,6 +98,7 @@ class PoolForm(forms.ModelForm):
                     "A team can be in one pool only."))
 
     class Meta:
+        formfield_callback = inputs.formfield_callback  # dates within the calendar we keep
         model = Pool
         fields = (
             "name", "daily_claim_limit", "owner_cap", "cap_counts_deal", "reclaim_block_days",

@@ -25,6 +25,9 @@ customer_patterns = [
     path("", include(imports.urlpatterns)),
 ]
 
+# Every 400 (a BadRequest, a malformed query parameter) answers with the friendly page in the site's layout.
+handler400 = "crm.lib.inputs.bad_request"
+
 urlpatterns = [
     path("", system.home, name="home"),
     path("healthz", system.healthz, name="healthz"),

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.access import visible
 from accounts.models import User
+from crm.lib import inputs
 from marketing.models import Campaign
 
 from .models import Pipeline, StageKind
@@ -23,9 +24,9 @@ class OpportunityFilter(django_filters.FilterSet):
                                         choices=[(ANY, _("All")), *StageKind.choices])
     owner = django_filters.ModelChoiceFilter(label=_("owner"), queryset=User.objects.none(), empty_label=_("All"))
     mine = django_filters.BooleanFilter(label=_("Mine only"), method="by_mine", widget=forms.CheckboxInput)
-    close_from = django_filters.DateFilter(label=_("Expected close from"), field_name="expected_close",
+    close_from = inputs.DateFilter(label=_("Expected close from"), field_name="expected_close",
                                            lookup_expr="gte", widget=forms.DateInput(attrs={"type": "date"}))
-    close_to = django_filters.DateFilter(label=_("Expected close to"), field_name="expected_close",
+    close_to = inputs.DateFilter(label=_("Expected close to"), field_name="expected_close",
                                          lookup_expr="lte", widget=forms.DateInput(attrs={"type": "date"}))
     campaign = django_filters.ModelChoiceFilter(label=_("campaign"), queryset=Campaign.objects.all(),
                                                 empty_label=_("All"))

@@ -438,7 +438,10 @@ def _date(raw, year, month, day):
 
 def _date_from_number(number, raw):
     """An Excel serial (44260 → 2021-03-05), or a yyyymmdd number (20210305)."""
-    number = float(number)
+    try:
+        number = float(number)
+    except (ValueError, OverflowError):  # Decimal("sNaN") will not even become a float
+        return _invalid_date(raw)
     if not math.isfinite(number):
         return _invalid_date(raw)
     if number == int(number) and 19000101 <= number <= 21001231:

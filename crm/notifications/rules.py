@@ -13,13 +13,14 @@ returned by `sql_params`. Only active users are reminded; archived and merged cu
 """
 import datetime
 
-from django import forms
 from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from ..lib import inputs
 
 RULES = {}
 
@@ -43,7 +44,7 @@ def rule_for(key):
 
 
 def days_field(label, minimum=1):
-    return forms.IntegerField(label=label, min_value=minimum, max_value=3650)
+    return inputs.IntegerField(label=label, min_value=minimum, max_value=3650)
 
 
 def local(value):
@@ -272,7 +273,7 @@ class QuoteWaiting(Rule):
     defaults = {"hours": 24}
 
     def param_fields(self):
-        return {"hours": forms.IntegerField(label=_("Hours"), min_value=1, max_value=24 * 90)}
+        return {"hours": inputs.IntegerField(label=_("Hours"), min_value=1, max_value=24 * 90)}
 
     def due_sql(self):
         return f"""
