@@ -188,7 +188,7 @@ class BulkForm(forms.Form):
         if allowed["assign"]:
             self.fields["owner"].queryset = assignable_users(user)
         # Any integers: whether each is the user's to change is the services' question.
-        self.fields["ids"].valid_value = lambda value: str(value).isdigit()
+        self.fields["ids"].valid_value = lambda value: inputs.parse_id(str(value)) is not None
 
     def clean(self):
         data = super().clean()

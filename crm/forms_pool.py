@@ -16,10 +16,10 @@ class IdListField(forms.Field):
     def to_python(self, value):
         if not value:
             return []
-        try:
-            return sorted({int(v) for v in value})
-        except (TypeError, ValueError):
-            raise forms.ValidationError(_("The selection is not valid."), code="invalid") from None
+        ids = {inputs.parse_id(v) if isinstance(v, str) else None for v in value}
+        if None in ids:  # ASCII digits within bigint only ("²" and "１" are not ids)
+            raise forms.ValidationError(_("The selection is not valid."), code="invalid")
+        return sorted(ids)
 
 
 class ClaimForm(forms.Form):
@@ -44,7 +44,7 @@ class ReleaseForm(forms.Form):
 class PoolSearchForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     tier = forms.ChoiceField(label=_("Tier"), required=False)
-    before = inputs.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    before = inputs.IdField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, tiers, **kwargs):
         super().__init__(*args, **kwargs)

@@ -53,6 +53,12 @@ class CleanError(ValueError):
         return self.reason
 
 
+class CleanWarning(CleanError):
+    """A cell its row can do without: an optional date nobody can read or outside the years we take.
+    The staging may keep the row without the cell and note the reason on it as a warning; until it
+    does, a CleanWarning counts as any CleanError (the row goes to the error report)."""
+
+
 class UnknownOwner(CleanError):
     """The owner names no user; the import decides whether the customer goes to the pool instead."""
 
@@ -455,12 +461,12 @@ def _date_from_number(number, raw):
 
 def _in_range(value, raw):
     if not FIRST_DATE <= value <= LAST_DATE:
-        raise CleanError(_("“%(value)s” is outside the years 1900–2100."), value=_shown(raw))
+        raise CleanWarning(_("“%(value)s” is outside the years 1900–2100."), value=_shown(raw))
     return value
 
 
 def _invalid_date(raw):
-    raise CleanError(_("“%(value)s” is not a valid date."), value=_shown(raw))
+    raise CleanWarning(_("“%(value)s” is not a valid date."), value=_shown(raw))
 
 
 # Amounts --------------------------------------------------------------------------------------------------

@@ -147,7 +147,7 @@ def test_it_pages_through_every_row_once_in_each_sort(client_for, rep_east, sort
 
 
 def test_it_caps_the_count_instead_of_counting_everything(client_for, rep_east, settings, monkeypatch):
-    from crm import paging
+    from crm.lib import paging
 
     monkeypatch.setattr(paging, "COUNT_CAP", 5)
     for i in range(7):
