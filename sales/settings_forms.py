@@ -107,10 +107,10 @@ class StageIdsField(forms.Field):
     widget = forms.MultipleHiddenInput
 
     def to_python(self, value):
-        try:
-            return [int(v) for v in value or []]
-        except (TypeError, ValueError):
-            raise forms.ValidationError(_("The order is not valid."), code="invalid") from None
+        ids = [inputs.parse_id(v) if isinstance(v, str) else None for v in value or []]
+        if None in ids:  # ASCII digits within bigint only
+            raise forms.ValidationError(_("The order is not valid."), code="invalid")
+        return ids
 
 
 class StageOrderForm(forms.Form):
