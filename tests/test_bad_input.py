@@ -206,3 +206,15 @@ def test_the_parsers_take_ascii_digits_and_sane_dates_only():
     for text in ("NaN", "1e309", "-Infinity", "sNaN", "1" * 40):
         assert inputs.parse_decimal(text, max_digits=14, decimal_places=2) is None, text
     assert str(inputs.parse_decimal("1,234.5", max_digits=14, decimal_places=2)) == "1234.5"
+
+
+def test_a_nul_byte_before_signing_in_is_a_400_too(client):
+    response = client.get(reverse("accounts:login"), {"next": "/\x00"})
+    assert response.status_code == 400 and "请求无效" in response.content.decode()
+
+
+def test_a_paging_cursor_that_does_not_decode_is_a_400(client_for, rep_east, book):
+    client = client_for(rep_east)
+    assert client.get(reverse("crm:customer_list"), {"after": "!!!"}).status_code == 400
+    assert client.get(reverse("crm:customer_list"), {"before": "WyJ4IiwgMV0"}).status_code == 400  # ["x", 1]
+    assert client.get(reverse("crm:customer_list"), {"sort": "name", "after": "WyJ4IiwgMV0"}).status_code == 200
