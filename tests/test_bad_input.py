@@ -218,3 +218,15 @@ def test_a_paging_cursor_that_does_not_decode_is_a_400(client_for, rep_east, boo
     assert client.get(reverse("crm:customer_list"), {"after": "!!!"}).status_code == 400
     assert client.get(reverse("crm:customer_list"), {"before": "WyJ4IiwgMV0"}).status_code == 400  # ["x", 1]
     assert client.get(reverse("crm:customer_list"), {"sort": "name", "after": "WyJ4IiwgMV0"}).status_code == 200
+
+
+def test_form_integers_take_full_width_digits_but_no_other_script():
+    from django import forms
+
+    from crm.lib import inputs
+
+    field = inputs.IntegerField(required=False)
+    assert field.clean("１２") == 12 and field.clean("12") == 12
+    for text in ("²", "١٢", "2147483648"):
+        with pytest.raises(forms.ValidationError):
+            field.clean(text)

@@ -181,17 +181,22 @@ def query_month(params, name):
 
 # Form fields -------------------------------------------------------------------------------------
 
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９－＋．，", "0123456789-+.,")
+
+
 class IntegerField(forms.IntegerField):
     """An integer within PostgreSQL's integer unless given tighter (or bigint) bounds; ASCII digits
-    only (Django's would read "²" as 2 through int()... or fail on "١٢" in a template tag)."""
+    only, the full-width digits of a Chinese input method read as such (int() would also take "١٢")."""
 
     def __init__(self, *, min_value=None, max_value=None, **kwargs):
         super().__init__(min_value=INT_MIN if min_value is None else min_value,
                          max_value=INT_MAX if max_value is None else max_value, **kwargs)
 
     def to_python(self, value):
-        if isinstance(value, str) and (not value.isascii() or len(value) > 100):
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        if isinstance(value, str):
+            value = value.translate(_FULL_WIDTH)  # a Chinese input method's １２ is 12
+            if not value.isascii() or len(value) > 100:
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
 
 
