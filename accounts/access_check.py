@@ -55,8 +55,11 @@ def records_matching(key, term, *, viewer, limit=20):
 
 def records_by_id_or_name(queryset, term, *, limit=20, name_field="name"):
     """The record of `queryset` whose id is `term`, else those whose `name_field` contains it, by name."""
-    if term.isdigit():
-        by_id = list(queryset.filter(pk=int(term)))
+    from crm.lib.inputs import parse_id
+
+    pk = parse_id(term)  # ASCII digits within bigint: "²" is a name to look for, not an id
+    if pk is not None:
+        by_id = list(queryset.filter(pk=pk))
         if by_id:
             return by_id
     return list(queryset.filter(**{f"{name_field}__icontains": term}).order_by(name_field, "pk")[:limit])

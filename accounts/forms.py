@@ -5,6 +5,8 @@ from django.forms.models import ModelChoiceIterator
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib import inputs
+
 from .access import scopes_within, user_access
 from .capabilities import Capability, Module
 from .models import Role, Team, User
@@ -117,6 +119,7 @@ class UserCreateForm(_UserFieldsMixin, forms.ModelForm):
     )
 
     class Meta(_UserMeta):
+        formfield_callback = inputs.formfield_callback  # dates within the calendar we keep
         fields = ["username", *_UserMeta.fields]
         error_messages = {"username": {"unique": _("This username is taken.")}}  # noqa: RUF012 - read once
 
@@ -150,6 +153,7 @@ class UserCreateForm(_UserFieldsMixin, forms.ModelForm):
 
 class UserEditForm(_UserFieldsMixin, forms.ModelForm):
     class Meta(_UserMeta):
+        formfield_callback = inputs.formfield_callback  # dates within the calendar we keep
         fields = [*_UserMeta.fields, "is_active"]
 
     def __init__(self, *args, editor=None, **kwargs):
@@ -233,6 +237,7 @@ class RoleForm(forms.ModelForm):
     )
 
     class Meta:
+        formfield_callback = inputs.formfield_callback  # dates within the calendar we keep
         model = Role
         fields = ["name", "description", "capabilities", "customers_scope", "sales_scope",
                   "service_scope", "marketing_scope", "landing_page", "priority"]
@@ -275,7 +280,7 @@ class AuditLogForm(forms.Form):
 
     record = forms.ChoiceField(label=_("Record"), required=False)
     kind = forms.ChoiceField(label=_("Event"), required=False)
-    before = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    before = inputs.DateTimeField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         from accounts.history import KINDS, tracked_models

@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.lib.inputs import BadInput
+
 from . import selectors, services
 from .access import may_manage, user_access
 from .access_check import checkables, records_matching
@@ -304,7 +306,9 @@ def audit_log(request):
     from accounts.history import audit_log as events_of
 
     form = AuditLogForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    if form.is_bound and not form.is_valid():  # a hand-made filter or page link: never the first page instead
+        raise BadInput(_("The page link is not valid (it may have been cut short). Go back to the first page."))
+    filters = form.cleaned_data if form.is_bound else {}
     model = form.models.get(filters.get("record") or "")
     events = events_of(request.user, model=model, kind=filters.get("kind") or None,
                        before=filters.get("before"), limit=AUDIT_LOG_SIZE)

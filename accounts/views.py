@@ -66,9 +66,11 @@ def profile(request):
 
 
 def posted_next_url(request, default):
-    """The form's `next` if it points back into this site, else `default`."""
+    """The form's `next` if it is a path on this site, else `default`. A path only: redirect() would
+    take "²" or "home" for the name of a URL pattern and fail to reverse it."""
     url = request.POST.get("next") or ""
-    if url and url_has_allowed_host_and_scheme(url, {request.get_host()}, require_https=request.is_secure()):
+    if url.startswith("/") and url_has_allowed_host_and_scheme(url, {request.get_host()},
+                                                               require_https=request.is_secure()):
         return url
     return default
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.access import subordinate_ids_sql
 from accounts.models import Team, User
 
+from .lib import inputs
 from .lib.paging import Ordering
 from .models import Choice, CustomerKind, CustomerStatus, Tier
 from .selectors.myday import today_bounds
@@ -80,16 +81,16 @@ class CustomerFilter(django_filters.FilterSet):
     overdue = django_filters.BooleanFilter(
         label=_("Follow-up overdue"), method="filter_overdue",
         widget=forms.Select(choices=[("", "---------"), ("true", _("Yes")), ("false", _("No"))]))
-    last_followup = django_filters.DateFromToRangeFilter(
+    last_followup = inputs.DateFromToRangeFilter(
         label=_("Last follow-up between"), method="filter_last_followup",
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}))
-    created = django_filters.DateFromToRangeFilter(
+    created = inputs.DateFromToRangeFilter(
         label=_("Created between"), method="filter_created",
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}))
     sort = django_filters.ChoiceFilter(
         label=_("Sort"), choices=[(k, v[0]) for k, v in SORTS.items()], method="filter_noop", empty_label=None)
     # The customers of one of the user's grouped reminders (its link: "18 customers not followed up ...").
-    reminder = django_filters.NumberFilter(label=_("Reminder"), method="filter_reminder", widget=forms.HiddenInput)
+    reminder = inputs.IdFilter(label=_("Reminder"), method="filter_reminder", widget=forms.HiddenInput)
 
     def __init__(self, *args, user=None, dense=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -111,7 +112,7 @@ class CustomerFilter(django_filters.FilterSet):
     def filter_reminder(self, qs, name, value):
         from .selectors.notifications import group_object_ids
 
-        return qs.filter(pk__any_of=group_object_ids(self.user, int(value))) if self.user is not None else qs.none()
+        return qs.filter(pk__any_of=group_object_ids(self.user, value)) if self.user is not None else qs.none()
 
     def filter_tag(self, qs, name, value):
         value = value.strip()

@@ -6,6 +6,7 @@ from accounts.access import user_access
 from accounts.capabilities import Capability, Module
 from accounts.models import Team, User
 
+from .lib import inputs
 from .lib.text import PhoneError, clean_text, normalise_phone
 from .models import Choice, Customer, SavedView
 
@@ -23,6 +24,8 @@ def phone_field_clean(value):
 class TagsField(forms.CharField):
     """Tags typed as one line, separated by commas (either width) or spaces."""
 
+    default_validators = [inputs.reject_unstorable]  # CharField's own NUL check reads the list's repr
+
     def to_python(self, value):
         value = clean_text(value).replace("，", ",").replace("、", ",")
         return sorted({t.strip() for part in value.split(",") for t in part.split(" ") if t.strip()})
@@ -35,7 +38,7 @@ class TagsField(forms.CharField):
 
 class CustomerForm(forms.ModelForm):
     tags = TagsField(label=_("Tags"), required=False, help_text=_("Separate tags with commas."))
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = inputs.IntegerField(widget=forms.HiddenInput, required=False)
     contact_name = forms.CharField(label=_("Contact name"), max_length=100, required=False)
     contact_title = forms.CharField(label=_("Contact title"), max_length=100, required=False)
     contact_mobile = forms.CharField(label=_("Contact mobile"), max_length=40, required=False)
@@ -43,6 +46,7 @@ class CustomerForm(forms.ModelForm):
         label=_("Save anyway: this is not one of the customers above"), required=False)
 
     class Meta:
+        formfield_callback = inputs.formfield_callback  # dates within the calendar we keep
         model = Customer
         # The team follows the owner and the deal fields follow the deals: neither is typed in. The
         # owner and the lock are offered only to those who may change them (see _limit_to).
@@ -135,7 +139,7 @@ class ShareForm(forms.Form):
     user = forms.ModelChoiceField(label=_("User"), queryset=User.objects.none(), required=False)
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
     can_edit = forms.BooleanField(label=_("May edit"), required=False)
-    expires_at = forms.DateField(
+    expires_at = inputs.DateField(
         label=_("Until (optional)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, user, can_grant_edit=True, **kwargs):
@@ -184,7 +188,7 @@ class BulkForm(forms.Form):
         if allowed["assign"]:
             self.fields["owner"].queryset = assignable_users(user)
         # Any integers: whether each is the user's to change is the services' question.
-        self.fields["ids"].valid_value = lambda value: str(value).isdigit()
+        self.fields["ids"].valid_value = lambda value: inputs.parse_id(str(value)) is not None
 
     def clean(self):
         data = super().clean()
@@ -202,5 +206,6 @@ class BulkForm(forms.Form):
 
 class SavedViewForm(forms.ModelForm):
     class Meta:
+        formfield_callback = inputs.formfield_callback  # dates within the calendar we keep
         model = SavedView
         fields = ["name"]

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .lib import inputs
 from .lib.text import PhoneError, clean_text, display_phone, normalise_phone
 from .models import Choice, Contact
 
@@ -44,10 +45,10 @@ class FollowUpForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "autofocus": True, "data-testid": "followup-summary"}))
     contact = forms.ModelChoiceField(label=_("Contact"), queryset=Contact.objects.none(), required=False,
                                      empty_label=_("(no contact)"))
-    at = forms.DateTimeField(label=_("When"), widget=DateTimeLocalInput())
+    at = inputs.DateTimeField(label=_("When"), widget=DateTimeLocalInput())
     outcome = forms.CharField(label=_("Outcome"), max_length=200, required=False)
     next_step = forms.CharField(label=_("Next step"), max_length=200, required=False)
-    next_followup_at = forms.DateTimeField(label=_("Next follow-up"), required=False, widget=DateTimeLocalInput())
+    next_followup_at = inputs.DateTimeField(label=_("Next follow-up"), required=False, widget=DateTimeLocalInput())
 
     def __init__(self, *args, customer, contacts=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -87,6 +88,7 @@ class ContactForm(forms.ModelForm):
     """A customer's contact. Phones are stored in E.164 and shown the way people write them."""
 
     class Meta:
+        formfield_callback = inputs.formfield_callback  # dates within the calendar we keep
         model = Contact
         fields = ("name", "title", "mobile", "phone", "email", "wechat", "is_primary", "notes")
         widgets: ClassVar[dict] = {

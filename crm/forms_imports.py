@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team
 
 from .imports.fields import FIELDS
+from .lib import inputs
 from .models import ImportBatch, ImportMapping, ImportPolicy, Pool, Tier
 
 
@@ -24,7 +25,7 @@ class ImportMappingForm(forms.Form):
     """The sheet, the heading row (as people count, from 1) and one field per column."""
 
     sheet = forms.ChoiceField(label=_("Sheet"))
-    header_row = forms.IntegerField(label=_("Heading row"), min_value=1, max_value=100)
+    header_row = inputs.IntegerField(label=_("Heading row"), min_value=1, max_value=100)
     tier_words = forms.CharField(
         label=_("Extra tier words"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("One per line, e.g. 战略合作=A. Common words (重点客户, A类, VIP …) are known already."))

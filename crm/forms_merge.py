@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .lib import inputs
 from .lib.text import display_phone
 from .models import Customer
 from .services.customers import EDITABLE_FIELDS
@@ -58,7 +59,7 @@ class MergeForm(forms.Form):
                 label=Customer._meta.get_field(name).verbose_name, choices=[*extra, *choices],
                 initial=self._initial_choice(name, extra), widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
         for customer in self.customers:
-            self.fields[f"version_{customer.pk}"] = forms.IntegerField(widget=forms.HiddenInput, initial=customer.version)
+            self.fields[f"version_{customer.pk}"] = inputs.IntegerField(widget=forms.HiddenInput, initial=customer.version)
 
     @staticmethod
     def _raw(customer, name):

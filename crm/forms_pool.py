@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 
+from .lib import inputs
 from .models import Choice, Pool, Tier
 
 
@@ -15,10 +16,10 @@ class IdListField(forms.Field):
     def to_python(self, value):
         if not value:
             return []
-        try:
-            return sorted({int(v) for v in value})
-        except (TypeError, ValueError):
-            raise forms.ValidationError(_("The selection is not valid."), code="invalid") from None
+        ids = {inputs.parse_id(v) if isinstance(v, str) else None for v in value}
+        if None in ids:  # ASCII digits within bigint only ("²" and "１" are not ids)
+            raise forms.ValidationError(_("The selection is not valid."), code="invalid")
+        return sorted(ids)
 
 
 class ClaimForm(forms.Form):
@@ -43,7 +44,7 @@ class ReleaseForm(forms.Form):
 class PoolSearchForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     tier = forms.ChoiceField(label=_("Tier"), required=False)
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    before = inputs.IdField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, tiers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,6 +61,7 @@ class ChoiceForm(forms.ModelForm):
     """One picklist entry. The code is set once, when the entry is added."""
 
     class Meta:
+        formfield_callback = inputs.formfield_callback  # dates within the calendar we keep
         model = Choice
         fields = ("code", "label", "label_en", "order", "active")
         help_texts = {  # noqa: RUF012 - Django reads Meta once
@@ -96,6 +98,7 @@ class PoolForm(forms.ModelForm):
                     "A team can be in one pool only."))
 
     class Meta:
+        formfield_callback = inputs.formfield_callback  # dates within the calendar we keep
         model = Pool
         fields = (
             "name", "daily_claim_limit", "owner_cap", "cap_counts_deal", "reclaim_block_days",

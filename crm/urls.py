@@ -27,6 +27,9 @@ customer_patterns = [
     path("", include(imports.urlpatterns)),
 ]
 
+# Every 400 (a BadRequest, a malformed query parameter) answers with the friendly page in the site's layout.
+handler400 = "crm.lib.inputs.bad_request"
+
 urlpatterns = [
     # the settings pages' old addresses (/accounts/settings/, /customers/settings/…): permanent redirects
     path("", include(settings_area.moved_patterns())),

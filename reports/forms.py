@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.access import user_access
 from accounts.capabilities import Capability
 from accounts.models import Team
+from crm.lib import inputs
 from sales.models import Pipeline, TargetPeriod
 from sales.selectors.targets import last_day, local_midnight, period_shift, period_start, teams_for_targets
 
@@ -81,8 +82,8 @@ class DashboardForm(forms.Form):
     DEFAULT_PERIOD = "this_quarter"
 
     period = forms.ChoiceField(label=_("Period"), choices=PERIODS, widget=forms.Select(attrs=_select("period")))
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs=_date("start")))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs=_date("end")))
+    start = inputs.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs=_date("start")))
+    end = inputs.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs=_date("end")))
     team = forms.ModelChoiceField(label=_("team"), queryset=Team.objects.none(), required=False,
                                   empty_label=_("All teams in my scope"), widget=forms.Select(attrs=_select("team")))
     pipeline = forms.ModelChoiceField(label=_("pipeline"), queryset=Pipeline.objects.none(), required=False,

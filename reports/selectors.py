@@ -48,6 +48,7 @@ from django.utils import timezone
 from accounts.access import visible
 from accounts.capabilities import Capability
 from accounts.models import Team, User
+from crm.lib import inputs
 from sales.models import (
     ContractStatus,
     Instalment,
@@ -419,18 +420,20 @@ INSTALMENT_METRICS = ("due", "overdue")
 METRICS = DEAL_METRICS + INSTALMENT_METRICS
 
 
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
+def _int(params, name):
+    """An id from the drill-down's query: 400 when it is not one, 404 when it is missing."""
+    value = inputs.query_id(params, name)
+    if value is None:
+        raise Http404
+    return value
 
 
-def _month(value):
-    try:
-        return datetime.datetime.strptime(value or "", "%Y-%m").date()
-    except ValueError:
-        raise Http404 from None
+def _month(params):
+    """The month (2026-03) of a forecast drill-down: 400 when it is not one within the calendar we keep."""
+    month = inputs.query_month(params, "month")
+    if month is None:
+        raise Http404
+    return month
 
 
 def drilldown(scope, metric, params):
@@ -446,10 +449,10 @@ def drilldown(scope, metric, params):
         raise Http404
     deals = scoped_deals(scope)
     if metric == "funnel":
-        stage = _stage_of(scope, params.get("stage"))
+        stage = _stage_of(scope, _int(params, "stage"))
         deals = deals.filter(_funnel(scope), stage=stage)
     elif metric == "forecast":
-        month = _month(params.get("month"))
+        month = _month(params)
         deals = deals.filter(_forecast(scope, [month]))
     elif metric in ("won", "cycle"):
         deals = deals.filter(_won(scope))
@@ -457,13 +460,13 @@ def drilldown(scope, metric, params):
         deals = deals.filter(_lost(scope))
     elif metric == "reached":
         chain = conversion_stages(pipeline_stages(scope))
-        stage_pk = _int(params.get("stage"))
+        stage_pk = _int(params, "stage")
         index = next((i for i, stage in enumerate(chain) if stage.pk == stage_pk), None)
         if index is None:
             raise Http404
         deals = deals.filter(_cohort(scope)).filter(_reached(chain, index))
     elif metric in ("rep_won", "rep_open"):
-        owner = _int(params.get("owner"))
+        owner = _int(params, "owner")
         deals = deals.filter(_won(scope) if metric == "rep_won" else _open(), owner_id=owner)
     else:
         deals = deals.filter(_stale(scope))
@@ -471,8 +474,7 @@ def drilldown(scope, metric, params):
     return "deals", deals.select_related("customer", "stage", "owner", "pipeline")
 
 
-def _stage_of(scope, value):
-    pk = _int(value)
+def _stage_of(scope, pk):
     if scope.pipeline is None:
         raise Http404
     stage = next((s for s in scope.pipeline.stages.all() if s.pk == pk), None)

@@ -51,7 +51,9 @@ def export_limit():
 def opportunities_xlsx(user, params):
     """(file open at its start, file name) of the deal list `params` describes, as `user` sees it.
     Raises ValidationError when the list is longer than the export limit (narrow the filters)."""
-    _filterset, deals = selectors.opportunity_list(user, export_params(params))
+    filterset, deals = selectors.opportunity_list(user, export_params(params))
+    if filterset.errors:  # never the whole list in place of the one asked for
+        raise ValidationError(_("These filters are not valid; correct them on the list, then export."))
     limit = export_limit()
     if capped_count(deals, limit)[1]:
         raise ValidationError(_("More than %(limit)s deals match. Narrow the filters to export them.")

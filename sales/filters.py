@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.access import visible
 from accounts.models import User
+from crm.lib import inputs
 from marketing.models import Campaign
 
 from .models import Pipeline, StageKind
@@ -23,14 +24,14 @@ class OpportunityFilter(django_filters.FilterSet):
                                         choices=[(ANY, _("All")), *StageKind.choices])
     owner = django_filters.ModelChoiceFilter(label=_("owner"), queryset=User.objects.none(), empty_label=_("All"))
     mine = django_filters.BooleanFilter(label=_("Mine only"), method="by_mine", widget=forms.CheckboxInput)
-    close_from = django_filters.DateFilter(label=_("Expected close from"), field_name="expected_close",
+    close_from = inputs.DateFilter(label=_("Expected close from"), field_name="expected_close",
                                            lookup_expr="gte", widget=forms.DateInput(attrs={"type": "date"}))
-    close_to = django_filters.DateFilter(label=_("Expected close to"), field_name="expected_close",
+    close_to = inputs.DateFilter(label=_("Expected close to"), field_name="expected_close",
                                          lookup_expr="lte", widget=forms.DateInput(attrs={"type": "date"}))
     campaign = django_filters.ModelChoiceFilter(label=_("campaign"), queryset=Campaign.objects.all(),
                                                 empty_label=_("All"))
     # The deals of one of the user's grouped reminders (its link: "12 deals have stayed too long ...").
-    reminder = django_filters.NumberFilter(label=_("Reminder"), method="by_reminder", widget=forms.HiddenInput)
+    reminder = inputs.IdFilter(label=_("Reminder"), method="by_reminder", widget=forms.HiddenInput)
 
     def __init__(self, data=None, *args, user, **kwargs):
         data = data.copy() if data is not None else None
@@ -66,7 +67,7 @@ class OpportunityFilter(django_filters.FilterSet):
     def by_reminder(self, queryset, name, value):
         from crm.selectors.notifications import group_object_ids
 
-        return queryset.filter(pk__any_of=group_object_ids(self.user, int(value)))
+        return queryset.filter(pk__any_of=group_object_ids(self.user, value))
 
     def by_mine(self, queryset, name, value):
         return queryset.filter(owner=self.user) if value else queryset

@@ -95,9 +95,9 @@ class QuoteWaiting(Rule):
     defaults = {"hours": 24}
 
     def rule_fields(self):
-        from django import forms
+        from crm.lib import inputs
 
-        return {"hours": forms.IntegerField(label=_("Hours"), min_value=1, max_value=24 * 90)}
+        return {"hours": inputs.IntegerField(label=_("Hours"), min_value=1, max_value=24 * 90)}
 
     def due_sql(self):
         return f"""

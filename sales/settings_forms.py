@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, Team
+from crm.lib import inputs
 
 from .models import DiscountRule, Stage, StageKind
 
@@ -37,10 +38,10 @@ class StageForm(forms.Form):
         label=_("Stage type"), choices=StageKind.choices, initial=StageKind.OPEN,
         help_text=_("Won, lost and invalid stages close the deal."))
     # The range is the service's rule (its message is shown); the attributes only help the keyboard.
-    probability = forms.IntegerField(
+    probability = inputs.IntegerField(
         label=_("win probability (%)"), initial=10,
         widget=forms.NumberInput(attrs={"min": 0, "max": 100, "inputmode": "numeric"}))
-    stale_after_days = forms.IntegerField(
+    stale_after_days = inputs.IntegerField(
         label=_("stale after (days)"), required=False, min_value=1, max_value=3650,
         help_text=_("A deal that stays longer in this stage counts as stale. Empty: never."),
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
@@ -82,7 +83,7 @@ class ProductForm(forms.Form):
     name = forms.CharField(label=_("name"), max_length=120)
     unit = forms.CharField(label=_("unit"), max_length=20, required=False,
                            help_text=_("For example: set, year, user."))
-    list_price = forms.DecimalField(label=_("list price"), max_digits=14, decimal_places=2, min_value=0,
+    list_price = inputs.DecimalField(label=_("list price"), max_digits=14, decimal_places=2, min_value=0,
                                     initial=0, widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}))
     is_active = forms.BooleanField(label=_("active"), required=False, initial=True,
                                    help_text=_("Untick to stop offering the product on new quotes."))
@@ -106,10 +107,10 @@ class StageIdsField(forms.Field):
     widget = forms.MultipleHiddenInput
 
     def to_python(self, value):
-        try:
-            return [int(v) for v in value or []]
-        except (TypeError, ValueError):
-            raise forms.ValidationError(_("The order is not valid."), code="invalid") from None
+        ids = [inputs.parse_id(v) if isinstance(v, str) else None for v in value or []]
+        if None in ids:  # ASCII digits within bigint only
+            raise forms.ValidationError(_("The order is not valid."), code="invalid")
+        return ids
 
 
 class StageOrderForm(forms.Form):
@@ -119,7 +120,7 @@ class StageOrderForm(forms.Form):
 
 
 class DiscountRuleForm(forms.Form):
-    over_percent = forms.DecimalField(
+    over_percent = inputs.DecimalField(
         label=_("discount over (%)"), max_digits=5, decimal_places=2,
         help_text=_("A quote whose total discount off the list prices is over this needs the approval."),
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}))

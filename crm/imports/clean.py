@@ -53,6 +53,11 @@ class CleanError(ValueError):
         return self.reason
 
 
+class CleanWarning(CleanError):
+    """A cell its row can do without: an optional date nobody can read or outside the years we take.
+    The staging keeps the row without the cell and notes the reason on it (crm.services.imports.cleaning)."""
+
+
 class UnknownOwner(CleanError):
     """The owner names no user; the import decides whether the customer goes to the pool instead."""
 
@@ -438,7 +443,10 @@ def _date(raw, year, month, day):
 
 def _date_from_number(number, raw):
     """An Excel serial (44260 → 2021-03-05), or a yyyymmdd number (20210305)."""
-    number = float(number)
+    try:
+        number = float(number)
+    except (ValueError, OverflowError):  # Decimal("sNaN") will not even become a float
+        return _invalid_date(raw)
     if not math.isfinite(number):
         return _invalid_date(raw)
     if number == int(number) and 19000101 <= number <= 21001231:
@@ -452,12 +460,12 @@ def _date_from_number(number, raw):
 
 def _in_range(value, raw):
     if not FIRST_DATE <= value <= LAST_DATE:
-        raise CleanError(_("“%(value)s” is outside the years 1900–2100."), value=_shown(raw))
+        raise CleanWarning(_("“%(value)s” is outside the years 1900–2100."), value=_shown(raw))
     return value
 
 
 def _invalid_date(raw):
-    raise CleanError(_("“%(value)s” is not a valid date."), value=_shown(raw))
+    raise CleanWarning(_("“%(value)s” is not a valid date."), value=_shown(raw))
 
 
 # Amounts --------------------------------------------------------------------------------------------------

@@ -6,9 +6,13 @@ import datetime
 import json
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import F, Q
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
+
+from . import inputs
 
 COUNT_CAP = 1_000
 
@@ -49,15 +53,43 @@ def _encode(value, pk):
     return base64.urlsafe_b64encode(json.dumps([value, pk], ensure_ascii=False).encode()).decode().rstrip("=")
 
 
+_LONGEST_CURSOR = 2000
+
+
 def _decode(cursor):
+    """(value, pk) from a cursor this module wrote; None for anything else (see `_cursor`)."""
+    if not isinstance(cursor, str) or len(cursor) > _LONGEST_CURSOR or not cursor.isascii():
+        return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, pk = json.loads(raw)
         if isinstance(value, dict):
             value = parse_datetime(value["dt"])
-        return value, int(pk)
-    except (ValueError, TypeError, KeyError):
+            if value is None or not inputs.in_date_range(value.date()):
+                return None
+    except (ValueError, TypeError, KeyError, AttributeError):
         return None
+    if isinstance(pk, bool) or not isinstance(pk, int) or not 1 <= pk <= inputs.BIGINT_MAX:
+        return None
+    if isinstance(value, bool) or (isinstance(value, int) and not -inputs.BIGINT_MAX - 1 <= value <= inputs.BIGINT_MAX):
+        return None
+    if isinstance(value, str) and not inputs.storable(value):
+        return None
+    if value is not None and not isinstance(value, (int, str, datetime.datetime)):
+        return None
+    return value, pk
+
+
+def _cursor(text):
+    """The decoded cursor of ?after= or ?before=, None without one; BadInput when it is not one of
+    ours (hand-made, cut short): never a silent first page."""
+    if not text:
+        return None
+    cursor = _decode(text)
+    if cursor is None:
+        raise inputs.BadInput(gettext("The page link is not valid (it may have been cut short). Go back to the "
+                                      "first page."))
+    return cursor
 
 
 @dataclass
@@ -126,13 +158,17 @@ def keyset_page(qs, ordering, *, after=None, before=None, size=50, cap=None, whe
 
 def _page(qs, ordering, after, before, size, count, capped):
     reverse = False
-    cursor = _decode(after) if after else None
+    cursor = _cursor(after)
     if cursor is None and before:
-        cursor = _decode(before)
-        reverse = cursor is not None
+        cursor = _cursor(before)
+        reverse = True
     page_qs = qs
     if cursor is not None:
-        page_qs = page_qs.filter(ordering.after(*cursor, reverse=reverse))
+        try:  # a value of another type than the column's (a text where a moment goes)
+            page_qs = page_qs.filter(ordering.after(*cursor, reverse=reverse))
+        except (ValueError, TypeError, ValidationError):
+            raise inputs.BadInput(gettext("The page link is not valid (it may have been cut short). Go back to "
+                                          "the first page.")) from None
     rows = list(page_qs.order_by(*ordering.order_by(reverse=reverse))[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
@@ -155,9 +191,9 @@ def older_page(qs, params, *, size=50):
     """One page of a list shown newest first (`qs` ordered by descending id) and paged by "older"
     links: the rows older than ?before=<id>, whether there are more, the id the next link starts
     before, and the query string without `before` (for that link)."""
-    before = params.get("before", "")
-    if before.isdigit():
-        qs = qs.filter(pk__lt=int(before))
+    before = inputs.query_id(params, "before")  # BadInput (400) for anything but an id
+    if before is not None:
+        qs = qs.filter(pk__lt=before)
     rows = list(qs[:size + 1])
     more = len(rows) > size
     rows = rows[:size]

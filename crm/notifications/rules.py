@@ -22,7 +22,6 @@ Only active users are reminded; archived and merged customers never.
 """
 import re
 
-from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.db.models import Func, TextField
@@ -33,6 +32,8 @@ from django.utils.http import urlencode
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from ..lib import inputs
 
 RULES = {}
 GROUP_OVER = "group_over"  # the parameter every rule has: more items than this arrive as one group
@@ -81,7 +82,7 @@ def named_sql(queryset, prefix):
 
 
 def days_field(label, minimum=1):
-    return forms.IntegerField(label=label, min_value=minimum, max_value=3650)
+    return inputs.IntegerField(label=label, min_value=minimum, max_value=3650)
 
 
 def local(value):
@@ -114,7 +115,7 @@ class Rule:
 
     def param_fields(self):
         """{parameter: form field}; the settings form is built from these."""
-        return {**self.rule_fields(), GROUP_OVER: forms.IntegerField(
+        return {**self.rule_fields(), GROUP_OVER: inputs.IntegerField(
             label=_("Group when more than this many at once"), min_value=1, max_value=10000,
             help_text=_("When one scan finds more items than this for one person, they get one reminder "
                         "that opens the list of them."))}

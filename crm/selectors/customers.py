@@ -47,12 +47,13 @@ def customer_for(user, pk, *, write=False):
 
 def customer_list_queryset(user, params, *, dense=False):
     """The filtered list a user asked for (request.GET), scoped by the access layer, and its filter
-    set. Unknown sorts fall back to newest first; invalid filter values are ignored (shown on the form).
-    `dense`: the search is known to match many (customers_matching_text)."""
+    set. Unknown sorts fall back to newest first; with an invalid filter value (shown on the form) the
+    list is empty, never the list unfiltered as if it were the one asked for. `dense`: the search is
+    known to match many (customers_matching_text)."""
     from ..filters import CustomerFilter
 
     filterset = CustomerFilter(params, queryset=customers_visible_to(user), user=user, dense=dense)
-    qs = filterset.qs if filterset.is_valid() else customers_visible_to(user)
+    qs = filterset.qs if filterset.is_valid() else customers_visible_to(user).none()
     return filterset, qs
 
 

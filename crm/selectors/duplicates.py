@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.access import editable, user_access, visible
 from accounts.capabilities import Capability
 
+from ..lib.inputs import parse_id
 from ..lib.ratelimit import rate_allowed
 from ..lib.text import PhoneError, clean_text, name_key, normalise_phone, phone_digits
 from ..models import Contact, Customer, CustomerMerge, FollowUp
@@ -110,10 +111,7 @@ def _describe(user, customer, reasons, is_visible):
 
 
 def _int_or_none(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    return parse_id(value) if isinstance(value, str) else value if isinstance(value, int) else None
 
 
 def duplicate_warning(user, form_data, exclude_pk=None):
@@ -176,10 +174,9 @@ def customers_for_merge(user, ids):
     picklist entries, numbers of contacts and follow-ups). Http404 if any is not visible to `user`
     (or archived, or merged away), checked first so that nothing reveals which ids exist; then
     PermissionDenied (403) without MERGE_CUSTOMERS or edit access to every one of them."""
-    try:
-        wanted = list(dict.fromkeys(int(i) for i in ids))
-    except (TypeError, ValueError):
-        raise Http404 from None
+    wanted = list(dict.fromkeys(parse_id(str(i)) for i in ids))
+    if None in wanted:  # not an id (ASCII digits within bigint): nothing can be named by it
+        raise Http404
     qs = (visible(user, Customer.objects.live()).filter(pk__in=wanted)
           .select_related("owner", "team", "industry", "source", "pool")
           .annotate(contact_count=_count_of(Contact), followup_count=_count_of(FollowUp)))

@@ -91,6 +91,8 @@ def _rows_for(user, params):
         rows = list_queryset(user, params)
         if isinstance(rows, tuple):  # (filterset, queryset): sort the way the list page shows it
             filterset, rows = rows
+            if filterset.errors:  # never the whole list in place of the one asked for
+                raise ValidationError(_("These filters are not valid; correct them on the list, then export."))
             ordering = getattr(filterset, "ordering", None)
             if ordering is not None:
                 rows = rows.order_by(*ordering.order_by())

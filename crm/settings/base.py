@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    # In the user's language; before any view: a NUL byte in a request never reaches the database.
+    "crm.lib.inputs.UnstorableInputMiddleware",
     # Outside what may redirect (the forced password change, login_required, views): an htmx
     # request gets HX-Redirect or 401 instead of a page swapped into its fragment.
     "accounts.middleware.HtmxRedirectMiddleware",

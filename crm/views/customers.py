@@ -34,9 +34,10 @@ def customer_list(request):
         "bulk_form": BulkForm(user=request.user), "saved_view_form": SavedViewForm(), "now": timezone.now(),
         "owner_choices": selectors.assignable_choices(request.user), "team_choices": account_selectors.team_choices(),
     })
+    status = 400 if context["filter"].errors else 200  # an invalid filter: its errors and no rows
     if request.htmx and request.htmx.target == "customer-results":
-        return render(request, "crm/customer_list.html#results", context)
-    return render(request, "crm/customer_list.html", context)
+        return render(request, "crm/customer_list.html#results", context, status=status)
+    return render(request, "crm/customer_list.html", context, status=status)
 
 
 def _check_duplicates(request, form, exclude_pk=None):

@@ -23,6 +23,7 @@ from accounts.permissions import capability_required
 from .. import selectors
 from ..forms_imports import ImportCommitForm, ImportMappingForm, ImportUploadForm
 from ..imports.template import template_workbook
+from ..lib import inputs
 from ..lib.xlsx import xlsx_response
 from ..models import ImportBatch, ImportRow
 from ..services import imports as services
@@ -141,10 +142,7 @@ def import_rows(request, batch):
     verdict = request.GET.get("verdict", "")
     if verdict not in ImportRow.Verdict.values:
         verdict = ""
-    try:
-        after = int(request.GET.get("after") or 0)
-    except ValueError:
-        after = 0
+    after = inputs.query_int(request.GET, "after", minimum=0) or 0  # 400 for a row number that is none
     rows, next_after = selectors.import_rows_page(request.user, batch, verdict=verdict, after=after)
     return render(request, "crm/imports/detail.html#rows",
                   {"batch": batch, "rows": rows, "next_after": next_after, "verdict": verdict})
@@ -157,7 +155,9 @@ def import_configure(request, batch):
     otherwise the mapping is kept, saved under a name if asked, and with "check" the rows are checked."""
     form = ImportMappingForm(request.POST, batch=batch)
     if not form.is_valid():
-        return render(request, "crm/imports/detail.html", _mapping_context(batch, form), status=422)
+        # The columns again with the form's errors, whatever step the batch is at (a checked one too).
+        return render(request, "crm/imports/detail.html", {**_mapping_context(batch, form), "remapping": True},
+                      status=422)
     data = form.cleaned_data
     try:
         if data["sheet"] != batch.sheet:
@@ -175,7 +175,8 @@ def import_configure(request, batch):
                 services.import_request_preview(batch=batch, by=request.user)
     except (ValidationError, services.ImportFileError) as exc:
         form.add_error(None, _message(exc))
-        return render(request, "crm/imports/detail.html", _mapping_context(batch, form), status=422)
+        return render(request, "crm/imports/detail.html", {**_mapping_context(batch, form), "remapping": True},
+                      status=422)
     return redirect(batch)
 
 

@@ -18,6 +18,7 @@ from accounts.views import posted_next_url
 
 from .. import selectors, services
 from ..forms_pool import AssignForm, ClaimForm, PoolSearchForm, ReleaseForm
+from ..lib import inputs
 from ..models import Customer
 
 customers_module = capability_required(module=Module.CUSTOMERS)
@@ -47,6 +48,8 @@ def pool_detail(request, pool_pk):
     pool = selectors.pool_for(request.user, pool_pk)
     tiers = selectors.tier_labels()
     search = PoolSearchForm(request.GET or None, tiers=tiers)
+    if search.is_bound and not search.is_valid() and "before" in search.errors:
+        raise inputs.BadInput(_("The page link is not valid (it may have been cut short). Go back to the first page."))
     context = selectors.pool_page(request.user, pool, tiers=tiers, **search.values())
     context["search"] = search
     if context["can_assign"]:

@@ -237,7 +237,7 @@ def test_the_drill_down_refuses_an_unknown_metric_or_a_stage_of_another_pipeline
     assert client.get(DRILL, {**last_50_days, "metric": "everything"}).status_code == 404
     stage = other.stages.first()
     assert client.get(DRILL, {**last_50_days, "metric": "funnel", "stage": stage.pk}).status_code == 404
-    assert client.get(DRILL, {**last_50_days, "metric": "forecast", "month": "soon"}).status_code == 404
+    assert client.get(DRILL, {**last_50_days, "metric": "forecast", "month": "soon"}).status_code == 400
 
 
 def test_the_drill_down_pages_through_many_rows(client_for, director, sales_book, last_50_days):

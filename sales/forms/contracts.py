@@ -8,6 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from crm.lib import inputs
+
 from ..models import Contract, Payment
 
 PLAN_PREFIX = "plan"
@@ -21,6 +23,7 @@ PLAN_MAX_ROWS = 60
 
 class ContractForm(forms.ModelForm):
     class Meta:
+        formfield_callback = inputs.formfield_callback  # dates within the calendar we keep
         model = Contract
         fields = ["title", "amount", "signed_on", "starts_on", "ends_on", "terms"]
         widgets = {"signed_on": _date_input(),
@@ -42,10 +45,10 @@ _SMALL = {"class": "form-control form-control-sm"}
 class InstalmentRowForm(forms.Form):
     """One row of the plan, shown in a table (the inputs carry their own classes, no crispy labels)."""
 
-    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    due_on = forms.DateField(label=_("due on"), required=False,
+    id = inputs.IdField(required=False, widget=forms.HiddenInput)
+    due_on = inputs.DateField(label=_("due on"), required=False,
                              widget=_date_input(_SMALL))
-    amount = forms.DecimalField(label=_("amount"), required=False, max_digits=14, decimal_places=2,
+    amount = inputs.DecimalField(label=_("amount"), required=False, max_digits=14, decimal_places=2,
                                 min_value=Decimal("0.01"),
                                 widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", **_SMALL}))
     note = forms.CharField(label=_("note"), required=False, max_length=200, widget=forms.TextInput(attrs=_SMALL))
@@ -90,8 +93,8 @@ def plan_formset(*, data=None, initial=None, can_delete=False, extra=2):
 class SplitForm(forms.Form):
     """Split the amount evenly into `count` monthly instalments, the first due on `first_due`."""
 
-    count = forms.IntegerField(label=_("number of instalments"), min_value=1, max_value=PLAN_MAX_ROWS, initial=2)
-    first_due = forms.DateField(label=_("first due on"), widget=_date_input())
+    count = inputs.IntegerField(label=_("number of instalments"), min_value=1, max_value=PLAN_MAX_ROWS, initial=2)
+    first_due = inputs.DateField(label=_("first due on"), widget=_date_input())
 
     prefix = "split"
 
@@ -115,6 +118,7 @@ def split_evenly(amount, count, first_due):
 
 class PaymentForm(forms.ModelForm):
     class Meta:
+        formfield_callback = inputs.formfield_callback  # dates within the calendar we keep
         model = Payment
         fields = ["amount", "received_on", "method", "note"]
         widgets = {"received_on": _date_input()}

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import visible
+from crm.lib import inputs
 from crm.models import Choice, Contact
 from marketing.models import Campaign
 
@@ -12,6 +13,7 @@ from ..models import Opportunity, Stage
 
 class OpportunityForm(forms.ModelForm):
     class Meta:
+        formfield_callback = inputs.formfield_callback  # dates within the calendar we keep
         model = Opportunity
         fields = ["name", "pipeline", "contact", "amount", "expected_close", "source", "campaign", "next_step"]
         widgets = {"expected_close": forms.DateInput(attrs={"type": "date"})}
@@ -33,7 +35,7 @@ class OpportunityForm(forms.ModelForm):
 
 
 class OpportunityEditForm(OpportunityForm):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = inputs.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta(OpportunityForm.Meta):
         fields = ["name", "contact", "amount", "expected_close", "source", "campaign", "next_step"]
@@ -47,7 +49,7 @@ class MoveForm(forms.Form):
     lost_reason = forms.ModelChoiceField(
         queryset=Choice.objects.filter(kind=Choice.Kind.LOST_REASON, active=True), required=False,
         label=_("lost reason"))
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    version = inputs.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, opportunity, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,6 +57,6 @@ class MoveForm(forms.Form):
 
 
 class ProbabilityForm(forms.Form):
-    probability = forms.IntegerField(label=_("win probability (%)"), min_value=0, max_value=100)
+    probability = inputs.IntegerField(label=_("win probability (%)"), min_value=0, max_value=100)
     reason = forms.CharField(label=_("reason"), max_length=200, required=False,
                              help_text=_("Empty: the stage's probability again."))

@@ -3,6 +3,8 @@ products, quantity over 0, discounts between 0 and 100, who may decide) are the 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib import inputs
+
 __all__ = ["DecisionForm", "LineForm", "QuoteCreateForm", "QuoteForm", "VersionForm", "line_formset",
            "lines_from_formset"]
 
@@ -15,11 +17,11 @@ class LineForm(forms.Form):
     product = forms.TypedChoiceField(label=_("product"), coerce=int,
                                      widget=forms.Select(attrs={"data-line": "product"}))
     description = forms.CharField(label=_("description"), max_length=200, required=False)
-    quantity = forms.DecimalField(label=_("quantity"), max_digits=12, decimal_places=2, initial=1,
+    quantity = inputs.DecimalField(label=_("quantity"), max_digits=12, decimal_places=2, initial=1,
                                   widget=forms.NumberInput(attrs={**_DECIMAL, "data-line": "quantity"}))
-    unit_price = forms.DecimalField(label=_("unit price"), max_digits=14, decimal_places=2, required=False,
+    unit_price = inputs.DecimalField(label=_("unit price"), max_digits=14, decimal_places=2, required=False,
                                     widget=forms.NumberInput(attrs={**_DECIMAL, "data-line": "unit_price"}))
-    discount_percent = forms.DecimalField(label=_("discount (%)"), max_digits=5, decimal_places=2, required=False,
+    discount_percent = inputs.DecimalField(label=_("discount (%)"), max_digits=5, decimal_places=2, required=False,
                                           initial=0,
                                           widget=forms.NumberInput(attrs={**_DECIMAL, "data-line": "discount"}))
 
@@ -63,22 +65,22 @@ def lines_from_formset(formset):
 class VersionForm(forms.Form):
     """The version of the record the page showed, to refuse a save over someone else's change."""
 
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    version = inputs.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 class QuoteCreateForm(forms.Form):
     title = forms.CharField(label=_("Quote title"), max_length=120, required=False,
                             help_text=_("Empty: “Quote for” and the deal's name."))
-    valid_until = forms.DateField(label=_("valid until"), required=False,
+    valid_until = inputs.DateField(label=_("valid until"), required=False,
                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                   help_text=_("Empty: 30 days from today."))
 
 
 class QuoteForm(VersionForm):
     title = forms.CharField(label=_("Quote title"), max_length=120)
-    valid_until = forms.DateField(label=_("valid until"),
+    valid_until = inputs.DateField(label=_("valid until"),
                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    extra_discount_percent = forms.DecimalField(
+    extra_discount_percent = inputs.DecimalField(
         label=_("discount on the whole (%)"), max_digits=5, decimal_places=2, initial=0,
         help_text=_("Taken off the sum of the lines."),
         widget=forms.NumberInput(attrs={**_DECIMAL, "data-line": "extra"}))

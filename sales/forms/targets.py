@@ -5,6 +5,8 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.lib import inputs
+
 from ..models import TargetPeriod
 
 _SUBJECT_KEY = re.compile(r"^(team|user)-(\d+)-(amount|count)$")
@@ -15,7 +17,7 @@ class TargetGridForm(forms.Form):
     team or rep is refused as a whole: targets are set only within one's scope."""
 
     period = forms.ChoiceField(choices=TargetPeriod.choices, widget=forms.HiddenInput)
-    start = forms.DateField(widget=forms.HiddenInput)
+    start = inputs.DateField(widget=forms.HiddenInput)
 
     def __init__(self, *args, rows, **kwargs):
         super().__init__(*args, **kwargs)
@@ -23,13 +25,13 @@ class TargetGridForm(forms.Form):
         amount_label, count_label = _("target amount"), _("target deals")
         for row in rows:
             target = row.target
-            self.fields[f"{row.prefix}-amount"] = forms.DecimalField(
+            self.fields[f"{row.prefix}-amount"] = inputs.DecimalField(
                 label=_("target amount"), required=False, min_value=0, max_digits=14, decimal_places=2,
                 initial=target.amount if target else None,
                 widget=forms.NumberInput(attrs={"class": "form-control form-control-sm", "step": "0.01",
                                                 "inputmode": "decimal",
                                                 "aria-label": f"{row.subject} · {amount_label}"}))
-            self.fields[f"{row.prefix}-count"] = forms.IntegerField(
+            self.fields[f"{row.prefix}-count"] = inputs.IntegerField(
                 label=_("target deals"), required=False, min_value=0, initial=target.count if target else None,
                 widget=forms.NumberInput(attrs={"class": "form-control form-control-sm", "inputmode": "numeric",
                                                 "aria-label": f"{row.subject} · {count_label}"}))

@@ -138,10 +138,12 @@ def opportunities_of_customer(user, customer, limit=10):
 
 def opportunity_list(user, params):
     """The deal list `params` (the list page's query string) describes, as `user` may see it: the
-    filterset (for the form) and its deals, newest first, with what a row shows preloaded."""
+    filterset (for the form) and its deals, newest first, with what a row shows preloaded. With an
+    invalid filter value (shown on the form) there are no deals, never the list unfiltered."""
     from ..filters import OpportunityFilter
 
     deals = with_customer_visible(opportunities_visible_to(user), user).select_related(
         "customer", "stage", "owner", "pipeline")
     filterset = OpportunityFilter(params, queryset=deals, user=user)
-    return filterset, filterset.qs.order_by("-pk")
+    found = filterset.qs if filterset.is_valid() else deals.none()
+    return filterset, found.order_by("-pk")

@@ -3,7 +3,6 @@ won deal or an accepted quote, changing the plan, recording and taking back paym
 Every contract is read through sales.selectors (the access layer): another team's contract is a 404,
 and one whose deal the user may see but not edit is a 403 for every change."""
 import datetime
-from decimal import Decimal, InvalidOperation
 from itertools import zip_longest
 
 from django.contrib import messages
@@ -17,6 +16,7 @@ from accounts.access import get_visible_or_404
 from accounts.capabilities import Module
 from accounts.permissions import capability_required
 from accounts.views import show_service_error
+from crm.lib import inputs
 from crm.lib.paging import older_page
 
 from .. import selectors, services
@@ -52,17 +52,24 @@ def _quote_of(request, opportunity):
 
 
 def _typed_amount(value, default):
-    try:
-        amount = Decimal((value or "").replace(",", "").strip())
-    except InvalidOperation:
+    """The amount typed in the contract's form (the default when empty); None when it is no amount a
+    contract may have (not a number, NaN, infinite, too large, not above zero)."""
+    if not (value or "").strip():
         return default
-    return amount if amount > 0 else default
+    amount = inputs.parse_decimal(value, max_digits=14, decimal_places=2)
+    return amount if amount is not None and amount > 0 else None
 
 
 def _split(request, amount):
     """The plan proposed by the split helper, or None (with the split form's errors) when it is invalid."""
     split = SplitForm(request.POST)
-    if not split.is_valid() or not amount:
+    if not split.is_valid():
+        return split, None
+    if amount is None:
+        split.add_error(None, _("Enter the contract's amount as a number above 0 with at most 12 digits before "
+                                "the decimal point and 2 after it, then split it again."))
+        return split, None
+    if not amount:
         return split, None
     return split, split_evenly(amount, split.cleaned_data["count"], split.cleaned_data["first_due"])
 

@@ -107,7 +107,8 @@ def opportunity_list(request):
     pipeline = filterset.form.cleaned_data.get("pipeline") if filterset.is_valid() else None
     return render(request, "sales/opportunity_list.html", {
         "filter": filterset, "deals": page["rows"], **page, "pipeline": pipeline,
-        "can_export": user_access(request.user).has(Capability.EXPORT_DATA)})
+        "can_export": user_access(request.user).has(Capability.EXPORT_DATA)},
+        status=400 if filterset.errors else 200)  # an invalid filter: its errors and no rows
 
 
 @capability_required(Capability.EXPORT_DATA, module=Module.SALES)

@@ -2,8 +2,6 @@
 amount and number of won deals for each team and rep in their scope, next to what was actually won.
 Only holders of sales.target:manage reach it (others 403); teams and reps outside their scope are
 neither shown nor accepted."""
-import datetime
-
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -15,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.capabilities import Capability, Module
 from accounts.permissions import capability_required
+from crm.lib import inputs
 
 from .. import selectors, services
 from ..forms.targets import TargetGridForm
@@ -22,13 +21,11 @@ from ..models import TargetPeriod
 
 
 def _period(params):
-    """The period type and its first day from ?period=&start= (default: this quarter)."""
+    """The period type and its first day from ?period=&start= (default: this quarter); a start that is
+    not a date within the calendar we keep is a 400, not silently this quarter."""
     period = params.get("period")
     period = period if period in TargetPeriod.values else TargetPeriod.QUARTER
-    try:
-        day = datetime.date.fromisoformat(params.get("start", ""))
-    except ValueError:
-        day = timezone.localdate()
+    day = inputs.query_date(params, "start") or timezone.localdate()
     return period, selectors.period_start(period, day)
 
 

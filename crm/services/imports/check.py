@@ -264,14 +264,14 @@ def _stage_share(batch, share, shares, *, book=None):
 def _staged_row(batch_id, cleaner, row, number):
     """The ImportRow values (in _STAGE_COLUMNS order) of data row `number`, new or error, and the
     (row number, name key, mobile, email) by which its repeats are found (None for an error)."""
-    data, reason = cleaner(row)
+    data, reason, note = cleaner(row)
     if reason:
         # The row as it was in the file is kept for the error report only.
         original = _json([_shown(v) for v in row])
         return [batch_id, number, Verdict.ERROR, reason, None, "", "", "", "", _json(data), original, None], None
     key, mobile, email = name_key(data["name"]), data.get("mobile", ""), data.get("email", "")
     data["search_text"] = _search_text_of(data)
-    return ([batch_id, number, Verdict.NEW, reason, None, key, mobile, email, "", _json(data), "[]", None],
+    return ([batch_id, number, Verdict.NEW, note, None, key, mobile, email, "", _json(data), "[]", None],
             (number, key, mobile, email))
 
 

@@ -11,6 +11,7 @@ from accounts.models import User
 
 from ...imports.clean import (
     CleanError,
+    CleanWarning,
     ColumnCleaner,
     UnknownOwner,
     context_from_lists,
@@ -77,7 +78,9 @@ class _Cleaner:
             self.columns.append((i, key, heading, cleaner))
 
     def __call__(self, row):
-        data, problems = {}, []
+        """(data, problems, notes): problems make the row an error; notes (a cell left out, such as a
+        date no calendar has) go with a row that is imported all the same."""
+        data, problems, notes = {}, [], []
         width = len(row)
         for index, key, heading, cleaner in self.columns:
             if index >= width:
@@ -90,6 +93,9 @@ class _Cleaner:
             except UnknownOwner:
                 data["owner_unknown"] = _shown(raw)[:100]
                 continue
+            except CleanWarning as exc:
+                notes.append(_("%(column)s left empty: %(why)s") % {"column": heading, "why": exc})
+                continue
             except CleanError as exc:
                 problems.append(f"{heading}: {exc}")
                 continue
@@ -97,7 +103,7 @@ class _Cleaner:
                 data[key] = value
         if "name" not in data and not problems:
             problems.append(_("The customer name is empty."))
-        return data, " ".join(problems)
+        return data, " ".join(problems), " ".join(notes)
 
 
 def _search_text_of(data):
