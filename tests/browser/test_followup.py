@@ -123,6 +123,9 @@ def test_an_empty_summary_is_explained_in_the_modal(customer, open_page, console
     page.goto(customer.get_absolute_url())
     page.locator("[data-testid=sticky-followup] [data-testid=log-followup]").click()
     modal = page.locator("#crm-modal")
+    # The form is in and htmx has set it up (its script focuses the summary): a click before that
+    # would post the form as a plain page, not through htmx.
+    expect(modal.locator("[data-testid=followup-summary]")).to_be_focused()
     modal.locator("[data-testid=followup-save]").click()
     expect(modal.locator(".invalid-feedback").first).to_be_visible()
     expect(modal).to_be_visible()
