@@ -155,28 +155,25 @@ def query_int(params, name, *, minimum=INT_MIN, maximum=INT_MAX):
     return number
 
 
+def _query_dated(params, name, parse, message):
+    value = _present(params, name)
+    if value is None:
+        return None
+    parsed = parse(value)
+    if parsed is None:
+        raise BadInput(message % {"name": name} + " " + date_range_message())
+    return parsed
+
+
 def query_date(params, name):
     """The date ?name= holds (ISO), None without one; BadInput for a date that is not one or lies
     outside FIRST_DATE..LAST_DATE."""
-    value = _present(params, name)
-    if value is None:
-        return None
-    day = parse_date(value)
-    if day is None:
-        raise BadInput(gettext("“%(name)s” in the address is not a valid date.") % {"name": name}
-                       + " " + date_range_message())
-    return day
+    return _query_dated(params, name, parse_date, gettext("“%(name)s” in the address is not a valid date."))
 
 
 def query_month(params, name):
-    value = _present(params, name)
-    if value is None:
-        return None
-    month = parse_month(value)
-    if month is None:
-        raise BadInput(gettext("“%(name)s” in the address is not a valid month.") % {"name": name}
-                       + " " + date_range_message())
-    return month
+    """The month ?name= holds (YYYY-MM), as its first day; None without one; BadInput otherwise."""
+    return _query_dated(params, name, parse_month, gettext("“%(name)s” in the address is not a valid month."))
 
 
 # Form fields -------------------------------------------------------------------------------------
