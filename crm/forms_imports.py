@@ -5,9 +5,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 
-from .imports.fields import FIELDS
+from .imports.fields import BY_KEY, FIELDS
 from .lib import inputs
 from .models import ImportBatch, ImportMapping, ImportPolicy, Pool, Tier
+from .services.imports import values
 
 
 class ImportUploadForm(forms.Form):
@@ -79,15 +80,43 @@ class ImportCommitForm(forms.Form):
     pool = forms.ModelChoiceField(label=_("Pool (default: the team's pool)"), required=False,
                                   queryset=Pool.objects.all())
 
-    def __init__(self, *args, owner_choices=(), teams=None, **kwargs):
+    def __init__(self, *args, owner_choices=(), teams=None, unknown=None, value_choices=None, **kwargs):
         """`owner_choices`: the importer's assignable users (for a <select>); `teams`: the teams within
-        their scope (the service checks both again)."""
+        their scope (the service checks both again); `unknown`: the check's picklist words no list has
+        ({field: [[word, rows], ...]}), a choice for each, initially `value_choices`' or the default."""
         super().__init__(*args, **kwargs)
         self.owner_choices = owner_choices
+        self.unknown_words = []  # (field key, word, form field name)
+        for field, words in (unknown or {}).items():
+            if field not in BY_KEY:
+                continue
+            options = values.options_of(field)
+            decided = (value_choices or {}).get(field, {})
+            for n, (word, rows) in enumerate(words):
+                name = f"value_{field}_{n}"
+                initial = decided.get(word, values.default_choice(field))
+                self.fields[name] = forms.ChoiceField(label=word, choices=options, initial=initial, required=False)
+                self.fields[name].rows = rows
+                self.unknown_words.append((field, word, name))
         if teams is not None:
             self.fields["team"].queryset = teams
         self.fields["default_owner"].choices = [("", "---------")] + [
             (pk, name) for _group, people in owner_choices for pk, name in people]
+
+    def unknown_groups(self):
+        """[(field label, [(bound field, rows)])] for the page: a block per field, a line per word."""
+        groups = {}
+        for field, _word, name in self.unknown_words:
+            groups.setdefault(field, []).append((self[name], self.fields[name].rows))
+        return [(BY_KEY[field].label, lines) for field, lines in groups.items()]
+
+    def value_choices(self):
+        """{field: {word: choice}} as chosen (after is_valid())."""
+        chosen = {}
+        for field, word, name in self.unknown_words:
+            if self.cleaned_data.get(name):
+                chosen.setdefault(field, {})[word] = self.cleaned_data[name]
+        return chosen
 
     def clean(self):
         data = super().clean()

@@ -431,6 +431,8 @@ class ImportMapping(models.Model):
     name = models.CharField(_("name"), max_length=60, unique=True)
     columns = models.JSONField(default=dict)
     tier_words = models.JSONField(default=dict, blank=True)
+    # What to do with a picklist value the lists do not have: {field key: {value: "add" | "empty" | value}}.
+    value_choices = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -482,6 +484,8 @@ class ImportBatch(models.Model):
     mapping = models.JSONField(default=dict, help_text="{column index: field key}")
     mapping_name = models.CharField(max_length=60, blank=True)
     tier_words = models.JSONField(default=dict, blank=True)
+    # The importer's choice for each value a picklist field does not know (as ImportMapping's).
+    value_choices = models.JSONField(default=dict, blank=True)
     policy = models.CharField(_("duplicates"), max_length=10, choices=ImportPolicy.choices, default=ImportPolicy.SKIP)
     unknown_owner = models.CharField(_("unknown owners"), max_length=10, choices=UnknownOwner.choices,
                                      default=UnknownOwner.POOL)
@@ -569,6 +573,26 @@ class ImportRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["batch", "customer"], name="importrecord_unique")]
+
+
+class ImportRawValue(models.Model):
+    """A cell an import could not store in its field (a value no calendar has, a phone nobody can dial, a
+    picklist value left empty), kept as the file had it and shown on the customer's page ("导入原始值").
+    Written by the commit in one statement; an undone import takes its own with it."""
+
+    # No database constraints, as ImportRow's: the import and its undo write and delete these in sets, and
+    # the raw SQL that removes customers (an undo) does not have to know about them.
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="raw_values", db_constraint=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="import_raw_values",
+                                 db_constraint=False)
+    row_number = models.IntegerField()
+    field = models.CharField(max_length=40)
+    heading = models.CharField(max_length=200)
+    raw = models.TextField()
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer"], name="importrawvalue_customer")]
 
 
 # Notifications (reminders) ----------------------------------------------------------------------

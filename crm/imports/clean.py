@@ -58,6 +58,11 @@ class CleanWarning(CleanError):
     The staging keeps the row without the cell and notes the reason on it (crm.services.imports.cleaning)."""
 
 
+class UnknownChoice(CleanWarning):
+    """A picklist word the list does not have (or names more than one entry): the importer decides per
+    value whether it is added to the list, read as an entry there is, or left empty."""
+
+
 class UnknownOwner(CleanError):
     """The owner names no user; the import decides whether the customer goes to the pool instead."""
 
@@ -528,9 +533,9 @@ def _choice(table, raw, unknown):
     """The value `table` holds for the word in `raw`, else CleanError(`unknown`) naming it."""
     pk = table.get(_key_of(raw))
     if pk is None:
-        raise CleanError(unknown, value=_shown(raw))
+        raise UnknownChoice(unknown, value=_shown(raw))
     if pk is AMBIGUOUS:
-        raise CleanError(_("“%(value)s” matches more than one picklist entry."), value=_shown(raw))
+        raise UnknownChoice(_("“%(value)s” matches more than one picklist entry."), value=_shown(raw))
     return pk
 
 

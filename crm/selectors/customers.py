@@ -1,5 +1,8 @@
 """Reads of customers, contacts and follow-ups. Every one goes through the access layer."""
+import functools
+
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.access import can_edit, get_visible_or_404, visible
@@ -210,5 +213,22 @@ def customer_page(user, pk):
         "shares": shares_of(customer),
         "timeline": timeline_of(customer, user=user),
         "panels": panels_for(user, customer),
+        # Read only by the page that shows it (a template calls it), not by the partials that share this.
+        "import_raw_values": functools.partial(import_raw_values_of, customer),
         "now": now,
     }
+
+
+RAW_VALUES_SHOWN = 50
+
+
+def import_raw_values_of(customer):
+    """The cells imports could not store on this customer, as the files had them, newest import first
+    (at most RAW_VALUES_SHOWN): [{"heading", "raw", "reason", "row_number", "batch_id", "at"}]. One query;
+    the caller has checked that the customer is visible."""
+    from ..models import ImportRawValue
+
+    return list(ImportRawValue.objects.filter(customer=customer)
+                .order_by("-batch_id", "row_number", "pk")
+                .values("heading", "raw", "reason", "row_number", "batch_id", at=F("batch__committed_at"))
+                [:RAW_VALUES_SHOWN])

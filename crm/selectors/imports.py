@@ -91,10 +91,13 @@ def import_value_labels(owner_ids=()):
 
 def _shown_values(data, labels):
     shown = []
+    unknown = data.get("unknown") or {}
     for field in FIELDS:
         value = data.get(field.key)
         if value in (None, "", []):
-            if field.key == "owner" and data.get("owner_unknown"):
+            if field.key in unknown:
+                shown.append((field.label, _("%(value)s (not in the list yet)") % {"value": unknown[field.key]}))
+            elif field.key == "owner" and data.get("owner_unknown"):
                 shown.append((field.label, _("%(name)s (no such user)") % {"name": data["owner_unknown"]}))
             elif field.key == "owner" and data.get("owner_refused"):
                 shown.append((field.label, _("%(name)s (not one you may give customers to)")

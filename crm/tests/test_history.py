@@ -28,6 +28,7 @@ NOT_BUSINESS_RECORDS = {
     "crm.savedview": "a person's own saved filter",
     "crm.export": "a file being written", "crm.importbatch": "an import's progress",
     "crm.importrow": "a staged row of an import file", "crm.importrecord": "what undo needs of an import",
+    "crm.importrawvalue": "a cell of an import file as it was, beside its customer",
     "crm.notification": "a reminder raised by a rule", "crm.notificationpreference": "a person's own setting",
     "crm.emaildelivery": "an e-mail on its way", "crm.queuedtask": "a task waiting for the broker (the outbox)",
     "sales.stagevisit": "itself the stage history of a deal", "sales.numbercounter": "a document number counter",

@@ -38,7 +38,8 @@ def test_the_it_persona_goes_from_upload_to_undo(client_for, it_importer, tmp_pa
                                                  django_capture_on_commit_callbacks):
     client = client_for(it_importer)
     path = sheet_file(tmp_path, [["上海申通物流有限公司", "重点客户", "13812345678", "", "", "", "", "", ""],
-                                 ["坏电话公司", "", "12345", "", "", "", "", "", ""]])
+                                 ["坏电话公司", "", "12345", "", "", "", "", "", ""],
+                                 ["", "", "13912345678", "", "", "", "", "无名联系人", ""]])
     response = upload(client, path)
     batch = ImportBatch.objects.get()
     assert response.status_code == 302 and response.url == batch.get_absolute_url()
@@ -56,11 +57,11 @@ def test_the_it_persona_goes_from_upload_to_undo(client_for, it_importer, tmp_pa
     imports.import_preview(batch.pk)  # what the queued task runs
 
     page = client.get(batch.get_absolute_url()).content.decode()
-    assert 'data-count="new">1<' in page and 'data-count="error">1<' in page
+    assert 'data-count="new">2<' in page and 'data-count="error">1<' in page and 'data-count="warnings">1<' in page
     assert 'data-testid="error-report"' in page and 'data-testid="import-commit"' in page
     rows = client.get(reverse("crm:import_rows", args=[batch.pk]), {"verdict": "error"},
                       HTTP_HX_REQUEST="true").content.decode()
-    assert "坏电话公司" in rows and "上海申通" not in rows and "<html" not in rows
+    assert "无名联系人" in rows and "坏电话公司" not in rows and "上海申通" not in rows and "<html" not in rows
     report = client.get(reverse("crm:import_error_report", args=[batch.pk]))
     sheet = load_workbook(io.BytesIO(b"".join(report.streaming_content))).active
     first = next(sheet.iter_rows(values_only=True))
@@ -72,12 +73,18 @@ def test_the_it_persona_goes_from_upload_to_undo(client_for, it_importer, tmp_pa
     assert response.status_code == 302 and len(queued) == 1
     imports.import_commit(batch.pk, by_id=it_importer.pk)
     page = client.get(batch.get_absolute_url()).content.decode()
-    assert 'data-count="created">1<' in page and 'data-testid="import-undo"' in page
+    assert 'data-count="created">2<' in page and 'data-count="with_warnings">1<' in page
+    assert 'data-testid="import-undo"' in page
     assert Customer.objects.filter(name="上海申通物流有限公司").exists()
     # Until the task after the commit has written their search rows, the page says the search lags.
     assert 'data-testid="search-pending"' in page and "几秒" in page
     imports.import_search_fill(batch.pk)
     assert 'data-testid="search-pending"' not in client.get(batch.get_absolute_url()).content.decode()
+    # The phone nobody could dial is kept, as the file had it, on its customer's page.
+    bad_phone = Customer.objects.get(name="坏电话公司")
+    assert bad_phone.mobile == ""
+    page = client.get(bad_phone.get_absolute_url()).content.decode()
+    assert 'data-testid="import-raw-value"' in page and "12345" in page
 
     with django_capture_on_commit_callbacks() as queued:
         client.post(reverse("crm:import_undo", args=[batch.pk]))
@@ -171,8 +178,8 @@ def test_the_check_shows_values_as_people_read_them(client_for, it_importer, tmp
 
 def test_a_checked_import_goes_back_to_its_columns_and_is_checked_again(client_for, it_importer, tmp_path,
                                                                       picklists):
-    """An industry missing from the picklist: the row is an error; once an admin adds it, the importer
-    goes back, checks again and the row is new."""
+    """An industry missing from the picklist: the row is new, the word listed for a choice; once an admin
+    adds it, the importer goes back, checks again and the row reads it as that entry."""
     from crm.models import Choice
 
     client = client_for(it_importer)
@@ -184,15 +191,18 @@ def test_a_checked_import_goes_back_to_its_columns_and_is_checked_again(client_f
     book.active.append(["甲有限公司", "文化传媒"])
     book.save(path)
     batch = imports.import_preview(imports.import_upload(by=it_importer, path=path, file_name="行业.xlsx").pk)
-    assert batch.counts["error"] == 1
-    assert 'data-testid="import-reopen"' in client.get(batch.get_absolute_url()).content.decode()
+    assert (batch.counts["new"], batch.counts["error"]) == (1, 0)
+    assert batch.counts["unknown_values"] == {"industry": [["文化传媒", 1]]}
+    page = client.get(batch.get_absolute_url()).content.decode()
+    assert 'data-testid="import-reopen"' in page and 'data-value="文化传媒"' in page
     Choice.objects.create(kind=Choice.Kind.INDUSTRY, code="media", label="文化传媒", label_en="Media")
     assert client.post(reverse("crm:import_reopen", args=[batch.pk])).status_code == 302
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.UPLOADED
     assert 'data-testid="mapping-table"' in client.get(batch.get_absolute_url()).content.decode()
     batch = imports.import_preview(batch.pk)
-    assert (batch.counts["new"], batch.counts["error"]) == (1, 0)
+    assert (batch.counts["new"], batch.counts["error"], batch.counts["unknown_values"]) == (1, 0, {})
+    assert batch.rows.get().data["industry"] == Choice.objects.get(code="media").pk
 
 
 def test_the_import_pages_keep_their_query_count(client_for, it_importer, rep_east, tmp_path,

@@ -65,8 +65,9 @@ def test_it_imports_a_legacy_sheet_and_every_row_is_accounted_for(tmp_path, it_i
     batch = run(tmp_path, it_importer, rows)
     assert batch.status == ImportBatch.Status.DONE
     counts = batch.counts
-    assert (counts["created"], counts["updated"], counts["merged_in_file"], counts["skipped"], counts["errors"]) == \
-        (2, 0, 1, 0, 1)
+    # A phone nobody can dial is a warning on its row, not a lost row.
+    assert (counts["created"], counts["updated"], counts["merged_in_file"], counts["skipped"], counts["errors"],
+            counts["with_warnings"]) == (3, 0, 1, 0, 0, 1)
     assert counts["created"] + counts["updated"] + counts["merged_in_file"] + counts["skipped"] + \
         counts["errors"] == counts["data"] == 4
     assert (counts["title"], counts["total"]) == (1, 1)
@@ -87,9 +88,12 @@ def test_it_imports_a_legacy_sheet_and_every_row_is_accounted_for(tmp_path, it_i
     assert timezone.localtime(xihu.created_at).date() == datetime.date(2021, 3, 5)
     assert xihu.pool == default_pool  # unowned, no team: waits in the default pool
 
-    error = ImportRow.objects.get(batch=batch, verdict=ImportRow.Verdict.ERROR)
-    assert error.row_number == 5 and "12345" in error.reason
-    assert not Customer.objects.filter(name="北京华信科技有限公司").exists()
+    warned = ImportRow.objects.get(batch=batch, row_number=5)
+    assert warned.verdict == ImportRow.Verdict.NEW and "12345" in warned.reason
+    huaxin = Customer.objects.get(name="北京华信科技有限公司")
+    assert (huaxin.tier, huaxin.mobile, huaxin.notes) == ("A", "", "电话有误")
+    kept = list(huaxin.import_raw_values.values_list("batch_id", "row_number", "field", "heading", "raw"))
+    assert kept == [(batch.pk, 5, "mobile", "手机号码", "12345")]
     # The audit trail names the batch.
     created = [e for e in history_of(shentong) if e.get("batch")]
     assert created and created[0]["batch"] == batch.pk and created[0]["action"] == "customer_import"
@@ -106,15 +110,20 @@ def test_the_error_report_starts_with_the_reason_then_the_row(tmp_path, it_impor
         ["", "", "13912345678", "", "", "", "", "", ""],
     ]), file_name="客户.xlsx")
     batch = imports.import_preview(batch.pk)
-    # A date no calendar has is left out of its row, which is imported with a note saying so.
-    assert batch.counts["error"] == 2 and batch.counts["new"] == 2
+    # Only a row without a usable name is an error; a phone nobody can dial or a date no calendar has is
+    # left out of its row, which is imported with a note saying so.
+    assert batch.counts["error"] == 1 and batch.counts["new"] == 3 and batch.counts["warnings"] == 2
     assert "2021-02-30" in batch.rows.get(row_number=5).reason
-    sheet = load_workbook(batch.error_report.path).active
-    rows = list(sheet.iter_rows(values_only=True))
+    book = load_workbook(batch.error_report.path)
+    errors, warnings = book.worksheets
+    rows = list(errors.iter_rows(values_only=True))
     assert rows[0][:4] == ("错误原因", "行号", "序号", "客户名称")
-    assert [r[1] for r in rows[1:]] == [4, 6]
-    assert rows[1][3] == "坏电话公司" and "12345" in rows[1][0]
-    assert rows[2][0]  # an empty name has a reason too
+    assert [r[1] for r in rows[1:]] == [6]
+    assert rows[1][0]  # an empty name has a reason
+    rows = list(warnings.iter_rows(values_only=True))
+    assert rows[0] == ("行号", "列", "文件中的值", "留空的原因")
+    assert [r[:3] for r in rows[1:]] == [(4, "手机号码", "12345"), (5, "建档日期", "2021-02-30")]
+    assert all(r[3] for r in rows[1:])
 
 
 def test_a_sheet_with_the_same_customer_twice_folds_the_second_into_the_first(tmp_path, it_importer):

@@ -88,8 +88,7 @@ def import_detail(request, batch):
     if batch.status in (ImportBatch.Status.UPLOADED, ImportBatch.Status.FAILED):
         context.update(_mapping_context(batch, ImportMappingForm(batch=batch)))
     elif batch.status == ImportBatch.Status.PREVIEWED:
-        owners = selectors.assignable_choices(request.user)
-        context["commit_form"] = ImportCommitForm(owner_choices=owners, teams=_import_teams(request.user))
+        context["commit_form"] = _commit_form(request, batch)
         context["rows"], context["next_after"] = selectors.import_rows_page(request.user, batch)
         context["verdicts"] = ImportRow.Verdict.choices
     elif batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.UNDONE):
@@ -180,6 +179,12 @@ def import_configure(request, batch):
     return redirect(batch)
 
 
+def _commit_form(request, batch, data=None):
+    return ImportCommitForm(data, owner_choices=selectors.assignable_choices(request.user),
+                            teams=_import_teams(request.user), unknown=(batch.counts or {}).get("unknown_values"),
+                            value_choices=batch.value_choices)
+
+
 def _import_teams(user):
     """The teams an importer may give customers without an owner to: those within their scope."""
     return teams_within_scope(user, Module.CUSTOMERS)
@@ -188,8 +193,7 @@ def _import_teams(user):
 @require_POST
 @batch_view
 def import_commit(request, batch):
-    owners = selectors.assignable_choices(request.user)
-    form = ImportCommitForm(request.POST, owner_choices=owners, teams=_import_teams(request.user))
+    form = _commit_form(request, batch, data=request.POST)
     if form.is_valid():
         data = form.cleaned_data
         owner = None
@@ -201,7 +205,8 @@ def import_commit(request, batch):
             try:
                 services.import_request_commit(
                     batch=batch, by=request.user, policy=data["policy"], unknown_owner=data["unknown_owner"],
-                    default_owner=owner, team=data["team"], pool=data["pool"])
+                    default_owner=owner, team=data["team"], pool=data["pool"],
+                    value_choices=form.value_choices())
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:

@@ -23,6 +23,7 @@ from .common import Status, Verdict, _limits, _progress, _require_batch_editable
 from .configure import _valid_mapping
 from .matching import _fold_in_file_duplicates, _mark_in_file, _match_existing, _match_rows, _refuse_owners_outside
 from .report import _preview_sample, _write_error_report
+from .values import rows_with_warnings, unknown_values
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ def _preview(batch, *, book=None):
         if batch.created_by is not None:
             counts["owners_refused"] = _refuse_owners_outside(batch, batch.created_by)
         counts.update(_match_existing(batch, preview=True))
+        counts["warnings"] = rows_with_warnings(batch)
+        counts["unknown_values"] = unknown_values(batch)
         batch.counts = counts
         batch.preview = _preview_sample(batch)
         batch.status = Status.PREVIEWED

@@ -11,8 +11,8 @@ from accounts.models import User
 
 from ...imports.clean import (
     CleanError,
-    CleanWarning,
     ColumnCleaner,
+    UnknownChoice,
     UnknownOwner,
     context_from_lists,
     word_key,
@@ -20,6 +20,10 @@ from ...imports.clean import (
 from ...imports.fields import BY_KEY, CONTACT
 from ...lib.text import search_text
 from ...models import Choice, Contact, Customer
+
+# How much of a cell the import keeps when it cannot store it: a picklist word, any other raw value.
+UNKNOWN_LENGTH = 60
+RAW_LENGTH = 1000
 
 
 def _clean_context(batch):
@@ -78,9 +82,12 @@ class _Cleaner:
             self.columns.append((i, key, heading, cleaner))
 
     def __call__(self, row):
-        """(data, problems, notes): problems make the row an error; notes (a cell left out, such as a
-        date no calendar has) go with a row that is imported all the same."""
-        data, problems, notes = {}, [], []
+        """(data, problems, notes). Only the name can make a row an error (`problems`): any other cell
+        that cannot be stored is left out of the row, noted (`notes`, shown with the row) and kept as
+        the file had it in data["warnings"] ([heading, field, raw, reason] each), which the commit puts
+        beside the customer. A picklist word the list lacks goes to data["unknown"] ({field: word}),
+        for the importer to add, map or leave empty; an owner nobody is called, to "owner_unknown"."""
+        data, problems, notes, warnings = {}, [], [], []
         width = len(row)
         for index, key, heading, cleaner in self.columns:
             if index >= width:
@@ -93,16 +100,22 @@ class _Cleaner:
             except UnknownOwner:
                 data["owner_unknown"] = _shown(raw)[:100]
                 continue
-            except CleanWarning as exc:
-                notes.append(_("%(column)s left empty: %(why)s") % {"column": heading, "why": exc})
+            except UnknownChoice:
+                data.setdefault("unknown", {})[key] = _shown(raw)[:UNKNOWN_LENGTH]
                 continue
             except CleanError as exc:
-                problems.append(f"{heading}: {exc}")
+                if key == "name":
+                    problems.append(f"{heading}: {exc}")
+                    continue
+                notes.append(_("%(column)s left empty: %(why)s") % {"column": heading, "why": exc})
+                warnings.append([heading[:200], key, _shown(raw)[:RAW_LENGTH], str(exc)])
                 continue
             if value is not None and value != [] and value != "":
                 data[key] = value
         if "name" not in data and not problems:
             problems.append(_("The customer name is empty."))
+        if warnings:
+            data["warnings"] = warnings
         return data, " ".join(problems), " ".join(notes)
 
 

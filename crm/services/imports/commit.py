@@ -19,10 +19,20 @@ from ...lib.audit import (
     triggers_skipped,
 )
 from ...lib.queue import enqueue_on_commit
-from ...models import Contact, Customer, CustomerStatus, ImportBatch, ImportPolicy, ImportRecord, ImportRow
+from ...models import (
+    Contact,
+    Customer,
+    CustomerStatus,
+    ImportBatch,
+    ImportMapping,
+    ImportPolicy,
+    ImportRecord,
+    ImportRow,
+)
 from .cancel import ImportCancelled, _cancel_key, _stop_if_cancelled
 from .common import Status, _progress, _require_importer, _search_texts_pending
 from .matching import _match_existing, _refuse_owners_outside
+from .values import checked_choices, record_raw_values, resolve_unknown_values, rows_with_warnings
 
 # Customer fields an import may write (the contact's are written to its primary contact).
 CUSTOMER_FIELDS = (
@@ -38,8 +48,11 @@ SQL_TYPES = {
 DATE_TIMES = ("created_at", "last_followup_at", "next_followup_at")
 
 
-def import_request_commit(*, batch, by, policy, unknown_owner, default_owner=None, team=None, pool=None):
-    """Record the importer's choices for a previewed batch and queue its commit."""
+def import_request_commit(*, batch, by, policy, unknown_owner, default_owner=None, team=None, pool=None,
+                          value_choices=None):
+    """Record the importer's choices for a previewed batch and queue its commit. `value_choices`:
+    {field: {word: "add" | "empty" | entry}} for the picklist words the check found unknown (those not
+    given: a saved mapping's choice, else the default); kept with the batch and its saved mapping."""
     from ... import tasks
 
     _require_importer(by)
@@ -50,6 +63,11 @@ def import_request_commit(*, batch, by, policy, unknown_owner, default_owner=Non
         if unknown_owner == ImportBatch.UnknownOwner.DEFAULT and default_owner is None:
             raise ValidationError(_("Choose the owner for customers without a known owner."))
         _check_commit_choices(by, default_owner, team)
+        unknown = (batch.counts or {}).get("unknown_values") or {}
+        given = {field: {**(batch.value_choices or {}).get(field, {}), **(value_choices or {}).get(field, {})}
+                 for field in unknown}
+        batch.value_choices = checked_choices(given, unknown)
+        _remember_value_choices(batch, by)
         batch.policy, batch.unknown_owner = policy, unknown_owner
         batch.default_owner, batch.team, batch.pool = default_owner, team, pool
         batch.status, batch.cancel_requested = Status.COMMITTING, False
@@ -60,6 +78,21 @@ def import_request_commit(*, batch, by, policy, unknown_owner, default_owner=Non
         enqueue_on_commit(tasks.import_commit, batch_id=batch.pk, by_id=by.pk)
     _progress(batch, 0)
     return batch
+
+
+def _remember_value_choices(batch, by):
+    """The saved mapping the batch was read with keeps its choices for unknown words, for the next file."""
+    if not batch.mapping_name or not batch.value_choices:
+        return
+    saved = ImportMapping.objects.select_for_update().filter(name=batch.mapping_name).first()
+    if saved is None:
+        return
+    merged = {**saved.value_choices}
+    for field, decided in batch.value_choices.items():
+        merged[field] = {**merged.get(field, {}), **decided}
+    with audited(by, "import_mapping_save"):
+        saved.value_choices = merged
+        saved.save(update_fields=["value_choices"])
 
 
 def _check_commit_choices(by, default_owner, team):
@@ -159,6 +192,7 @@ def _commit_rows(batch, by):
 
         enqueue_on_commit(search_fill_task, batch_id=batch.pk)
         _reserve_new_ids(cursor, batch)
+        added = resolve_unknown_values(cursor, batch, by)
         _stop_if_cancelled(batch)
         # The audit events of the new customers and contacts are written by the same statements, from
         # the rows they insert (insert_recorded), not by a trigger per row; so is the record of each
@@ -172,8 +206,10 @@ def _commit_rows(batch, by):
         _stop_if_cancelled(batch)
         flush_deferred_checks(cursor)  # the updates below fire row triggers
         updated = _update_existing(cursor, batch, by, owner, existing=found["existing"])
+        record_raw_values(cursor, batch)
     return {"created": created, "updated": updated, "skipped": found["existing"] - updated,
-            "merged_in_file": found["in_file"], "errors": found["error"]}
+            "merged_in_file": found["in_file"], "errors": found["error"],
+            "with_warnings": rows_with_warnings(batch, written=True), "entries_added": added}
 
 
 def _reserve_new_ids(cursor, batch):

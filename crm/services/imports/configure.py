@@ -62,6 +62,8 @@ def _apply_saved_mapping(batch, mapping_name):
     batch.mapping = {str(i): saved.columns[heading_key(h)] for i, h in enumerate(batch.headings)
                      if heading_key(h) in saved.columns}
     batch.tier_words = {**saved.tier_words, **batch.tier_words}
+    batch.value_choices = {field: {**words, **(batch.value_choices or {}).get(field, {})}
+                           for field, words in (saved.value_choices or {}).items()}
     batch.mapping_name = saved.name
 
 
@@ -93,7 +95,8 @@ def import_mapping_save(*, batch, by, name):
                if int(i) < len(batch.headings) and heading_key(batch.headings[int(i)])}
     with audited(by, "import_mapping_save"):
         saved, _created = ImportMapping.objects.update_or_create(
-            name=name, defaults={"columns": columns, "tier_words": batch.tier_words, "created_by": by})
+            name=name, defaults={"columns": columns, "tier_words": batch.tier_words,
+                                 "value_choices": batch.value_choices or {}, "created_by": by})
         batch.mapping_name = saved.name
         batch.save(update_fields=["mapping_name"])
     return saved

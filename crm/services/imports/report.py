@@ -6,6 +6,7 @@ import os
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,13 +27,17 @@ def _preview_sample(batch):
 
 
 def _write_error_report(batch):
-    """An .xlsx of the rows that cannot be imported: 错误原因, the row number, then the row as it was."""
+    """An .xlsx of what the check found wrong: a sheet of the rows that cannot be imported (错误原因, the
+    row number, then the row as it was) and a sheet of the cells left empty in rows that are imported
+    (row, column, the value as it was, why), picklist words no list has among them."""
     from openpyxl import Workbook
 
     from ...lib.xlsx import safe_cell as _cell
 
     rows = ImportRow.objects.filter(batch=batch, verdict=Verdict.ERROR).order_by("row_number")
-    if not rows.exists():
+    warned = (ImportRow.objects.filter(batch=batch).exclude(verdict=Verdict.ERROR)
+              .filter(Q(data__has_key="warnings") | Q(data__has_key="unknown")).order_by("row_number"))
+    if not rows.exists() and not warned.exists():
         if batch.error_report:
             batch.error_report.delete(save=False)
             ImportBatch.objects.filter(pk=batch.pk).update(error_report="")
@@ -43,6 +48,15 @@ def _write_error_report(batch):
     for row in rows.values_list("reason", "row_number", "original").iterator(chunk_size=2000):
         reason, number, original = row
         sheet.append([_cell(sheet, v) for v in [reason, number, *original]])
+    sheet = book.create_sheet(_("Warnings"))
+    sheet.append([_cell(sheet, v) for v in [_("Row"), _("Column"), _("Value in the file"), _("Why it was left empty")]])
+    headings = {key: batch.headings[int(i)] if int(i) < len(batch.headings) else key for i, key in batch.mapping.items()}
+    not_listed = _("Not in the list yet: added, read as an entry or left empty as chosen at import.")
+    for number, data in warned.values_list("row_number", "data").iterator(chunk_size=2000):
+        for heading, _key, raw, why in data.get("warnings", ()):
+            sheet.append([_cell(sheet, v) for v in [number, heading, raw, why]])
+        for key, word in (data.get("unknown") or {}).items():
+            sheet.append([_cell(sheet, v) for v in [number, headings.get(key, key), word, not_listed]])
     buffer = io.BytesIO()
     book.save(buffer)
     stem = os.path.splitext(batch.file_name)[0][:80]

@@ -60,9 +60,9 @@ def _blocking_relations():
     customer; the audit trail stays, it is history."""
     import pghistory.models
 
-    from ...models import PoolEvent
+    from ...models import ImportRawValue, PoolEvent
 
-    ours = {Contact, ImportRow, ImportRecord, PoolEvent}
+    ours = {Contact, ImportRow, ImportRecord, ImportRawValue, PoolEvent}
     found = []
     for relation in Customer._meta.related_objects:
         model = relation.related_model
@@ -112,7 +112,7 @@ def _undo_conflicts(cursor, batch):
 def _remove_created(cursor, batch, blocked):
     """Delete the customers the batch created but the `blocked` ones, with their contacts, pool
     events and search rows, a statement each."""
-    from ...models import PoolEvent
+    from ...models import ImportRawValue, PoolEvent
 
     records, customers, contacts = ImportRecord._meta.db_table, Customer._meta.db_table, Contact._meta.db_table
     cursor.execute(f"""
@@ -125,6 +125,9 @@ def _remove_created(cursor, batch, blocked):
         delete_recorded(Contact, f"DELETE FROM {contacts} WHERE customer_id IN (SELECT id FROM import_undo_created)",
                         [], cursor)
     cursor.execute(f"DELETE FROM {PoolEvent._meta.db_table} WHERE customer_id IN (SELECT id FROM import_undo_created)")
+    # The cells kept beside customers: this batch's of those it undoes, any batch's of those removed.
+    cursor.execute(f"DELETE FROM {ImportRawValue._meta.db_table} WHERE (batch_id = %s AND customer_id <> ALL(%s)) "
+                   "OR customer_id IN (SELECT id FROM import_undo_created)", [batch.pk, blocked])
     # Their search rows in one statement, not by the copy trigger once per customer.
     cursor.execute(f"DELETE FROM {CustomerSearch._meta.db_table} "
                    "WHERE customer_id IN (SELECT id FROM import_undo_created)")
