@@ -126,7 +126,8 @@ def _place_phones(data, listed):
     - The other numbers of a customer's cell fill the customer's empty 手机 (a mobile) or 电话 (any
       other number); then a mobile fills the mobile of the row's named contact if it has none.
     - Whatever is left becomes a line of the customer's notes, "其他电话：…" (`other_phones`, which
-      the commit adds to the notes).
+      the commit adds to the notes). A row that turns out to be an existing customer writes no
+      contact, so its line (`other_phones_existing`) also names the number given to the contact.
     """
     rest = []
     for key, numbers in listed:
@@ -138,19 +139,24 @@ def _place_phones(data, listed):
             data[key] = first
         rest.extend((key, number) for number in numbers if number != first)
     _move_misplaced(data)
-    left = []
+    left, to_contact = [], None
     for key, number in rest:
         mobile = is_mainland_mobile(number)
         field = "mobile" if mobile else "phone"
         if key != "contact_mobile" and field not in data:
             data[field] = number
         elif mobile and "contact_name" in data and "contact_mobile" not in data:
-            data["contact_mobile"] = number
+            data["contact_mobile"] = to_contact = number
         else:
             left.append(number)
     if left:
-        data["other_phones"] = _("Other phones: %(numbers)s") % {
-            "numbers": " / ".join(display_phone(number) for number in left)}
+        data["other_phones"] = _other_phones(left)
+    if to_contact:  # an existing customer's contacts are not written: its notes take the number
+        data["other_phones_existing"] = _other_phones([to_contact, *left])
+
+
+def _other_phones(numbers):
+    return _("Other phones: %(numbers)s") % {"numbers": " / ".join(display_phone(number) for number in numbers)}
 
 
 def _move_misplaced(data):

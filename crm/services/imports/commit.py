@@ -39,6 +39,8 @@ DATE_TIMES = ("created_at", "last_followup_at", "next_followup_at")
 PHONE_FIELDS = frozenset({"mobile", "phone", "contact_mobile"})
 # The line "其他电话：…" of the numbers a row's phone cells held more of than its fields take.
 OTHER_PHONES = "(r.data->>'other_phones')"
+# An existing customer's contacts are not written, so its line also names the number the contact took.
+OTHER_PHONES_EXISTING = "COALESCE(r.data->>'other_phones_existing', r.data->>'other_phones')"
 
 
 def import_request_commit(*, batch, by, policy, unknown_owner, default_owner=None, team=None, pool=None):
@@ -324,16 +326,16 @@ def _update_assignments(batch, mapped, columns, owner):
         else:
             value = f"COALESCE({new}, c.{column})"
         if field == "notes":
-            value = _with_other_phones(value)
+            value = _with_other_phones(value, OTHER_PHONES_EXISTING)
         assignments.append(f"{column} = {value}")
     return assignments, params
 
 
-def _with_other_phones(notes):
-    """SQL of `notes` with the row's line of other phone numbers added (once: an import run again
+def _with_other_phones(notes, line):
+    """SQL of `notes` with the row's `line` of other phone numbers added (once: an import run again
     does not repeat it), whatever the policy: no number a cell held is dropped."""
-    return (f"CASE WHEN {OTHER_PHONES} IS NULL OR strpos({notes}, {OTHER_PHONES}) > 0 THEN {notes} "
-            f"ELSE concat_ws(E'\\n', NULLIF({notes}, ''), {OTHER_PHONES}) END")
+    return (f"CASE WHEN {line} IS NULL OR strpos({notes}, {line}) > 0 THEN {notes} "
+            f"ELSE concat_ws(E'\\n', NULLIF({notes}, ''), {line}) END")
 
 
 def _apply_updates(cursor, batch, assignments, params, before):
