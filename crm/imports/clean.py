@@ -22,7 +22,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.imports.fields import heading_key
-from crm.lib.text import PhoneError, clean_text, normalise_phone, phone_digits
+from crm.lib.text import (
+    PhoneError,
+    clean_text,
+    is_mainland_mobile,
+    normalise_phone,
+    phone_digits,
+    split_extension,
+    with_extension,
+)
 from crm.models import CustomerKind, CustomerStatus, Tier
 
 AMBIGUOUS = object()  # a lookup word that names more than one entry
@@ -292,14 +300,23 @@ def _clean_text(raw, context, max_length):
 _CN_FIXED_LINE = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").fixed_line.national_number_pattern)
 _LANDLINE_PUNCTUATION = str.maketrans("", "", " -()")
 _SCIENTIFIC = re.compile(r"([0-9])\.([0-9]+)[eE]\+?([0-9]{1,2})")
-# An extension people write after the number: 转123, 分机 123, ext. 123, x123, #123.
-_EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|x|#)\s*[0-9]{1,6}$", re.IGNORECASE)
-# "021-62345678-123": a short last group after a landline.
-_TRAILING_GROUP = re.compile(r"[\s-]+[0-9]{1,5}$")
+# "021-62345678-123": a short last group after a landline is its extension.
+_TRAILING_GROUP = re.compile(r"[\s-]+([0-9]{1,5})$")
 _PHONE_LIST = re.compile(r"\s*[,;/、|，；｜／]\s*")  # either width: the raw cell is not NFKC'd yet
+_MOST_SPACED_PARTS = 12  # a cell of more words than this is not a few numbers written with spaces
+
+
+class PhoneList(tuple):
+    """The numbers one cell holds, in the order written ("13812345678/021-62345678" → two), each as
+    E.164. The row's cleaner (crm.services.imports.cleaning) gives each number a field or the notes."""
+
+    __slots__ = ()
 
 
 def _clean_phone(raw, context, max_length):
+    """E.164 (a landline's extension kept as ";ext=801"), a PhoneList when the cell holds several
+    numbers, or CleanError. The plain forms never reach phonenumbers: "0…"/"(0…)" landlines match its
+    fixed-line pattern here, mainland mobiles are taken by their form in normalise_phone."""
     if isinstance(raw, float):
         text = str(int(raw)) if raw.is_integer() else repr(raw)
     else:
@@ -309,11 +326,21 @@ def _clean_phone(raw, context, max_length):
         if landline:
             return landline
     if _PHONE_LIST.search(text):
-        _refuse_phone_list(clean_text(text))  # phonenumbers would keep "a;b" as a with extension b
+        # Before the whole cell: phonenumbers would keep "a;b" as a with extension b.
+        found = _listed_phones(clean_text(text))
+        if found:
+            return found
     try:
         return normalise_phone(text)
     except PhoneError:
-        return _clean_odd_phone(clean_text(text))
+        text = clean_text(text)
+    try:
+        return _clean_odd_phone(text)
+    except CleanError:
+        found = _spaced_phones(text)
+        if not found:
+            raise
+        return PhoneList(found) if len(found) > 1 else found[0]
 
 
 def _plain_landline(text):
@@ -325,26 +352,76 @@ def _plain_landline(text):
     return None
 
 
-def _clean_odd_phone(text):
-    """The rare forms: scientific notation, an extension, several numbers in one cell."""
+def _single_phone(text, *, trailing_group=True):
+    """E.164 of `text` as one number, or None."""
+    if text[:1] in "0(":
+        landline = _plain_landline(text)
+        if landline:
+            return landline
+    try:
+        return normalise_phone(text) or None
+    except PhoneError:
+        pass
+    try:
+        return _clean_odd_phone(text, trailing_group=trailing_group)
+    except CleanError:
+        return None
+
+
+def _listed_phones(text):
+    """A PhoneList of the numbers in a cell that separates them with / , ; 、 or | (each part may be
+    several numbers written with spaces), its one number if the parts repeat it, or None when a part
+    is no number (then the cell is read as one number: "021-62345678;123" has an extension)."""
+    numbers = []
+    for part in _PHONE_LIST.split(text):
+        if not part:
+            continue
+        one = _single_phone(part)
+        found = [one] if one else _spaced_phones(part)
+        if not found:
+            return None
+        numbers.extend(found)
+    numbers = list(dict.fromkeys(numbers))
+    if len(numbers) > 1:
+        return PhoneList(numbers)
+    return numbers[0] if numbers else None
+
+
+def _spaced_phones(text):
+    """The numbers of a cell that separates them with spaces only ("13812345678 021 6234 5678"): from
+    the left, the longest run of words that is one number, then the next. None unless every word
+    belongs to a number. Never the trailing-group extension here: "021-62345678 138 1234 5678" is two
+    numbers, not 021-62345678 extension 138."""
+    words = text.split()
+    if not 1 < len(words) <= _MOST_SPACED_PARTS:
+        return None
+    numbers, start = [], 0
+    while start < len(words):
+        for end in range(len(words), start, -1):
+            one = _single_phone(" ".join(words[start:end]), trailing_group=False)
+            if one:
+                numbers.append(one)
+                start = end
+                break
+        else:
+            return None
+    return list(dict.fromkeys(numbers))
+
+
+def _clean_odd_phone(text, *, trailing_group=True):
+    """The rare forms: scientific notation, a landline's extension written "-123" or " 123"."""
     scientific = _SCIENTIFIC.fullmatch(text)
     if scientific:
         return _phone_from_scientific(text, scientific)
-    extension = _EXTENSION.search(text)
-    if extension:
-        return _phone_or_none(text[:extension.start()]) or _invalid_phone(text)
-    trailing = _TRAILING_GROUP.search(text)
+    trailing = _TRAILING_GROUP.search(text) if trailing_group else None
     if trailing:
         main = _phone_or_none(text[:trailing.start()])
         if main and not _is_mobile(main):
-            return main
+            try:
+                return with_extension(main, trailing[1], text)
+            except PhoneError:
+                pass
     return _invalid_phone(text)
-
-
-def _refuse_phone_list(text):
-    parts = [part for part in _PHONE_LIST.split(text) if part]
-    if len(parts) > 1 and all(_phone_or_none(part) for part in parts):
-        raise CleanError(_("“%(value)s” holds more than one phone number; keep one."), value=_shown(text))
 
 
 def _phone_from_scientific(text, match):
@@ -366,7 +443,10 @@ def _phone_or_none(text):
 
 
 def _is_mobile(e164):
-    number = phonenumbers.parse(e164, None)
+    """A mainland mobile by its form, or a number phonenumbers knows as a mobile (+852 9…)."""
+    if is_mainland_mobile(e164):
+        return True
+    number = phonenumbers.parse(split_extension(e164)[0], None)
     return phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
 
 

@@ -3,13 +3,14 @@ numbers (phonenumbers, region CN) and the one search text a customer is found by
 
 Every customer save and every imported row goes through `search_text`, so the slow libraries have
 exact fast paths: pinyin is looked up per segmented word through a cache, and mainland mobile
-numbers skip phonenumbers when they match its own CN mobile pattern. crm/tests/test_text.py proves the
+numbers skip phonenumbers altogether (they are taken by their form, 1[3-9] + 9 digits). crm/tests/test_text.py proves the
 results identical to the plain library calls."""
 import functools
 import re
 import unicodedata
 
 import phonenumbers
+from django.utils.translation import gettext
 from pypinyin import lazy_pinyin
 from pypinyin.constants import PHRASES_DICT, RE_HANS
 from pypinyin.seg.mmseg import seg as _mmseg
@@ -47,35 +48,49 @@ class PhoneError(ValueError):
     pass
 
 
-# phonenumbers' own pattern for mainland mobiles (11 digits, 13x–19x). None of them starts with what
-# CN strips as a carrier or trunk prefix (0, 11x, 12x, 179xx), so phonenumbers gives "+86" + the digits.
-_CN_MOBILE = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
+# A mainland mobile is judged by its form, not by phonenumbers' allocation tables: 11 digits 13x–19x.
+# New ranges open every year (phonenumbers calls 140…, 174… "unallocated" today), and a CRM must take
+# the number a customer gives. None of them starts with what CN strips as a carrier or trunk prefix.
+MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_E164_MAINLAND_MOBILE = re.compile(r"\+861[3-9][0-9]{9}")
+_MOBILE_SEPARATORS = str.maketrans("", "", " -.()")
 _FLOAT_DIGITS = re.compile(r"\d+\.0+")
-_E164_CN_MOBILE = re.compile(r"\+861[0-9]{10}")
 # Mainland fixed lines are written nationally with the trunk 0 before the area code ("021 6234 5678").
 _CN_FIXED = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").fixed_line.national_number_pattern)
 _NOT_DIGIT = re.compile(r"\D")
+# An extension written after a number: 转801, 分机 801, ext. 801, x801, #801 (after NFKC).
+EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|x|#)\s*([0-9]{1,6})$", re.IGNORECASE)
+# How a stored number keeps its extension: RFC 3966's parameter, which phonenumbers and tel: links read.
+_STORED_EXTENSION = ";ext="
 
 
 def _mainland_mobile(raw):
-    """The 11 digits of `raw` if it is plainly a mainland mobile ("13812345678", "+86 138-1234-5678",
-    "0086…", "86…"), else None (phonenumbers decides)."""
-    compact = raw.replace(" ", "").replace("-", "")
+    """The 11 digits of `raw` if it is a well-formed mainland mobile ("13812345678",
+    "+86 138-1234-5678", "0086 138.1234.5678", "86…", "(+86)…"), else None (phonenumbers decides)."""
+    compact = raw.translate(_MOBILE_SEPARATORS)
     if compact.startswith("+86"):
         compact = compact[3:]
     elif len(compact) == 15 and compact.startswith("0086"):
         compact = compact[4:]
     elif len(compact) == 13 and compact.startswith("86"):
         compact = compact[2:]
-    if len(compact) == 11 and compact.isascii() and _CN_MOBILE.fullmatch(compact):
+    if len(compact) == 11 and compact.isascii() and MAINLAND_MOBILE.fullmatch(compact):
         return compact
     return None
 
 
+def is_mainland_mobile(e164):
+    """Whether a stored number is a mainland mobile (by its form: +86 1[3-9] and nine digits)."""
+    return bool(e164) and _E164_MAINLAND_MOBILE.fullmatch(e164) is not None
+
+
 def normalise_phone(value, region=DEFAULT_REGION):
     """A phone as E.164 ("+8613812345678", "+862162345678"), or "" for an empty value.
-    Accepts +86/86/0086 prefixes, spaces, dashes, brackets, full-width digits, and numbers that a
-    spreadsheet turned into floats ("13812345678.0"). Raises PhoneError for anything else."""
+    Accepts +86/86/0086 prefixes, spaces, dashes, dots, brackets, full-width digits, and numbers that
+    a spreadsheet turned into floats ("13812345678.0"). A mainland mobile is taken by its form
+    (1[3-9] + 9 digits), whatever phonenumbers' tables say; any other number must be valid to
+    phonenumbers. A landline's extension ("021-6234 5678 转 801", "… ext. 801") is kept as
+    "+862162345678;ext=801"; a mobile has none. Raises PhoneError for anything else."""
     raw = clean_text(value)
     if not raw:
         return ""
@@ -85,35 +100,65 @@ def normalise_phone(value, region=DEFAULT_REGION):
         mobile = _mainland_mobile(raw)
         if mobile:
             return "+86" + mobile
+    extension = EXTENSION.search(raw)
+    if extension:
+        main = normalise_phone(raw[:extension.start()], region)
+        return with_extension(main, extension[1], raw)
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
         raise PhoneError(raw) from exc
+    extension, number.extension = number.extension, None
     if not phonenumbers.is_valid_number(number):
         raise PhoneError(raw)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return with_extension(e164, extension, raw) if extension else e164
+
+
+def with_extension(main, extension, raw=""):
+    """`main` (E.164) with `extension` as stored ("+862162345678;ext=801"). A mobile has no extension:
+    PhoneError naming `raw`."""
+    if not main or not extension.isdigit() or is_mainland_mobile(main) or _STORED_EXTENSION in main:
+        raise PhoneError(raw or main)
+    return f"{main}{_STORED_EXTENSION}{extension}"
+
+
+def split_extension(e164):
+    """(main number, extension or "") of a stored number."""
+    main, _sep, extension = e164.partition(_STORED_EXTENSION)
+    return main, extension
 
 
 def display_phone(e164):
-    """How a stored number is shown: national format at home ("138 1234 5678", "021 6234 5678"),
-    international abroad."""
+    """How a stored number is shown: national format at home ("138 1234 5678", "021 6234 5678 转 801"),
+    international abroad. A mainland mobile phonenumbers does not know is still grouped 3-4-4."""
     if not e164:
         return ""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    if number.country_code == 86:
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    main, extension = split_extension(e164)
+    if is_mainland_mobile(main):
+        shown = f"{main[3:6]} {main[6:10]} {main[10:]}"
+    else:
+        try:
+            number = phonenumbers.parse(main, None)
+        except phonenumbers.NumberParseException:
+            return e164
+        kind = (phonenumbers.PhoneNumberFormat.NATIONAL if number.country_code == 86
+                else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        shown = phonenumbers.format_number(number, kind)
+    if extension:
+        shown = gettext("%(number)s ext. %(extension)s") % {"number": shown, "extension": extension}
+    return shown
 
 
 def phone_digits(e164):
-    """The digits people type for a stored number: national ones with the trunk 0 ("02162345678")."""
+    """The digits people type for a stored number: national ones with the trunk 0 ("02162345678"),
+    without an extension."""
     if not e164:
         return ""
+    if e164.__class__ is str and _STORED_EXTENSION in e164:
+        e164 = split_extension(e164)[0]
     if e164.__class__ is str and e164.startswith("+86") and e164[3:].isdigit():
-        if _E164_CN_MOBILE.fullmatch(e164) and _CN_MOBILE.fullmatch(e164, 3):
+        if _E164_MAINLAND_MOBILE.fullmatch(e164):
             return e164[3:]
         if _CN_FIXED.fullmatch(e164, 3):
             return "0" + e164[3:]

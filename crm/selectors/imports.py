@@ -110,6 +110,8 @@ def _shown_values(data, labels):
         elif isinstance(value, list):
             value = "、".join(value)
         shown.append((BY_KEY[field.key].label, value))
+    if data.get("other_phones"):  # the notes line of the numbers a phone cell held more of
+        shown.append((_("Notes"), data["other_phones"]))
     return shown
 
 

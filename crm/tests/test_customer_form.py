@@ -47,6 +47,20 @@ def test_it_explains_a_bad_phone_in_english(english_client_for, rep_east):
     assert "is not a phone number we recognise" in response.content.decode()
 
 
+def test_it_takes_a_well_formed_mobile_phonenumbers_calls_unallocated_and_keeps_an_extension(client_for, rep_east):
+    import phonenumbers
+
+    assert not phonenumbers.is_valid_number(phonenumbers.parse("14012345678", "CN"))  # new ranges open every year
+    response = client_for(rep_east).post(reverse("crm:customer_create"), form_data(
+        mobile="140.1234.5678", phone="021-6234 5678 转 801", owner=rep_east.pk, team=rep_east.team_id))
+    customer = Customer.objects.get(name="杭州云栖数据有限公司")
+    assert response.status_code == 302
+    assert (customer.mobile, customer.phone) == ("+8614012345678", "+862162345678;ext=801")
+    assert " 14012345678 " in customer.search_text and " 02162345678 " in customer.search_text
+    page = client_for(rep_east).get(customer.get_absolute_url()).content.decode()
+    assert "140 1234 5678" in page and "021 6234 5678 转 801" in page
+
+
 def test_it_warns_about_a_likely_duplicate_and_saves_only_when_confirmed(client_for, rep_east):
     CustomerFactory(name="杭州云栖数据有限责任公司", owner=rep_east)
     client = client_for(rep_east)

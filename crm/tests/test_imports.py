@@ -24,14 +24,14 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def sheet_file(tmp_path, rows, *, name="客户.xlsx", title=True, total=True):
+def sheet_file(tmp_path, rows, *, name="客户.xlsx", title=True, total=True, headings=HEADINGS):
     """A small legacy-style sheet: a title row, the headings, `rows`, a totals row."""
     book = Workbook()
     sheet = book.active
     if title:
         sheet.append(["2024年客户名单"])
         sheet.merge_cells("A1:F1")
-    sheet.append(HEADINGS)
+    sheet.append(headings)
     for number, row in enumerate(rows, start=1):
         sheet.append([number, *row])
     if total:
@@ -41,9 +41,9 @@ def sheet_file(tmp_path, rows, *, name="客户.xlsx", title=True, total=True):
     return path
 
 
-def run(tmp_path, by, rows, **choices):
+def run(tmp_path, by, rows, headings=HEADINGS, **choices):
     """Upload, check and commit `rows`; returns the batch."""
-    batch = imports.import_upload(by=by, path=sheet_file(tmp_path, rows), file_name="客户.xlsx")
+    batch = imports.import_upload(by=by, path=sheet_file(tmp_path, rows, headings=headings), file_name="客户.xlsx")
     batch = imports.import_preview(batch.pk)
     assert batch.status == ImportBatch.Status.PREVIEWED, batch.error
     for key, value in choices.items():
@@ -448,3 +448,67 @@ def test_a_check_puts_back_the_commits_that_wait_for_the_disk(tmp_path, it_impor
     failed = imports.import_preview(batch.pk)
     assert failed.status == ImportBatch.Status.FAILED and "1" in failed.error
     assert waits() == "on"
+
+
+# Phones -----------------------------------------------------------------------------------------------------
+
+PHONE_HEADINGS = ["序号", "客户名称", "手机", "电话", "联系人", "备注"]
+
+
+def test_a_cell_of_several_numbers_is_split_over_the_fields_and_the_notes(tmp_path, it_importer):
+    rows = [
+        ["甲公司", "13812345671/021-62345678", "", "王建国", ""],
+        ["乙公司", "13812345672、13912345672 14012345672", "0571-88886666", "李雷", "老客户"],
+        ["丙公司", "13812345673；13912345673", "", "", ""],
+        ["丁公司", "", "13712345674", "", ""],  # a mobile in 电话, 手机 empty: moves to 手机
+        ["戊公司", "021-62345675", "", "", ""],  # a landline in 手机, 电话 empty: moves to 电话
+        ["己公司", "13812345676", "13912345676", "", ""],  # 手机 taken: the mobile stays in 电话
+        ["庚公司", "", "021-6234 5678 转 801", "", ""],
+        ["辛公司", "(0571)88886666-12", "13612345678", "", ""],  # both misplaced: swapped
+    ]
+    batch = run(tmp_path, it_importer, rows, headings=PHONE_HEADINGS)
+    assert batch.counts["created"] == len(rows), batch.counts
+    found = {c.name: (c.mobile, c.phone, c.notes) for c in Customer.objects.all()}
+    assert found == {
+        "甲公司": ("+8613812345671", "+862162345678", ""),
+        "乙公司": ("+8613812345672", "+8657188886666", "老客户\n其他电话：140 1234 5672"),
+        "丙公司": ("+8613812345673", "", "其他电话：139 1234 5673"),
+        "丁公司": ("+8613712345674", "", ""),
+        "戊公司": ("", "+862162345675", ""),
+        "己公司": ("+8613812345676", "+8613912345676", ""),
+        "庚公司": ("", "+862162345678;ext=801", ""),
+        "辛公司": ("+8613612345678", "+8657188886666;ext=12", ""),
+    }
+    contact = Contact.objects.get(customer__name="乙公司")
+    assert (contact.name, contact.mobile) == ("李雷", "+8613912345672")
+
+
+def test_an_existing_customer_keeps_its_notes_and_gets_every_number(tmp_path, it_importer, rep_east):
+    existing = CustomerFactory(name="上海申通物流有限公司", owner=rep_east, mobile="", phone="", notes="原备注")
+    run(tmp_path, it_importer, [["上海申通物流有限公司", "13812345678/13912345678/13712345678/021-62345678", "",
+                                 "王建国", ""]], headings=PHONE_HEADINGS, policy="fill")
+    existing.refresh_from_db()
+    assert (existing.mobile, existing.phone) == ("+8613812345678", "+862162345678")
+    # No contact is written for an existing customer: the number the contact would have had is noted.
+    assert existing.notes == "原备注\n其他电话：139 1234 5678 / 137 1234 5678"
+    # Imported again, the line is not repeated.
+    run(tmp_path, it_importer, [["上海申通物流有限公司", "13812345678/13912345678/13712345678/021-62345678", "",
+                                 "王建国", ""]], headings=PHONE_HEADINGS, policy="overwrite")
+    existing.refresh_from_db()
+    assert existing.notes == "原备注\n其他电话：139 1234 5678 / 137 1234 5678"
+
+
+def test_a_well_formed_mobile_phonenumbers_does_not_know_is_imported(tmp_path, it_importer):
+    batch = run(tmp_path, it_importer, [["新号段有限公司", "+86 140.1234.5678", "", "", ""]],
+                headings=PHONE_HEADINGS)
+    assert batch.counts["created"] == 1
+    assert Customer.objects.get(name="新号段有限公司").mobile == "+8614012345678"
+
+
+def test_a_bad_number_is_left_out_of_its_row_with_the_reason(tmp_path, it_importer):
+    batch = run(tmp_path, it_importer, [["坏号码有限公司", "1381234", "", "", ""]], headings=PHONE_HEADINGS)
+    assert (batch.counts["created"], batch.counts["errors"], batch.counts["with_warnings"]) == (1, 0, 1)
+    row = ImportRow.objects.get(batch=batch)
+    assert "“1381234”不是有效的电话号码。" in row.reason
+    customer = Customer.objects.get(name="坏号码有限公司")
+    assert customer.mobile == "" and customer.import_raw_values.get().raw == "1381234"

@@ -1,15 +1,26 @@
 """crm.lib.text: widths, name keys, phones, pinyin and the search text; and proof that the fast paths
-(cached per-word pinyin, the mainland-mobile shortcut) give exactly what the plain library calls gave."""
+(cached per-word pinyin, the mainland-mobile shortcut) give exactly what the plain library calls gave
+(phones: what the rule written plainly gives, mainland mobiles being taken by their form)."""
 import random
 import re
 import unicodedata
 
 import phonenumbers
 import pytest
+from django.utils import translation
 from pypinyin import lazy_pinyin
 
 from crm.lib import text
-from crm.lib.text import PhoneError, clean_text, name_key, normalise_phone, phone_digits, pinyin_forms, search_text
+from crm.lib.text import (
+    PhoneError,
+    clean_text,
+    display_phone,
+    name_key,
+    normalise_phone,
+    phone_digits,
+    pinyin_forms,
+    search_text,
+)
 
 # The reference: crm/text.py before the fast paths, verbatim ------------------------------------------------
 
@@ -25,18 +36,34 @@ def ref_clean_text(value):
 
 
 def ref_normalise_phone(value, region="CN"):
+    """The rule written plainly: a mainland mobile by its form (1[3-9] + 9 digits after an optional
+    +86/0086/86 and any spaces, dashes, dots, brackets), else a number phonenumbers calls valid, a
+    landline's extension (转/分机/ext/x/#, or phonenumbers' own) kept as ";ext="."""
     raw = ref_clean_text(value)
     if not raw:
         return ""
     if re.fullmatch(r"\d+\.0+", raw):
         raw = raw.split(".")[0]
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException as exc:
-        raise PhoneError(raw) from exc
-    if not phonenumbers.is_valid_number(number):
+    mobile = re.fullmatch(r"(?:\+86|0086|86)?(1[3-9][0-9]{9})", re.sub(r"[ \-.()]", "", raw))
+    if mobile and mobile[1].isascii():
+        return "+86" + mobile[1]
+    written = re.search(r"\s*(?:转|分机|ext\.?|x|#)\s*([0-9]{1,6})$", raw, re.IGNORECASE)
+    if written:
+        main, extension = ref_normalise_phone(raw[:written.start()], region), written[1]
+    else:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException as exc:
+            raise PhoneError(raw) from exc
+        extension, number.extension = number.extension, None
+        if not phonenumbers.is_valid_number(number):
+            raise PhoneError(raw)
+        main = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if not extension:
+            return main
+    if not extension.isdigit() or re.fullmatch(r"\+861[3-9][0-9]{9}", main) or ";" in main:
         raise PhoneError(raw)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return f"{main};ext={extension}"
 
 
 def ref_phone_digits(e164):
@@ -216,12 +243,28 @@ def test_it_keys_names_without_legal_form(name, expected):
     ("8613812345678", "+8613812345678"), ("１３８１２３４５６７８", "+8613812345678"), ("13812345678.0", "+8613812345678"),
     (13812345678, "+8613812345678"), ("021-62345678", "+862162345678"), ("(010)87654321", "+861087654321"),
     ("", ""), (None, ""),
+    # Prefixes and separators of every kind, dots too.
+    ("+86 138.1234.5678", "+8613812345678"), ("0086-138-1234-5678", "+8613812345678"), ("86 138 1234 5678", "+8613812345678"),
+    ("(+86)138 1234 5678", "+8613812345678"), ("１３８－１２３４－５６７８", "+8613812345678"),
+    # Mobiles phonenumbers calls unallocated (new ranges open every year): taken by their form.
+    ("14012345678", "+8614012345678"), ("+86 174 1234 5678", "+8617412345678"), ("160.1234.5678", "+8616012345678"),
+    # Landlines, 3- and 4-digit area codes, extensions kept.
+    ("021-6234 5678", "+862162345678"), ("0571-88886666", "+8657188886666"), ("0755 8888 6666", "+8675588886666"),
+    ("021-6234 5678 转 801", "+862162345678;ext=801"), ("0571-88886666分机12", "+8657188886666;ext=12"),
+    ("021 6234 5678 ext. 8", "+862162345678;ext=8"), ("021-62345678 x12", "+862162345678;ext=12"),
+    ("+86 21 6234 5678;ext=801", "+862162345678;ext=801"),
+    # Service numbers, Hong Kong, Macau, Taiwan and abroad.
+    ("400-810-8888", "+864008108888"), ("800-820-8820", "+868008208820"), ("+852 2123 4567", "+85221234567"),
+    ("+853 2888 1234", "+85328881234"), ("+886 2 2345 6789", "+886223456789"), ("+1 415 555 2671", "+14155552671"),
+    ("+44 20 7946 0958", "+442079460958"), ("+81 3-1234-5678", "+81312345678"),
 ])
 def test_it_normalises_phones(value, expected):
     assert normalise_phone(value) == expected
 
 
-@pytest.mark.parametrize("value", ["12345", "abc", "14012345678", "1381234567", "+86 179 1234 5678"])
+@pytest.mark.parametrize("value", [
+    "12345", "abc", "1381234567", "12012345678", "138123456789", "13812345678 转 12", "021-1234", "+86 21 1234",
+])
 def test_it_rejects_what_is_not_a_phone(value):
     with pytest.raises(PhoneError):
         normalise_phone(value)
@@ -229,9 +272,25 @@ def test_it_rejects_what_is_not_a_phone(value):
 
 @pytest.mark.parametrize("e164, expected", [
     ("+8613812345678", "13812345678"), ("+862162345678", "02162345678"), ("", ""), ("+1 x", "1"),
+    ("+8614012345678", "14012345678"), ("+862162345678;ext=801", "02162345678"),
 ])
 def test_it_gives_the_digits_people_type(e164, expected):
     assert phone_digits(e164) == expected
+
+
+@pytest.mark.parametrize("e164, shown", [
+    ("+8613812345678", "138 1234 5678"), ("+8614012345678", "140 1234 5678"), ("+862162345678", "021 6234 5678"),
+    ("+862162345678;ext=801", "021 6234 5678 ext. 801"), ("+864008108888", "400 810 8888"),
+    ("+85221234567", "+852 2123 4567"), ("+14155552671", "+1 415-555-2671"), ("", ""), ("junk", "junk"),
+])
+def test_it_shows_stored_numbers(e164, shown):
+    with translation.override("en"):
+        assert display_phone(e164) == shown
+
+
+def test_it_shows_an_extension_in_the_users_language():
+    with translation.override("zh-hans"):
+        assert display_phone("+862162345678;ext=801") == "021 6234 5678 转 801"
 
 
 def test_it_gives_pinyin_and_initials():

@@ -12,13 +12,14 @@ from accounts.models import User
 from ...imports.clean import (
     CleanError,
     ColumnCleaner,
+    PhoneList,
     UnknownChoice,
     UnknownOwner,
     context_from_lists,
     word_key,
 )
 from ...imports.fields import BY_KEY, CONTACT
-from ...lib.text import search_text
+from ...lib.text import display_phone, is_mainland_mobile, search_text
 from ...models import Choice, Contact, Customer
 
 # How much of a cell the import keeps when it cannot store it: a picklist word, any other raw value.
@@ -88,6 +89,7 @@ class _Cleaner:
         beside the customer. A picklist word the list lacks goes to data["unknown"] ({field: word}),
         for the importer to add, map or leave empty; an owner nobody is called, to "owner_unknown"."""
         data, problems, notes, warnings = {}, [], [], []
+        listed = []  # (field, PhoneList) of the cells that hold several numbers
         width = len(row)
         for index, key, heading, cleaner in self.columns:
             if index >= width:
@@ -110,13 +112,79 @@ class _Cleaner:
                 notes.append(_("%(column)s left empty: %(why)s") % {"column": heading, "why": exc})
                 warnings.append([heading[:200], key, _shown(raw)[:RAW_LENGTH], str(exc)])
                 continue
+            if value.__class__ is PhoneList:
+                listed.append((key, value))
+                continue
             if value is not None and value != [] and value != "":
                 data[key] = value
+        if listed or "mobile" in data or "phone" in data:
+            _place_phones(data, listed)
         if "name" not in data and not problems:
             problems.append(_("The customer name is empty."))
         if warnings:
             data["warnings"] = warnings
         return data, " ".join(problems), " ".join(notes)
+
+
+def _place_phones(data, listed):
+    """Give every number of the row a field, dropping none. `listed` holds (field, PhoneList) of the
+    cells that hold several numbers ("13812345678/021-62345678"), in column order.
+
+    - Such a cell gives its own field the first number of that field's kind (a mainland mobile for
+      手机 and 联系人手机; a landline, 400/800 or foreign number for 电话), else its first number.
+    - A number stays in the column the user put it in, unless it is of the other kind and the other
+      field is empty: a mobile in 电话 moves to an empty 手机, a landline in 手机 to an empty 电话
+      (both misplaced: they swap). So a list with one 电话 column of mobiles still finds its
+      customers' mobiles (duplicates are matched by mobile).
+    - The other numbers of a customer's cell fill the customer's empty 手机 (a mobile) or 电话 (any
+      other number); then a mobile fills the mobile of the row's named contact if it has none.
+    - Whatever is left becomes a line of the customer's notes, "其他电话：…" (`other_phones`, which
+      the commit adds to the notes). A row that turns out to be an existing customer writes no
+      contact, so its line (`other_phones_existing`) also names the number given to the contact.
+    """
+    rest = []
+    for key, numbers in listed:
+        wants_mobile = key != "phone"
+        first = next((n for n in numbers if is_mainland_mobile(n) == wants_mobile), numbers[0])
+        if key in data:  # two columns of one field: the first column's value stays
+            first = None
+        else:
+            data[key] = first
+        rest.extend((key, number) for number in numbers if number != first)
+    _move_misplaced(data)
+    left, to_contact = [], None
+    for key, number in rest:
+        mobile = is_mainland_mobile(number)
+        field = "mobile" if mobile else "phone"
+        if key != "contact_mobile" and field not in data:
+            data[field] = number
+        elif mobile and "contact_name" in data and "contact_mobile" not in data:
+            data["contact_mobile"] = to_contact = number
+        else:
+            left.append(number)
+    if left:
+        data["other_phones"] = _other_phones(left)
+    if to_contact:  # an existing customer's contacts are not written: its notes take the number
+        data["other_phones_existing"] = _other_phones([to_contact, *left])
+
+
+def _other_phones(numbers):
+    return _("Other phones: %(numbers)s") % {"numbers": " / ".join(display_phone(number) for number in numbers)}
+
+
+def _move_misplaced(data):
+    """A mobile in 电话 to an empty 手机, a landline in 手机 to an empty 电话; both misplaced: swapped."""
+    mobile, phone = data.get("mobile"), data.get("phone")
+    mobile_misplaced = mobile is not None and not is_mainland_mobile(mobile)
+    phone_misplaced = phone is not None and is_mainland_mobile(phone)
+    if mobile_misplaced and (phone is None or phone_misplaced):
+        data["phone"] = mobile
+        if phone is None:
+            del data["mobile"]
+    if phone_misplaced and (mobile is None or mobile_misplaced):
+        data["mobile"] = phone
+        if mobile is None:
+            del data["phone"]
 
 
 def _search_text_of(data):

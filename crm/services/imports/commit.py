@@ -46,6 +46,11 @@ SQL_TYPES = {
     "created_at": "date", "last_followup_at": "date", "next_followup_at": "date",
 }
 DATE_TIMES = ("created_at", "last_followup_at", "next_followup_at")
+PHONE_FIELDS = frozenset({"mobile", "phone", "contact_mobile"})
+# The line "其他电话：…" of the numbers a row's phone cells held more of than its fields take.
+OTHER_PHONES = "(r.data->>'other_phones')"
+# An existing customer's contacts are not written, so its line also names the number the contact took.
+OTHER_PHONES_EXISTING = "COALESCE(r.data->>'other_phones_existing', r.data->>'other_phones')"
 
 
 def import_request_commit(*, batch, by, policy, unknown_owner, default_owner=None, team=None, pool=None,
@@ -228,6 +233,8 @@ def _new_customer_values():
         if field in ("created_at",):
             continue
         sql = _value_sql(field)
+        if field == "notes":  # with the line of the numbers a phone cell held more of (see cleaning)
+            sql = f"NULLIF(concat_ws(E'\\n', {sql}, {OTHER_PHONES}), '')"
         if field in DATE_TIMES:
             params.append(settings.TIME_ZONE)
         defaults = {"kind": "'company'", "tier": "'B'", "status": f"'{CustomerStatus.PROSPECT}'",
@@ -296,6 +303,9 @@ def _update_existing(cursor, batch, by, owner, *, existing):
         return 0
     writable = editable(by, Customer.objects.all()).values("pk").query.sql_with_params()
     mapped = [key for key in batch.mapping.values() if key in CUSTOMER_FIELDS and key != "created_at"]
+    if PHONE_FIELDS.intersection(batch.mapping.values()):
+        # A phone cell may fill the other phone field and add a line to the notes (see cleaning).
+        mapped += [key for key in ("mobile", "phone", "notes") if key not in mapped]
     if "owner" in batch.mapping.values():
         mapped += ["owner", "team"]
     columns = [f"{f}_id" if f in ("industry", "source", "owner", "team") else f for f in mapped]
@@ -345,11 +355,23 @@ def _update_assignments(batch, mapped, columns, owner):
             assignments.append(f"{column} = COALESCE({new}, c.{column})")
             continue
         empty = f"(c.{column} IS NULL OR c.{column}::text = '')"
-        if batch.policy == ImportPolicy.FILL:
-            assignments.append(f"{column} = CASE WHEN {empty} THEN COALESCE({new}, c.{column}) ELSE c.{column} END")
+        if field == "notes" and field not in batch.mapping.values():
+            value = f"c.{column}"
+        elif batch.policy == ImportPolicy.FILL:
+            value = f"CASE WHEN {empty} THEN COALESCE({new}, c.{column}) ELSE c.{column} END"
         else:
-            assignments.append(f"{column} = COALESCE({new}, c.{column})")
+            value = f"COALESCE({new}, c.{column})"
+        if field == "notes":
+            value = _with_other_phones(value, OTHER_PHONES_EXISTING)
+        assignments.append(f"{column} = {value}")
     return assignments, params
+
+
+def _with_other_phones(notes, line):
+    """SQL of `notes` with the row's `line` of other phone numbers added (once: an import run again
+    does not repeat it), whatever the policy: no number a cell held is dropped."""
+    return (f"CASE WHEN {line} IS NULL OR strpos({notes}, {line}) > 0 THEN {notes} "
+            f"ELSE concat_ws(E'\\n', NULLIF({notes}, ''), {line}) END")
 
 
 def _apply_updates(cursor, batch, assignments, params, before):
