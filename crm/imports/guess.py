@@ -63,7 +63,8 @@ def guess_mapping(header_cells, samples, context):
     one), each field once, the leftmost column winning a tie; a column is mapped only if enough of
     its values fit the field (`_MUST_FIT`), otherwise the field stays free for another column.
     Confidence: high for an exact synonym whose values fit well; one step lower for a near or
-    partial heading, for values that fit only partly, and for a column with no values to look at.
+    partial heading, for values that fit only partly, and for a column with no values to look at;
+    low for a column kept although its few values do not fit.
     A phone column of Chinese mobiles is the mobile when no column is called so.
     """
     matches = [heading_match(cell) for cell in header_cells]
@@ -78,7 +79,9 @@ def guess_mapping(header_cells, samples, context):
             if share is not None and share < _MUST_FIT[kind] and (kind == "owner" or checked >= _MIN_EVIDENCE):
                 continue
             level = 2 if how == EXACT else 1
-            if not values or (share is not None and share < _FITS_WELL):
+            if share is not None and share < _MUST_FIT[kind]:
+                level = 0  # kept only because there were too few values to tell
+            elif not values or (share is not None and share < _FITS_WELL):
                 level -= 1
             guesses[index] = (field, (LOW, MEDIUM, HIGH)[max(level, 0)])
             used.add(field)
