@@ -482,6 +482,8 @@ class ImportBatch(models.Model):
     header_row = models.IntegerField(null=True, blank=True, help_text="0-based index of the heading row")
     headings = models.JSONField(default=list)
     mapping = models.JSONField(default=dict, help_text="{column index: field key}")
+    guesses = models.JSONField(default=dict, blank=True,
+                               help_text="{column index: [field key, confidence]} as the columns were guessed")
     mapping_name = models.CharField(max_length=60, blank=True)
     tier_words = models.JSONField(default=dict, blank=True)
     # The importer's choice for each value a picklist field does not know (as ImportMapping's).

@@ -1,8 +1,10 @@
 """The layout of a legacy sheet: which row holds the column headings, which column is which field,
-and what every other row is (data, blank, a repeated heading row, a section title, a totals row).
+and what every other row is (data, blank, a repeated heading row, a hint row, a section title, a
+totals row).
 
 Legacy lists put a title, a date line and blank rows above the headings, split the customers into
-sections ("上海市（3家）", "二、江苏地区"), repeat the headings after a page break and end with a
+sections ("上海市（3家）", "二、江苏地区"), put a row of hints under the headings ("必填", "选填",
+"格式：2021-01-01"), repeat the headings after a page break and end with a
 "合计" row. Only data rows are imported; when a row is not clearly something else it is data, so the
 cleaners report it with a reason instead of losing it silently.
 """
@@ -11,9 +13,10 @@ import itertools
 import re
 import unicodedata
 
-from .fields import SYNONYMS, heading_key
+from .fields import BY_KEY, NEAR, SYNONYMS, heading_key
 
 ROW_DATA, ROW_BLANK, ROW_HEADER, ROW_SECTION, ROW_TOTAL = "data", "blank", "header", "section", "total"
+ROW_HINT = "hint"
 
 MAX_HEADING_CHARS = 24  # a heading_key longer than this is a value, not a heading
 MIN_CONTAINED_SHARE = 0.3  # a contained synonym must cover this share of the heading ("billingcity": 4/11)
@@ -31,25 +34,41 @@ _ALTERNATIVES = re.compile(r"[/／、|｜\\]|或")
 # Headings that number or code a thing ("客户编号", "Account ID") are not the thing itself.
 _CODE_HEADING = re.compile(r"(?:编号|序号|代码|编码|id|no|number|code)$")
 EXACT, PARTIAL, CONTAINED = 0, 1, 2  # how well a heading matched, best first
+# A heading that speaks of money ("销售收入", "服务费") or of a moment ("分配时间") is about that, whatever
+# else it names: only an exact synonym maps it to a field of another kind, so "销售收入" never
+# becomes the owner because it contains "销售".
+_AMOUNT_WORD = re.compile(r"收入|金额|额|费|价|营收|成本|利润|预算|回款|款|业绩|revenue|amount|income|price|cost|fee|budget")
+_DATE_WORD = re.compile(r"日期|时间|date|time")
+
+
+def _kind_fits(field, key, bare_key):
+    """False when the heading (`key`; `bare_key` without bracketed asides) names money or a moment
+    and `field` holds neither."""
+    kind = BY_KEY[field].kind
+    return not ((kind != "amount" and _AMOUNT_WORD.search(key))
+                or (kind != "date" and _DATE_WORD.search(bare_key)))
 
 
 @functools.lru_cache(maxsize=4096)
 def _heading_match(text):
     """(field, how) for a heading text; (None, None) if it names no field.
 
-    EXACT: its heading_key is a synonym. PARTIAL: it is one once bracketed asides are dropped
-    ("客户名称（全称）", "金额(元)") or as the first of alternatives ("手机号码/电话"). CONTAINED: a synonym
-    ends it ("负责人电话" is a phone) or, failing that, sits inside it ("Created Date"); English
-    synonyms only at either end and of four letters or more, so "cell" does not match "cancelled".
+    EXACT: its heading_key is a synonym. PARTIAL: it is a near synonym ("所在地" for the city), or a
+    synonym once bracketed asides are dropped ("客户名称（全称）", "金额(元)") or as the first of
+    alternatives ("手机号码/电话"). CONTAINED: a synonym ends it ("负责人电话" is a phone) or, failing
+    that, sits inside it ("Created Date"); English synonyms only at either end and of four letters or
+    more, so "cell" does not match "cancelled". Neither PARTIAL nor CONTAINED maps a heading that
+    names money or a moment to a field of another kind (`_kind_fits`).
     """
-    key = heading_key(text)
-    if key in SYNONYMS:
-        return SYNONYMS[key], EXACT
+    full_key = heading_key(text)
+    if full_key in SYNONYMS:
+        return SYNONYMS[full_key], PARTIAL if full_key in NEAR else EXACT
+    bare_key = heading_key(_BRACKETED.sub("", text))
     for part in (_BRACKETED.sub("", text), *_ALTERNATIVES.split(_BRACKETED.sub("", text))):
         part_key = heading_key(part)
-        if part_key in SYNONYMS:
+        if part_key in SYNONYMS and _kind_fits(SYNONYMS[part_key], full_key, bare_key):
             return SYNONYMS[part_key], PARTIAL
-    key = heading_key(_BRACKETED.sub("", text)) or key
+    key = bare_key or full_key
     if not key or len(key) > MAX_HEADING_CHARS or _CODE_HEADING.search(key):
         return None, None
     for at_end in (True, False):
@@ -62,6 +81,8 @@ def _heading_match(text):
                 continue
             if at_end and not key.endswith(word):
                 continue
+            if not _kind_fits(field, full_key, key):
+                continue
             return field, CONTAINED
     return None, None
 
@@ -73,7 +94,13 @@ def _heading_field(cell):
     return _heading_match(cell.strip())
 
 
-def find_header(rows, *, scan=30):
+heading_match = _heading_field  # (field, EXACT/PARTIAL/CONTAINED) for a heading cell, or (None, None)
+
+
+HEADER_SCAN = 30  # rows find_header looks at
+
+
+def find_header(rows, *, scan=HEADER_SCAN):
     """Index of the heading row among the first `scan` rows, or None.
 
     The heading row is the one whose cells name the most distinct fields (an exact synonym, or a
@@ -148,11 +175,28 @@ _REGION_OR_GROUP = re.compile(
     r"(?:地区|区域|片区|大区|省|市|自治区|特别行政区|区|县|分区|客户|名单|客户群|类|部分|板块|系统)$")
 
 
+# A cell that tells whoever fills the sheet what to write: "必填", "选填（可空）", "*必填", "格式：2021-01-01",
+# "例：13800000000", "示例", "e.g. ACME Ltd", "Required", "format: YYYY-MM-DD". "注：…" and "说明：…" are
+# not among them: a customer's note may start so.
+_HINT_WORD = r"(?:非必填|必填项?|选填项?|可选填?|必选|可不填|可为空|可空|不可为空|不能为空|必须填写|required|optional|mandatory)"
+_HINT = re.compile(
+    r"^[\W_]*(?:" + _HINT_WORD + r"(?:$|[\W_])"
+    r"|(?:格式|示例|样例|举例|例如|例|填写格式|填写示例|format|example|for\s*example|eg|e\.g)\s*[:：.]"
+    r"|示例$)",
+    re.IGNORECASE)
+
+
+def _is_hint(cell):
+    return cell.__class__ is str and bool(_HINT.match(_text(cell)))
+
+
 def classify(row, header_cells, mapping):
-    """ROW_BLANK, ROW_HEADER, ROW_TOTAL, ROW_SECTION or ROW_DATA for one row below the heading row.
+    """ROW_BLANK, ROW_HEADER, ROW_TOTAL, ROW_HINT, ROW_SECTION or ROW_DATA for one row below the
+    heading row.
 
     blank: no value; header: the heading row again (most of its values equal the headings in the
-    same columns); total: its first value starts with 合计/总计/小计/共计/总数/Total/Sum …; section:
+    same columns); total: its first value starts with 合计/总计/小计/共计/总数/Total/Sum …; hint: every
+    value is a hint to whoever fills the sheet ("必填", "选填", "格式：2021-01-01", "例：…", "e.g. …"); section:
     one value (or one value repeated, from a merged banner) that reads as a section title and not as
     a customer; data: everything else, including a row holding only a company name.
     """
@@ -163,8 +207,12 @@ def classify(row, header_cells, mapping):
     if header_cells and _repeats_header(row, filled, _header_info(tuple(header_cells))):
         return ROW_HEADER
     first = row[filled[0]]
-    if first.__class__ is str and _is_total(_text(first)):
-        return ROW_TOTAL
+    if first.__class__ is str:
+        text = _text(first)
+        if _is_total(text):
+            return ROW_TOTAL
+        if _HINT.match(text) and all(_is_hint(row[index]) for index in filled[1:]):
+            return ROW_HINT
     if _is_section(row, filled, mapping):
         return ROW_SECTION
     return ROW_DATA
@@ -238,5 +286,5 @@ def _is_section(row, filled, mapping):
                 or (len(bare) <= 12 and _REGION_OR_GROUP.search(bare)))
 
 
-__all__ = ["ROW_BLANK", "ROW_DATA", "ROW_HEADER", "ROW_SECTION", "ROW_TOTAL", "auto_mapping", "classify",
-           "find_header"]
+__all__ = ["ROW_BLANK", "ROW_DATA", "ROW_HEADER", "ROW_HINT", "ROW_SECTION", "ROW_TOTAL", "auto_mapping",
+           "classify", "find_header", "heading_match"]

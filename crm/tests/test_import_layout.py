@@ -187,3 +187,58 @@ def test_it_recognises_headings_repeated_in_full_width_and_other_cases():
     mapping = layout.auto_mapping(header)
     assert layout.classify(["序号", "客户名称", "ＭＯＢＩＬＥ", "e-mail ", "负 责 人"], header, mapping) == layout.ROW_HEADER
     assert layout.classify([1, "上海申通物流有限公司", "13812345678", "a@b.com", "王五"], header, mapping) == layout.ROW_DATA
+
+
+@pytest.mark.parametrize("heading, field", [
+    ("首次合作日期", "deal_date"), ("合作时间", "deal_date"), ("开始合作时间", "deal_date"), ("Customer since", "deal_date"),
+    ("所在地", "city"), ("所在城市", "city"), ("地区", "city"), ("所属地区", "city"),
+    ("联系方式", "phone"), ("企业邮箱", "email"), ("官网", "website"), ("销售收入", "deal_amount"),
+    ("所属人", "owner"), ("销售负责人", "owner"), ("岗位", "contact_title"), ("签约时间", "deal_date"),
+])
+def test_it_knows_the_headings_real_lists_use(heading, field):
+    assert layout.heading_match(heading)[0] == field
+
+
+@pytest.mark.parametrize("heading", ["首次合作日期", "所在地", "地区", "销售收入"])
+def test_headings_that_only_come_close_are_never_exact(heading):
+    assert layout.heading_match(heading)[1] == layout.PARTIAL
+
+
+@pytest.mark.parametrize("heading", [
+    "销售收入（万元）", "年销售收入", "销售额（去年）", "负责人提成金额", "销售费用", "客户经理分配时间", "负责人变更日期",
+    "销售单价", "Owner Revenue", "客户编号", "省市", "区域",
+])
+def test_a_heading_naming_money_or_a_moment_never_becomes_a_person_or_text(heading):
+    field, _how = layout.heading_match(heading)
+    assert field not in ("owner", "contact_name", "name", "notes")
+    assert field in (None, "deal_amount", "deal_date", "created_at", "last_followup_at", "next_followup_at")
+
+
+HINT_ROWS = [
+    ["必填", "选填", "选填", "必填", None, "格式：2021-01-01"],
+    ["*必填", "（选填）", "可选", "非必填"],
+    ["【必填】", "例：13800000000", "示例：sales@example.com"],
+    ["Required", "optional", "format: YYYY-MM-DD", "e.g. ACME Ltd"],
+    [None, "必填，填写公司全称", "选填"],
+    ["示例"],
+]
+
+
+@pytest.mark.parametrize("row", HINT_ROWS)
+def test_it_recognises_a_hint_row_under_the_headings(row):
+    assert layout.classify(row, HEADER, MAPPING) == layout.ROW_HINT
+
+
+@pytest.mark.parametrize("row", [
+    ["必填公司有限公司", "13812345678"], ["上海可选科技有限公司", "选填"], ["例外科技有限公司"],
+    ["注：以上数据截至2019年底"], ["说明：老客户", "必填"],
+])
+def test_a_row_with_a_value_among_hints_is_data(row):
+    assert layout.classify(row, HEADER, MAPPING) == layout.ROW_DATA
+
+
+def test_the_rows_after_a_hint_row_are_read_as_data():
+    rows = [["客户名称", "手机号码", "建档日期"], ["必填", "选填", "格式：2021-01-01"],
+            ["上海华新科技有限公司", "13812345678", "2021-03-05"], ["杭州西湖教育科技有限公司", "", ""]]
+    assert layout.find_header(rows) == 0
+    assert _kinds(rows, 0) == {1: layout.ROW_HINT, 2: layout.ROW_DATA, 3: layout.ROW_DATA}

@@ -170,6 +170,9 @@ def test_nobody_else_sees_a_batch(client_for, it_importer, rep_west, teams, tmp_
 def test_the_check_shows_values_as_people_read_them(client_for, it_importer, tmp_path):
     batch = imports.import_upload(by=it_importer, path=sheet_file(tmp_path, [
         ["甲有限公司", "重点客户", "13812345678", "", "不存在的人", "", "", "", ""]]), file_name="客户.xlsx")
+    # 负责人 names no user, so it is not guessed as the owner; mapped by hand, the check says so.
+    assert "owner" not in batch.mapping.values()
+    imports.import_configure(batch=batch, by=it_importer, mapping={**batch.mapping, "5": "owner"})
     imports.import_preview(batch.pk)
     page = client_for(it_importer).get(batch.get_absolute_url()).content.decode()
     assert "138 1234 5678" in page and "+8613812345678" not in page
@@ -262,3 +265,61 @@ def test_a_match_the_importer_may_not_see_shows_only_that_it_exists_elsewhere(cl
     assert "已存在，在其他团队中" in rows, rows[:800]
     assert rep_west.name not in rows and rep_west.username not in rows
     assert "机密备注" not in page and 'href="/customers/' not in rows
+
+
+def _real_world_file(tmp_path, owner_names):
+    """A list as a sales office types it: a hint row under the headings, a code column, a revenue
+    column of amounts, an owner column holding `owner_names`, a first-cooperation date and a place."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["客户编号", "客户名称", "销售收入", "负责人", "首次合作日期", "所在地", "联系方式", "自定义信息"])
+    sheet.append(["选填", "必填", "选填", "必填", "格式：2021-01-01", "选填", "选填", "选填"])
+    for n, owner in enumerate(owner_names, start=1):
+        sheet.append([f"KH-{n:03d}", f"第{n}号有限公司", f"{n}.5万", owner, f"2020-0{n}-15", "上海",
+                      f"1381234567{n}", f"备忘{n}"])
+    path = tmp_path / "real.xlsx"
+    book.save(path)
+    return path
+
+
+def test_the_columns_are_guessed_by_heading_and_values_and_shown_with_confidence_and_samples(
+        client_for, it_importer, rep_east, tmp_path):
+    client = client_for(it_importer)
+    upload(client, _real_world_file(tmp_path, ["rep_east", rep_east.display_name, "rep_east"]))
+    batch = ImportBatch.objects.get()
+    assert batch.header_row == 0
+    assert batch.mapping == {"1": "name", "2": "deal_amount", "3": "owner", "4": "deal_date", "5": "city",
+                             "6": "mobile"}
+    assert batch.guesses["1"] == ["name", "high"] and batch.guesses["3"] == ["owner", "high"]
+    assert batch.guesses["2"] == ["deal_amount", "medium"] and batch.guesses["5"] == ["city", "medium"]
+
+    page = client.get(batch.get_absolute_url()).content.decode()
+    assert page.count('data-testid="mapping-confidence"') == 6
+    assert '<tr data-testid="mapping-column" data-column="3" data-confidence="high">' in page
+    # The code and the custom column are not imported, and shown with three of their values.
+    assert page.count('data-testid="mapping-not-imported"') == 2
+    for value in ("KH-001", "KH-002", "KH-003", "备忘1", "备忘3"):
+        assert value in page
+    assert "必填" not in page.split('data-testid="mapping-table"')[1].split("</table>")[0]  # the hint row is no sample
+
+    # Once a column is mapped by hand, its guess's confidence is no longer shown.
+    batch.mapping["5"] = "address"
+    batch.save()
+    page = client.get(batch.get_absolute_url()).content.decode()
+    assert page.count('data-testid="mapping-confidence"') == 5
+
+
+def test_an_owner_column_of_strangers_is_not_imported_and_the_hint_row_is_counted(client_for, it_importer,
+                                                                                   tmp_path):
+    client = client_for(it_importer)
+    upload(client, _real_world_file(tmp_path, ["赵六", "孙七", "周八"]))
+    batch = ImportBatch.objects.get()
+    assert "owner" not in batch.mapping.values() and batch.mapping["2"] == "deal_amount"
+    page = client.get(batch.get_absolute_url()).content.decode()
+    assert '<tr data-testid="mapping-column" data-column="3" data-not-imported>' in page and "孙七" in page
+    batch = imports.import_preview(batch.pk)
+    assert (batch.counts["hint"], batch.counts["data"], batch.counts["error"]) == (1, 3, 0)
+    page = client.get(batch.get_absolute_url()).content.decode()
+    assert "表头下有 1 行填写说明" in page

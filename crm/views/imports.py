@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
@@ -103,15 +104,30 @@ def import_detail(request, batch):
     return render(request, "crm/imports/detail.html", context)
 
 
+_CONFIDENCE = {"high": _lazy("High confidence"), "medium": _lazy("Medium confidence"),
+               "low": _lazy("Low confidence")}
+
+
 def _mapping_context(batch, form):
-    """The mapping form with, per column, its first values, to map columns by eye."""
+    """The mapping form with, per column, three of its values and, while the column keeps the field
+    the upload guessed, how sure that guess is; a column mapped to no field says "not imported", so
+    none is left out unseen."""
+    from ..imports.guess import column_values
+
     sample = _first_rows(batch)
-    columns = [(field, [row[i] for row in sample if i < len(row) and row[i]][:4])
-               for i, field in enumerate(form.column_fields)]
+    columns = []
+    for index, field in enumerate(form.column_fields):
+        chosen = field.value() or ""
+        guessed, confidence = (batch.guesses or {}).get(str(index)) or ("", "")
+        columns.append({
+            "field": field, "samples": column_values(sample, index, limit=3), "imported": bool(chosen),
+            "confidence": confidence if chosen and chosen == guessed else "",
+            "confidence_label": _CONFIDENCE.get(confidence, "") if chosen and chosen == guessed else "",
+        })
     return {"batch": batch, "form": form, "columns": columns}
 
 
-def _first_rows(batch, count=8):
+def _first_rows(batch, count=50):
     """The first data rows of the chosen sheet (not sections, totals or repeated headings)."""
     from ..imports import layout
     from ..imports.read import ImportFileError, open_workbook

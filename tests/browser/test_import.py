@@ -72,12 +72,29 @@ def test_it_imports_a_legacy_list_and_undoes_it(importer, celery_worker_process,
     assert page.url.endswith(batch.get_absolute_url())
     assert batch.sheet == described["sheet"] and batch.header_row == described["header_row"]
 
-    # 2. The automatic mapping: 客户名称 → name, 手机号码 → mobile, 负责人 → owner …
-    for heading, field in (("客户名称", "name"), ("手机号码", "mobile"), ("客户等级", "tier"), ("负责人", "owner"),
+    # 2. The automatic mapping: 客户名称 → name, 手机号码 → mobile … 负责人 names 张三, 李四 …, nobody in
+    # the company, so it is not guessed as the owner: "not imported", with its values beside it.
+    for heading, field in (("客户名称", "name"), ("手机号码", "mobile"), ("客户等级", "tier"), ("负责人", ""),
                            ("序号", "")):
         column = described["headings"].index(heading)
         expect(page.locator(f"select[data-column='{column}']")).to_have_value(field)
-    expect(page.locator("[data-testid=mapping-table]")).to_contain_text("上海华新科技有限公司")
+    table = page.locator("[data-testid=mapping-table]")
+    expect(table).to_contain_text("上海华新科技有限公司")
+    name_row = table.locator(f"tr[data-column='{described['headings'].index('客户名称')}']")
+    expect(name_row).to_have_attribute("data-confidence", "high")
+    expect(name_row.locator("[data-testid=mapping-confidence]")).to_have_text("匹配度高")
+    expect(name_row.locator("[data-testid=mapping-samples] span")).to_have_count(3)
+    owner_row = table.locator(f"tr[data-column='{described['headings'].index('负责人')}']")
+    expect(owner_row.locator("[data-testid=mapping-not-imported]")).to_have_text("不导入")
+    expect(owner_row.locator("[data-testid=mapping-samples]")).to_contain_text("张三")
+
+    # The mapping on a phone: one column per block, nothing wider than the screen.
+    phone = open_page(PHONE)
+    sign_in(phone, "it")
+    phone.goto(batch.get_absolute_url())
+    expect(phone.locator("[data-testid=mapping-table]")).to_be_visible()
+    assert horizontal_overflow(phone) <= 0
+    screenshot(phone, "import-mapping-375")
     # The company's industry picklist has no 软件和信息技术, 文化传媒 or 批发零售: leave the column out.
     page.locator(f"select[data-column='{described['headings'].index('所属行业')}']").select_option("")
     screenshot(page, "import-mapping-1280")
@@ -109,8 +126,6 @@ def test_it_imports_a_legacy_list_and_undoes_it(importer, celery_worker_process,
     screenshot(page, "import-preview-errors-1280")
 
     # The batch page on a phone, at its fullest (rows and the import form).
-    phone = open_page(PHONE)
-    sign_in(phone, "it")
     phone.goto(batch.get_absolute_url())
     expect(phone.locator("form[data-testid=import-commit]")).to_be_visible()
     assert horizontal_overflow(phone) <= 0

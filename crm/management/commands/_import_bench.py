@@ -182,7 +182,7 @@ def benchmark_import(stdout, rows, compare_rows, keep_file=None):
                  f"errors {c['error']:,}; written: created {c['created']:,}, updated {c['updated']:,}, "
                  f"merged {c['merged_in_file']:,}, skipped {c['skipped']:,}, errors {c['errors']:,}")
     stdout.write(f"  not data: title {c['title']}, blank {c['blank']}, header {c['header']}, "
-                 f"section {c['section']}, total {c['total']}")
+                 f"hint {c.get('hint', 0)}, section {c['section']}, total {c['total']}")
     stdout.write(f"  peak memory of the importing process: {result['peak_rss_mb']:.0f} MB; database round trips: "
                  f"{result['round_trips']}")
     stdout.write(f"  the whole import reaches {data / t['total_s'] / rates['calamine_rows_per_s'] * 100:.0f}% "

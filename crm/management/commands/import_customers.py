@@ -93,7 +93,7 @@ class Command(BaseCommand):
         counts = batch.counts
         self.stdout.write(f"batch {batch.pk} ({batch.file_name}, sheet {batch.sheet!r}) {stage}:")
         order = ("data", "new", "existing", "in_file", "error", "created", "updated", "merged_in_file", "skipped",
-                 "errors", "title", "blank", "header", "section", "total")
+                 "errors", "title", "blank", "header", "hint", "section", "total")
         for key in order:
             if key in counts:
                 self.stdout.write(f"  {key:<15}{counts[key]:>10,}")

@@ -3,13 +3,13 @@ check reads; mappings saved under a name; back from a checked batch to its colum
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from ...imports import layout
+from ...imports import guess
 from ...imports.fields import BY_KEY, heading_key
 from ...imports.read import open_workbook
 from ...lib.audit import audited
 from ...models import ImportBatch, ImportMapping
 from .common import Status, _require_batch_editable, _require_importer
-from .upload import _first_rows, _header_of
+from .upload import _first_rows, _header_of, guess_context, mapping_fields
 
 
 def import_configure(*, batch, by, sheet=None, header_row=None, mapping=None, tier_words=None, mapping_name=""):
@@ -39,19 +39,23 @@ def _choose_sheet(batch, sheet):
     with open_workbook(batch.file.path, filename=batch.file_name) as book:
         rows = _first_rows(book, sheet)
     batch.sheet = sheet
-    batch.header_row, batch.headings, auto = _header_of(rows)
-    batch.mapping = {str(k): v for k, v in auto.items()}
+    batch.header_row, batch.headings, guesses = _header_of(rows, guess_context())
+    _set_mapping_fields(batch, guesses)
 
 
 def _choose_header_row(batch, header_row):
     """Another heading row (0-based) of the batch's sheet, its columns mapped again."""
     with open_workbook(batch.file.path, filename=batch.file_name) as book:
-        rows = _first_rows(book, batch.sheet, count=max(header_row + 1, 40))
+        rows = _first_rows(book, batch.sheet, count=header_row + 1 + guess.SAMPLE_ROWS)
     if header_row >= len(rows):
         raise ValidationError(_("The sheet has no row %(n)d.") % {"n": header_row + 1})
-    batch.header_row = header_row
-    batch.headings = ["" if c is None else str(c).strip() for c in rows[header_row]]
-    batch.mapping = {str(k): v for k, v in layout.auto_mapping(rows[header_row]).items()}
+    batch.header_row, batch.headings, guesses = _header_of(rows, guess_context(), header_row=header_row)
+    _set_mapping_fields(batch, guesses)
+
+
+def _set_mapping_fields(batch, guesses):
+    for name, value in mapping_fields(guesses).items():
+        setattr(batch, name, value)
 
 
 def _apply_saved_mapping(batch, mapping_name):
