@@ -92,7 +92,7 @@ class Command(BaseCommand):
     def report(self, batch, stage):
         counts = batch.counts
         self.stdout.write(f"batch {batch.pk} ({batch.file_name}, sheet {batch.sheet!r}) {stage}:")
-        order = ("data", "new", "existing", "in_file", "error", "created", "updated", "merged_in_file", "skipped",
+        order = ("data", "new", "existing", "in_file", "error", "created", "updated", "unchanged", "merged_in_file", "skipped",
                  "errors", "title", "blank", "header", "section", "total")
         for key in order:
             if key in counts:
