@@ -123,3 +123,7 @@ class ImportCommitForm(forms.Form):
         if data.get("unknown_owner") == ImportBatch.UnknownOwner.DEFAULT and not data.get("default_owner"):
             self.add_error("default_owner", _("Choose the owner for customers without a known owner."))
         return data
+
+
+class ImportUndoForm(forms.Form):
+    include_edited = forms.BooleanField(label=_("Undo the customers edited since too"), required=False)

@@ -464,6 +464,8 @@ class ImportBatch(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         UNDOING = "undoing", _("Undoing")
         UNDONE = "undone", _("Undone")
+        # Its undo left some customers as they were (listed in `conflicts`); it can be run again.
+        PARTLY_UNDONE = "partly_undone", _("Partly undone")
 
     class UnknownOwner(models.TextChoices):
         POOL = "pool", _("Put the customer in the pool")
@@ -497,7 +499,7 @@ class ImportBatch(models.Model):
                              on_delete=models.SET_NULL, related_name="+")
     pool = models.ForeignKey(Pool, verbose_name=_("pool"), null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="+")
-    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.UPLOADED)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.UPLOADED)
     counts = models.JSONField(default=dict)
     preview = models.JSONField(default=list)
     error = models.TextField(blank=True)
@@ -559,7 +561,10 @@ class ImportRow(models.Model):
 class ImportRecord(models.Model):
     """A customer an import created or changed: what undo removes or restores. `before` holds the
     changed fields' earlier values; `version` the customer's version right after the import (a
-    later edit makes it differ, and undo then leaves that customer alone)."""
+    later edit makes it differ, and undo then leaves that customer alone). `undone_at` is set once
+    this record's undo was applied, and for a restored customer `undone_version` is its version
+    right after the restore: a later import undone since then does not count as an edit of an
+    earlier one's customer (crm/services/imports/undo.py follows that chain)."""
 
     class Action(models.TextChoices):
         CREATED = "created", _("created")
@@ -572,9 +577,14 @@ class ImportRecord(models.Model):
     action = models.CharField(max_length=8, choices=Action.choices)
     before = models.JSONField(null=True)
     version = models.PositiveIntegerField()
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_version = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["batch", "customer"], name="importrecord_unique")]
+        # The undo of an earlier import looks up the undone later records of its customers.
+        indexes = [models.Index(fields=["customer"], condition=models.Q(undone_version__isnull=False),
+                                name="importrecord_undone_customer")]
 
 
 class ImportRawValue(models.Model):

@@ -73,11 +73,11 @@ def customers_search_repair():
 
 
 @shared_task(name="crm.tasks.import_undo", ignore_result=True, soft_time_limit=1800, time_limit=1860)
-def import_undo(batch_id, by_id):
+def import_undo(batch_id, by_id, include_edited=False):
     """Undo an import in one transaction (safe to run twice: an undone batch is left alone)."""
     from .services.imports.undo import import_undo as undo
 
-    undo(batch_id, by_id=by_id)
+    undo(batch_id, by_id=by_id, include_edited=include_edited)
 
 
 @shared_task(name="crm.tasks.files_expire", ignore_result=True)

@@ -11,7 +11,7 @@ from ..lib.text import display_phone
 from ..models import Choice, Customer, CustomerSearch, ImportBatch, ImportMapping, ImportRecord, ImportRow, Tier
 
 __all__ = ["import_batch_for", "import_batches_for", "import_mappings", "import_rows_page", "import_search_pending",
-           "import_value_labels"]
+           "import_undo_left", "import_value_labels"]
 
 ROWS_PAGE = 50
 
@@ -123,3 +123,24 @@ def import_search_pending(batch):
     last = (ImportRecord.objects.filter(batch=batch, action=ImportRecord.Action.CREATED)
             .order_by("-customer_id").values_list("customer_id", flat=True).first())
     return last is not None and not CustomerSearch.objects.filter(customer_id=last).exists()
+
+
+def import_undo_left(batch):
+    """The customers a batch's last undo left as they were, as the result page lists them: each
+    {"id", "name", "why" ("edited", "merged" or "linked"), "by" (who last changed it, if known),
+    "at" (when, aware), "relations" (what links to it: names of the kinds of records)}. No query."""
+    import datetime
+
+    from django.apps import apps
+
+    left = []
+    for conflict in batch.conflicts or []:
+        at = conflict.get("at")
+        relations = []
+        for label in conflict.get("relations", []):
+            try:
+                relations.append(str(apps.get_model(label)._meta.verbose_name_plural))
+            except (LookupError, ValueError):
+                relations.append(label)
+        left.append({**conflict, "at": datetime.datetime.fromisoformat(at) if at else None, "relations": relations})
+    return left

@@ -22,7 +22,7 @@ from accounts.grants import teams_within_scope
 from accounts.permissions import capability_required
 
 from .. import selectors
-from ..forms_imports import ImportCommitForm, ImportMappingForm, ImportUploadForm
+from ..forms_imports import ImportCommitForm, ImportMappingForm, ImportUndoForm, ImportUploadForm
 from ..imports.template import template_workbook
 from ..lib import inputs
 from ..lib.xlsx import xlsx_response
@@ -92,10 +92,11 @@ def import_detail(request, batch):
         context["commit_form"] = _commit_form(request, batch)
         context["rows"], context["next_after"] = selectors.import_rows_page(request.user, batch)
         context["verdicts"] = ImportRow.Verdict.choices
-    elif batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.UNDONE):
+    elif batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.UNDONE, ImportBatch.Status.PARTLY_UNDONE):
         context["rows"], context["next_after"] = selectors.import_rows_page(
             request.user, batch, verdict=ImportRow.Verdict.ERROR)
         context["search_pending"] = selectors.import_search_pending(batch)
+        context["undo_left"] = selectors.import_undo_left(batch)
     if request.htmx and request.htmx.target == "import-progress":
         if batch.status not in (ImportBatch.Status.PREVIEWING, ImportBatch.Status.COMMITTING,
                                 ImportBatch.Status.UNDOING):
@@ -249,8 +250,22 @@ def _batch_action(service):
 
 
 import_cancel = _batch_action(services.import_cancel)
-import_undo = _batch_action(services.import_request_undo)
 import_reopen = _batch_action(services.import_reopen)  # back to the columns, e.g. after a picklist fix
+
+
+@require_POST
+@batch_view
+def import_undo(request, batch):
+    """Undo a finished import, or run a partly undone one's undo again (optionally over the edits
+    made since, as the importer decides)."""
+    form = ImportUndoForm(request.POST)
+    form.is_valid()  # a lone optional checkbox: never invalid
+    try:
+        services.import_request_undo(batch=batch, by=request.user,
+                                     include_edited=form.cleaned_data.get("include_edited", False))
+    except ValidationError as exc:
+        messages.error(request, _message(exc))
+    return redirect(batch)
 
 
 @never_cache

@@ -140,7 +140,7 @@ def test_it_imports_a_legacy_list_and_undoes_it(importer, celery_worker_process,
     wait_for_status(page, "done", celery_worker_process)
     created, errors = count(page, "created"), count(page, "errors")
     assert created == verdicts[0] > 0 and errors == 1
-    others = [count(page, key) for key in ("updated", "merged_in_file", "skipped")]
+    others = [count(page, key) for key in ("updated", "unchanged", "merged_in_file", "skipped")]
     assert created + errors + sum(others) == described["data_rows"]
     created_ids = list(ImportRecord.objects.filter(batch=batch, action="created").values_list("customer_id", flat=True))
     customers = Customer.objects.filter(pk__in=created_ids)

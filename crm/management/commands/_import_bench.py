@@ -180,7 +180,7 @@ def benchmark_import(stdout, rows, compare_rows, keep_file=None):
                  f"{t['search_index_s']:.1f} s; undo {t['undo_s']:.1f} s")
     stdout.write(f"  verdicts: new {c['new']:,}, existing {c['existing']:,}, in file {c['in_file']:,}, "
                  f"errors {c['error']:,}; written: created {c['created']:,}, updated {c['updated']:,}, "
-                 f"merged {c['merged_in_file']:,}, skipped {c['skipped']:,}, errors {c['errors']:,}")
+                 f"unchanged {c.get('unchanged', 0):,}, merged {c['merged_in_file']:,}, skipped {c['skipped']:,}, errors {c['errors']:,}")
     stdout.write(f"  not data: title {c['title']}, blank {c['blank']}, header {c['header']}, "
                  f"hint {c.get('hint', 0)}, section {c['section']}, total {c['total']}")
     stdout.write(f"  peak memory of the importing process: {result['peak_rss_mb']:.0f} MB; database round trips: "

@@ -92,8 +92,9 @@ class Command(BaseCommand):
     def report(self, batch, stage):
         counts = batch.counts
         self.stdout.write(f"batch {batch.pk} ({batch.file_name}, sheet {batch.sheet!r}) {stage}:")
-        order = ("data", "new", "existing", "in_file", "error", "created", "updated", "merged_in_file", "skipped",
-                 "errors", "title", "blank", "header", "hint", "section", "total")
+        order = ("data", "new", "existing", "in_file", "error", "warnings", "created", "updated", "unchanged",
+                 "merged_in_file", "skipped", "errors", "with_warnings", "entries_added", "title", "blank", "header",
+                 "hint", "section", "total")
         for key in order:
             if key in counts:
                 self.stdout.write(f"  {key:<15}{counts[key]:>10,}")

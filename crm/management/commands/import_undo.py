@@ -14,8 +14,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("batch", type=int)
         parser.add_argument("--user", required=True, help="username of the person undoing it")
+        parser.add_argument("--include-edited", action="store_true",
+                            help="undo the customers edited since the import too (not merged or linked ones)")
 
-    def handle(self, *args, batch, user, **options):
+    def handle(self, *args, batch, user, include_edited=False, **options):
         try:
             by = User.objects.get(username=user)
             found = ImportBatch.objects.get(pk=batch)
@@ -23,11 +25,13 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if not user_access(by).has(Capability.IMPORT_DATA):
             raise CommandError(f"{by.username} may not import data.")
-        if found.status not in (ImportBatch.Status.DONE, ImportBatch.Status.UNDOING):
+        if found.status not in (ImportBatch.Status.DONE, ImportBatch.Status.PARTLY_UNDONE, ImportBatch.Status.UNDOING):
             raise CommandError(f"Batch {batch} is {found.get_status_display()}; only a finished import can be undone.")
         found.status = ImportBatch.Status.UNDOING
         found.save(update_fields=["status"])
-        found = import_undo(found.pk, by_id=by.pk)
-        self.stdout.write(f"batch {found.pk} undone; {len(found.conflicts)} customers left as they are:")
+        found = import_undo(found.pk, by_id=by.pk, include_edited=include_edited)
+        self.stdout.write(f"batch {found.pk} {found.status}; {len(found.conflicts)} customers left as they are"
+                          f"{':' if found.conflicts else ''}")
         for conflict in found.conflicts:
-            self.stdout.write(f"  #{conflict['id']} {conflict['name']} ({conflict['why']})")
+            detail = ", ".join(filter(None, [conflict.get("by"), conflict.get("at"), *conflict.get("relations", [])]))
+            self.stdout.write(f"  #{conflict['id']} {conflict['name']} ({conflict['why']}{': ' if detail else ''}{detail})")

@@ -210,10 +210,10 @@ def _commit_rows(batch, by):
         _pause_for_the_crash_test()
         _stop_if_cancelled(batch)
         flush_deferred_checks(cursor)  # the updates below fire row triggers
-        updated = _update_existing(cursor, batch, by, owner, existing=found["existing"])
+        existing = _update_existing(cursor, batch, by, owner, existing=found["existing"])
         record_raw_values(cursor, batch)
-    return {"created": created, "updated": updated, "skipped": found["existing"] - updated,
-            "merged_in_file": found["in_file"], "errors": found["error"],
+    # created + updated + unchanged + skipped + merged_in_file + errors = the data rows.
+    return {"created": created, **existing, "merged_in_file": found["in_file"], "errors": found["error"],
             "with_warnings": rows_with_warnings(batch, written=True), "entries_added": added}
 
 
@@ -298,9 +298,10 @@ def _pause_for_the_crash_test():
 def _update_existing(cursor, batch, by, owner, *, existing):
     """The rows that are customers already (`existing` of them), by the policy: skip them, fill the
     customers' empty fields, or overwrite with the file's non-empty values. A customer the importer
-    may not change is skipped. Returns how many were updated."""
+    may not change is skipped; one whose values the policy would leave as they are is unchanged: it
+    is not written and gets no undo record. Returns {"updated", "unchanged", "skipped"}."""
     if batch.policy == ImportPolicy.SKIP or not existing:
-        return 0
+        return {"updated": 0, "unchanged": 0, "skipped": existing}
     writable = editable(by, Customer.objects.all()).values("pk").query.sql_with_params()
     mapped = [key for key in batch.mapping.values() if key in CUSTOMER_FIELDS and key != "created_at"]
     if PHONE_FIELDS.intersection(batch.mapping.values()):
@@ -310,37 +311,53 @@ def _update_existing(cursor, batch, by, owner, *, existing):
         mapped += ["owner", "team"]
     columns = [f"{f}_id" if f in ("industry", "source", "owner", "team") else f for f in mapped]
     before = ", ".join(f"'{c}', c.{c}" for c in columns)
-    updated = _record_updates(cursor, batch, before, writable)
-    assignments, params = _update_assignments(batch, mapped, columns, owner)
-    _apply_updates(cursor, batch, assignments, params, before)
+    new_values, params = _update_assignments(batch, mapped, columns, owner)
+    allowed = _count_writable(cursor, batch, writable)
+    updated = _record_updates(cursor, batch, before, (new_values, params), writable)
+    _apply_updates(cursor, batch, new_values, params)
     _search_texts_pending(cursor)  # merged by the search-row task the commit queued
     cursor.execute(f"SELECT customer_id FROM {ImportRecord._meta.db_table} WHERE batch_id = %s AND action = 'updated'",
                    [batch.pk])
     from ..customers import customers_refresh_search
 
     customers_refresh_search([pk for (pk,) in cursor.fetchall()])
-    return updated
+    return {"updated": updated, "unchanged": allowed - updated, "skipped": existing - allowed}
 
 
-def _record_updates(cursor, batch, before, writable):
+def _count_writable(cursor, batch, writable):
+    """How many of the batch's existing rows match a customer the importer may change."""
+    writable_sql, writable_params = writable
+    cursor.execute(f"""
+        SELECT count(*) FROM {ImportRow._meta.db_table} r
+        WHERE r.batch_id = %s AND r.verdict = 'existing' AND r.match_id IN ({writable_sql})""",
+                   [batch.pk, *writable_params])
+    return cursor.fetchone()[0]
+
+
+def _record_updates(cursor, batch, before, new_values, writable):
     """An undo record of each existing customer the importer may change (`writable`: SQL and
-    parameters of their ids), with the values it had (`before`: jsonb_build_object's arguments).
-    Returns how many."""
+    parameters of their ids) and whose values the policy changes (`new_values`: ([(column, SQL of
+    its new value)], their parameters)), with the values it had (`before`: jsonb_build_object's
+    arguments). Returns how many."""
     rows, customers, records = ImportRow._meta.db_table, Customer._meta.db_table, ImportRecord._meta.db_table
     writable_sql, writable_params = writable
+    values, params = new_values
+    after = ", ".join(f"'{column}', {new}" for column, new in values)
     cursor.execute(f"""
         INSERT INTO {records} (batch_id, customer_id, action, before, version)
         SELECT r.batch_id, c.id, 'updated', jsonb_build_object({before}), c.version + 1
         FROM {rows} r JOIN {customers} c ON c.id = r.match_id
-        WHERE r.batch_id = %s AND r.verdict = 'existing' AND c.id IN ({writable_sql})""",
-        [batch.pk, *writable_params])
+        WHERE r.batch_id = %s AND r.verdict = 'existing' AND c.id IN ({writable_sql})
+          AND jsonb_build_object({before}) IS DISTINCT FROM jsonb_build_object({after})""",
+        [batch.pk, *writable_params, *params])
     return cursor.rowcount
 
 
 def _update_assignments(batch, mapped, columns, owner):
-    """(SET clauses of a customer `c` from its staged row `r`, their parameters), by the policy: tags
-    are added to, other fields filled where empty (fill) or overwritten where the file has a value."""
-    assignments, params = [], []
+    """([(column, SQL of its new value for a customer `c` from its staged row `r`)], their
+    parameters), by the policy: tags are added to (left as they are when they hold the file's
+    already), other fields filled where empty (fill) or overwritten where the file has a value."""
+    values, params = [], []
     for field, column in zip(mapped, columns, strict=True):
         if field == "owner":
             new = f"(SELECT u.id FROM {User._meta.db_table} u WHERE u.id = {owner} AND u.is_active)"
@@ -351,8 +368,9 @@ def _update_assignments(batch, mapped, columns, owner):
         if field in DATE_TIMES:
             params.append(settings.TIME_ZONE)
         if field == "tags":
-            new = f"(SELECT array_agg(DISTINCT t) FROM unnest(c.tags || {new}) t)"
-            assignments.append(f"{column} = COALESCE({new}, c.{column})")
+            values.append((column, f"CASE WHEN c.tags @> {new} THEN c.tags "
+                                   f"ELSE COALESCE((SELECT array_agg(DISTINCT t) FROM unnest(c.tags || {new}) t), "
+                                   "c.tags) END"))
             continue
         empty = f"(c.{column} IS NULL OR c.{column}::text = '')"
         if field == "notes" and field not in batch.mapping.values():
@@ -363,8 +381,8 @@ def _update_assignments(batch, mapped, columns, owner):
             value = f"COALESCE({new}, c.{column})"
         if field == "notes":
             value = _with_other_phones(value, OTHER_PHONES_EXISTING)
-        assignments.append(f"{column} = {value}")
-    return assignments, params
+        values.append((column, value))
+    return values, params
 
 
 def _with_other_phones(notes, line):
@@ -374,20 +392,17 @@ def _with_other_phones(notes, line):
             f"ELSE concat_ws(E'\\n', NULLIF({notes}, ''), {line}) END")
 
 
-def _apply_updates(cursor, batch, assignments, params, before):
-    """One UPDATE of the recorded customers, then one snapshot event per customer whose values
-    changed, written in one statement after the update (as the per-row update trigger would, which
+def _apply_updates(cursor, batch, new_values, params):
+    """One UPDATE of the recorded customers (those whose values change), then one snapshot event per
+    customer, written in one statement after the update (as the per-row update trigger would, which
     is skipped here)."""
     rows, customers, records = ImportRow._meta.db_table, Customer._meta.db_table, ImportRecord._meta.db_table
     changed = f"SELECT customer_id FROM {records} WHERE batch_id = %s AND action = 'updated'"
+    assignments = ", ".join(f"{column} = {new}" for column, new in new_values)
     with trigger_ignored(Customer, operation="update"):
         cursor.execute(f"""
-        UPDATE {customers} c SET {", ".join(assignments)}, version = c.version + 1, updated_at = now()
+        UPDATE {customers} c SET {assignments}, version = c.version + 1, updated_at = now()
         FROM {rows} r
         WHERE r.batch_id = %s AND r.verdict = 'existing' AND c.id = r.match_id
           AND c.id IN ({changed})""", [*params, batch.pk, batch.pk])
-    # Only customers whose values changed get an event (a fill that found nothing empty changes none).
-    after = before.replace("c.", "c2.")
-    really_changed = (f"SELECT rec.customer_id FROM {records} rec JOIN {customers} c2 ON c2.id = rec.customer_id "
-                      f"WHERE rec.batch_id = %s AND rec.action = 'updated' AND rec.before <> jsonb_build_object({after})")
-    record_inserts(Customer, f"id IN ({really_changed})", [batch.pk], cursor, label="update")
+    record_inserts(Customer, f"id IN ({changed})", [batch.pk], cursor, label="update")
