@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.imports.fields import heading_key
-from crm.lib.text import PhoneError, clean_text, normalise_phone, phone_digits
+from crm.lib.text import PhoneError, clean_text, fold_text, normalise_phone, phone_digits
 from crm.models import CustomerKind, CustomerStatus, Tier
 
 AMBIGUOUS = object()  # a lookup word that names more than one entry
@@ -255,7 +255,8 @@ def _is_number(raw):
 
 
 def _as_text(raw):
-    """A cell as one clean line: a whole number from a number cell without ".0", a date as ISO."""
+    """A cell as one clean line, in the writer's own characters (full-width brackets stay): a whole
+    number from a number cell without ".0", a date as ISO."""
     if isinstance(raw, str):
         return clean_text(raw)
     if isinstance(raw, float) and raw.is_integer():
@@ -265,6 +266,12 @@ def _as_text(raw):
     if isinstance(raw, datetime.date):
         return raw.isoformat()
     return clean_text(raw)
+
+
+def _as_folded(raw):
+    """`_as_text` with full-width letters, digits and punctuation made half-width: for the cells that
+    are read (emails, dates, amounts, tags, web addresses), never for text stored as written."""
+    return fold_text(_as_text(raw))
 
 
 def _check_length(text, max_length):
@@ -277,6 +284,10 @@ def _check_length(text, max_length):
 
 def _clean_text(raw, context, max_length):
     return _check_length(_as_text(raw), max_length) or None
+
+
+def _clean_url(raw, context, max_length):
+    return _check_length(_as_folded(raw), max_length) or None
 
 
 # Phones ---------------------------------------------------------------------------------------------------
@@ -300,15 +311,15 @@ def _clean_phone(raw, context, max_length):
     else:
         text = raw if isinstance(raw, str) else str(raw)
     if text[:1] in "0(":
-        landline = _plain_landline(clean_text(text))
+        landline = _plain_landline(fold_text(text))
         if landline:
             return landline
     if _PHONE_LIST.search(text):
-        _refuse_phone_list(clean_text(text))  # phonenumbers would keep "a;b" as a with extension b
+        _refuse_phone_list(fold_text(text))  # phonenumbers would keep "a;b" as a with extension b
     try:
         return normalise_phone(text)
     except PhoneError:
-        return _clean_odd_phone(clean_text(text))
+        return _clean_odd_phone(fold_text(text))
 
 
 def _plain_landline(text):
@@ -379,7 +390,7 @@ _EMAIL_SEPARATORS = re.compile(r"[\s,;]+")
 
 
 def _clean_email(raw, context, max_length):
-    text = _as_text(raw).lower()
+    text = _as_folded(raw).lower()
     if _PLAIN_EMAIL.fullmatch(text):
         return _check_length(text, max_length)
     named = _NAMED_EMAIL.fullmatch(text)
@@ -418,7 +429,7 @@ def _clean_date(raw, context, max_length):
         return _in_range(raw, raw)
     if _is_number(raw):
         return _date_from_number(raw, raw)
-    text = _as_text(raw)
+    text = _as_folded(raw)
     match = _DATE_SEPARATED.fullmatch(text)
     if match:
         return _date(text, match[1], match[3], match[4])
@@ -485,7 +496,7 @@ def _clean_amount(raw, context, max_length):
     elif _is_number(raw):
         amount = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
     else:
-        amount = _amount_from_text(_as_text(raw))
+        amount = _amount_from_text(_as_folded(raw))
     if not amount.is_finite():
         return _invalid_amount(raw)
     if abs(amount) >= MAX_AMOUNT:
@@ -560,7 +571,7 @@ _TAG_SEPARATORS = re.compile(r"[,;、/|\s]+")  # after NFKC: ，→, ；→; ／
 
 
 def _clean_tags(raw, context, max_length):
-    tags = list(dict.fromkeys(tag for tag in _TAG_SEPARATORS.split(_as_text(raw)) if tag))
+    tags = list(dict.fromkeys(tag for tag in _TAG_SEPARATORS.split(_as_folded(raw)) if tag))
     for tag in tags:
         if len(tag) > TAG_MAX_LENGTH:
             raise CleanError(_("The tag “%(value)s” is longer than %(limit)s characters."), value=_shown(tag),
@@ -571,7 +582,7 @@ def _clean_tags(raw, context, max_length):
 _CLEANERS = {
     "name": _clean_text,
     "text": _clean_text,
-    "url": _clean_text,
+    "url": _clean_url,
     "phone": _clean_phone,
     "email": _clean_email,
     "date": _clean_date,
