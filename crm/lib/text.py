@@ -15,6 +15,7 @@ from pypinyin.constants import PHRASES_DICT, RE_HANS
 from pypinyin.seg.mmseg import seg as _mmseg
 
 DEFAULT_REGION = "CN"
+NAME_KEY_LENGTH = 200  # the name_key columns; NFKC can lengthen a name (㈱ is "(株)")
 
 _SPACES = re.compile(r"\s+")  # every Unicode space: the full-width one, no-break, thin, tabs, line breaks
 # Control characters that are not spaces, and the invisible ones spreadsheets and web pages leave in
@@ -68,6 +69,10 @@ def name_key(name):
     if not key.isalnum():
         key = _INITIALS_DOT.sub(r"\1", _APOSTROPHES.sub("", key))
         key = _SPACE_BY_CJK.sub("", " ".join(_KEY_WORD.findall(key)))
+    return _without_legal_form(key)[:NAME_KEY_LENGTH]
+
+
+def _without_legal_form(key):
     for suffix in _COMPANY_SUFFIXES:
         if key.endswith(suffix) and len(key) > len(suffix):
             return key[: -len(suffix)]
