@@ -9,8 +9,16 @@ import pytest
 from pypinyin import lazy_pinyin
 
 from crm.lib import text
-from crm.lib.text import (PhoneError, clean_text, fold_text, name_key, normalise_phone, phone_digits, pinyin_forms,
-                          search_text)
+from crm.lib.text import (
+    PhoneError,
+    clean_text,
+    fold_text,
+    name_key,
+    normalise_phone,
+    phone_digits,
+    pinyin_forms,
+    search_text,
+)
 
 # The reference: crm/text.py before the fast paths, verbatim ------------------------------------------------
 
