@@ -221,4 +221,4 @@ def test_it_lets_an_edit_share_change_the_record(client, book, rep_east, rep_wes
                             "tier": "B", "status": "prospect", "deal_status": "none"})
     assert response.status_code == 302
     c_bj.refresh_from_db()
-    assert c_bj.name == "北京客户(改)"  # full-width brackets are stored half-width
+    assert c_bj.name == "北京客户（改）"  # stored as written (the match key folds the brackets)

@@ -25,6 +25,7 @@ from crm.imports.fields import heading_key
 from crm.lib.text import (
     PhoneError,
     clean_text,
+    fold_text,
     is_mainland_mobile,
     normalise_phone,
     phone_digits,
@@ -268,7 +269,8 @@ def _is_number(raw):
 
 
 def _as_text(raw):
-    """A cell as one clean line: a whole number from a number cell without ".0", a date as ISO."""
+    """A cell as one clean line, in the writer's own characters (full-width brackets stay): a whole
+    number from a number cell without ".0", a date as ISO."""
     if isinstance(raw, str):
         return clean_text(raw)
     if isinstance(raw, float) and raw.is_integer():
@@ -278,6 +280,12 @@ def _as_text(raw):
     if isinstance(raw, datetime.date):
         return raw.isoformat()
     return clean_text(raw)
+
+
+def _as_folded(raw):
+    """`_as_text` with full-width letters, digits and punctuation made half-width: for the cells that
+    are read (emails, dates, amounts, tags, web addresses), never for text stored as written."""
+    return fold_text(_as_text(raw))
 
 
 def _check_length(text, max_length):
@@ -290,6 +298,10 @@ def _check_length(text, max_length):
 
 def _clean_text(raw, context, max_length):
     return _check_length(_as_text(raw), max_length) or None
+
+
+def _clean_url(raw, context, max_length):
+    return _check_length(_as_folded(raw), max_length) or None
 
 
 # Phones ---------------------------------------------------------------------------------------------------
@@ -322,18 +334,18 @@ def _clean_phone(raw, context, max_length):
     else:
         text = raw if isinstance(raw, str) else str(raw)
     if text[:1] in "0(":
-        landline = _plain_landline(clean_text(text))
+        landline = _plain_landline(fold_text(text))
         if landline:
             return landline
     if _PHONE_LIST.search(text):
         # Before the whole cell: phonenumbers would keep "a;b" as a with extension b.
-        found = _listed_phones(clean_text(text))
+        found = _listed_phones(fold_text(text))
         if found:
             return found
     try:
         return normalise_phone(text)
     except PhoneError:
-        text = clean_text(text)
+        text = fold_text(text)
     try:
         return _clean_odd_phone(text)
     except CleanError:
@@ -464,7 +476,7 @@ _EMAIL_SEPARATORS = re.compile(r"[\s,;]+")
 
 
 def _clean_email(raw, context, max_length):
-    text = _as_text(raw).lower()
+    text = _as_folded(raw).lower()
     if _PLAIN_EMAIL.fullmatch(text):
         return _check_length(text, max_length)
     named = _NAMED_EMAIL.fullmatch(text)
@@ -503,7 +515,7 @@ def _clean_date(raw, context, max_length):
         return _in_range(raw, raw)
     if _is_number(raw):
         return _date_from_number(raw, raw)
-    text = _as_text(raw)
+    text = _as_folded(raw)
     match = _DATE_SEPARATED.fullmatch(text)
     if match:
         return _date(text, match[1], match[3], match[4])
@@ -570,7 +582,7 @@ def _clean_amount(raw, context, max_length):
     elif _is_number(raw):
         amount = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
     else:
-        amount = _amount_from_text(_as_text(raw))
+        amount = _amount_from_text(_as_folded(raw))
     if not amount.is_finite():
         return _invalid_amount(raw)
     if abs(amount) >= MAX_AMOUNT:
@@ -645,7 +657,7 @@ _TAG_SEPARATORS = re.compile(r"[,;、/|\s]+")  # after NFKC: ，→, ；→; ／
 
 
 def _clean_tags(raw, context, max_length):
-    tags = list(dict.fromkeys(tag for tag in _TAG_SEPARATORS.split(_as_text(raw)) if tag))
+    tags = list(dict.fromkeys(tag for tag in _TAG_SEPARATORS.split(_as_folded(raw)) if tag))
     for tag in tags:
         if len(tag) > TAG_MAX_LENGTH:
             raise CleanError(_("The tag “%(value)s” is longer than %(limit)s characters."), value=_shown(tag),
@@ -656,7 +668,7 @@ def _clean_tags(raw, context, max_length):
 _CLEANERS = {
     "name": _clean_text,
     "text": _clean_text,
-    "url": _clean_text,
+    "url": _clean_url,
     "phone": _clean_phone,
     "email": _clean_email,
     "date": _clean_date,

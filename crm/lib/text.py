@@ -16,31 +16,70 @@ from pypinyin.constants import PHRASES_DICT, RE_HANS
 from pypinyin.seg.mmseg import seg as _mmseg
 
 DEFAULT_REGION = "CN"
+NAME_KEY_LENGTH = 200  # the name_key columns; NFKC can lengthen a name (㈱ is "(株)")
 
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile(r"\s+")  # every Unicode space: the full-width one, no-break, thin, tabs, line breaks
+# Control characters that are not spaces, and the invisible ones spreadsheets and web pages leave in
+# text (zero-width space, word joiner, byte-order mark, direction marks): dropped from stored text.
+_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u200b\u200e\u200f\u2060\ufeff]")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-# Punctuation and symbols of both widths, dropped from name keys.
-_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
-# Longest first, so 有限责任公司 is not cut to 有限责任 by 公司.
-_COMPANY_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司",
-                     "coltd", "colimited", "limited", "ltd", "inc", "corp")
+# The scripts written without spaces between words (Han, kana) and Hangul: in a name key a space or
+# punctuation next to one of them is no word boundary.
+_CJK_CHARS = ("\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+              "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f")
+_KEY_WORD = re.compile(r"[^\W_]+")  # a run of letters and digits (CJK ones too)
+_SPACE_BY_CJK = re.compile(f" (?=[{_CJK_CHARS}])|(?<=[{_CJK_CHARS}]) ")
+# Dropped inside a word: "McDonald's" is "McDonalds".
+_APOSTROPHES = re.compile("['\u2018\u2019\u02bc`]")
+# A dot between single letters joins them: "J.P. Morgan" and "JP Morgan", "U.S." and "US".
+_INITIALS_DOT = re.compile(r"\b([^\W\d_])\.(?=[^\W\d_]\b)")
+# Legal forms a name key leaves out, longest first (有限责任公司 is not cut to 有限责任 by 公司).
+# Chinese ones at the end of the key; Latin ones as whole words, after a space or a CJK character.
+_COMPANY_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司")
+_LATIN_SUFFIXES = ("co ltd", "co limited", "corporation", "company", "limited", "ltd", "inc", "corp")
+_LATIN_SUFFIX = re.compile(rf"(?:^|(?<=[{_CJK_CHARS}])| )(?:{'|'.join(re.escape(s) for s in _LATIN_SUFFIXES)})$")
 
 
 def clean_text(value):
-    """Full-width ASCII to half-width, any run of spaces (the full-width space too) to one, trimmed."""
+    """Text as it is stored: the user's own characters (full-width brackets, punctuation and letters
+    stay as written), trimmed, with any run of spaces (the full-width space, tabs, line breaks, other
+    Unicode spaces) made one plain space, and control and invisible characters dropped."""
     if value is None:
         return ""
-    value = unicodedata.normalize("NFKC", str(value))
+    value = str(value)
+    if not value.isprintable():  # any space but " ", control or invisible character
+        value = _INVISIBLE.sub("", value)
     return _SPACES.sub(" ", value).strip()
 
 
+def fold_text(value):
+    """`clean_text` after NFKC: full-width letters, digits and punctuation as their half-width
+    forms. For keys, lookups and parsing (phones, emails, dates, amounts), never for stored text."""
+    if value is None:
+        return ""
+    return clean_text(unicodedata.normalize("NFKC", str(value)))
+
+
 def name_key(name):
-    """The form two names share when they are likely the same company: width-, case-, space- and
-    punctuation-blind, and without the legal-form suffix (有限公司, 有限责任公司, Ltd …)."""
-    key = _PUNCT.sub("", clean_text(name).lower())
+    """The form two names share when they are likely the same company: width- and case-blind,
+    without punctuation, and without the legal-form suffix (有限公司, 有限责任公司, Co. Ltd., Inc. …).
+    Spaces and punctuation next to a CJK character are dropped ("中国 矿业 大学（北京）" and
+    "中国矿业大学(北京)" are one key); between two Latin or digit words they leave one space, so
+    "First Bank" and "FirstBank" stay two customers while "ABC Co., Ltd." and "ABC Co Ltd" are one."""
+    key = fold_text(name).lower()
+    if not key.isalnum():
+        key = _INITIALS_DOT.sub(r"\1", _APOSTROPHES.sub("", key))
+        key = _SPACE_BY_CJK.sub("", " ".join(_KEY_WORD.findall(key)))
+    return _without_legal_form(key)[:NAME_KEY_LENGTH]
+
+
+def _without_legal_form(key):
     for suffix in _COMPANY_SUFFIXES:
         if key.endswith(suffix) and len(key) > len(suffix):
             return key[: -len(suffix)]
+    suffix = _LATIN_SUFFIX.search(key)
+    if suffix and suffix.start() > 0:
+        return key[: suffix.start()]
     return key
 
 
@@ -91,7 +130,7 @@ def normalise_phone(value, region=DEFAULT_REGION):
     (1[3-9] + 9 digits), whatever phonenumbers' tables say; any other number must be valid to
     phonenumbers. A landline's extension ("021-6234 5678 转 801", "… ext. 801") is kept as
     "+862162345678;ext=801"; a mobile has none. Raises PhoneError for anything else."""
-    raw = clean_text(value)
+    raw = fold_text(value)
     if not raw:
         return ""
     if _FLOAT_DIGITS.fullmatch(raw):
@@ -260,17 +299,17 @@ def cjk_bigrams(text):
 
 def search_text(name, *, phones=(), emails=(), contact_names=()):
     """The lower-case text a customer is found by (see `search_term_sql`)."""
-    name = clean_text(name).lower()
+    name = fold_text(name).lower()
     full, initials = pinyin_forms(name)
     parts = [name, name.replace(" ", ""), full, initials, *cjk_bigrams(name)]
     for contact in contact_names:
-        contact = clean_text(contact).lower()
+        contact = fold_text(contact).lower()
         if contact:
             parts.append(contact)
             parts.extend(pinyin_forms(contact) if _CJK.search(contact) else ())
             parts.extend(cjk_bigrams(contact))
     parts.extend(phone_digits(p) for p in phones if p)
-    parts.extend(clean_text(e).lower() for e in emails if e)
+    parts.extend(fold_text(e).lower() for e in emails if e)
     # Padded with spaces so that the first and last words have word boundaries too.
     return " " + " ".join(dict.fromkeys(p for p in parts if p)) + " "
 
@@ -279,7 +318,7 @@ def search_pattern(term):
     """The LIKE pattern for a search term, or None for an empty one. Three characters or more match
     anywhere; shorter terms match the start of a word (two Chinese characters match a stored
     two-character word), which the trigram index can answer without reading every row."""
-    term = clean_text(term).lower()
+    term = fold_text(term).lower()
     if not term:
         return None
     compact = term.replace(" ", "")

@@ -15,7 +15,7 @@ from accounts.capabilities import Capability
 
 from ..lib.inputs import parse_id
 from ..lib.ratelimit import rate_allowed
-from ..lib.text import PhoneError, clean_text, name_key, normalise_phone, phone_digits
+from ..lib.text import PhoneError, clean_text, fold_text, name_key, normalise_phone, phone_digits
 from ..models import Contact, Customer, CustomerMerge, FollowUp
 from .search import search_match
 
@@ -40,7 +40,7 @@ def _lookup_terms(name, mobile, email):
         phone = normalise_phone(mobile) if mobile else ""
     except PhoneError:
         phone = ""
-    email = clean_text(email).lower() if email else ""
+    email = fold_text(email).lower() if email else ""
     if "@" not in email:
         email = ""
     return key, phone, email

@@ -9,7 +9,7 @@ from django.db.models import BooleanField, Case, ExpressionWrapper, Q, Value, Wh
 from accounts.access import access_q, visible
 
 from ..lib.paging import planner_rows
-from ..lib.text import clean_text, display_phone, pinyin_forms, search_pattern
+from ..lib.text import clean_text, display_phone, fold_text, pinyin_forms, search_pattern
 from ..models import Contact, Customer, CustomerSearch
 
 __all__ = ["customers_matching_text", "global_search", "search_match", "with_edit_flag"]
@@ -67,8 +67,11 @@ def with_edit_flag(qs, user):
 
 def _contact_match(term):
     """A condition for a contact that itself matches (name, phone or email), to list those first."""
-    term = clean_text(term).lower()
-    condition = Q(name__icontains=term) | Q(email__icontains=term)
+    typed, term = clean_text(term).lower(), fold_text(term).lower()
+    # Names are stored as written (full-width brackets too), emails as read (half-width).
+    condition = Q(name__icontains=typed) | Q(email__icontains=term)
+    if typed != term:
+        condition |= Q(name__icontains=term)
     digits = re.sub(r"[\s\-()+]", "", term)
     if digits.isdigit() and len(digits) >= 3:
         # Stored as E.164: "021 6234 5678" is "+862162345678", so the trunk 0 is not in it.
@@ -80,7 +83,7 @@ def _contact_match(term):
 def _pinyin_matches_first(contacts, q):
     """For a term of Latin letters (pinyin such as "wf" or "wangfang"), the contacts whose name's
     pinyin holds it move to the front, in their order; the database cannot rank by pinyin."""
-    term = clean_text(q).lower().replace(" ", "")
+    term = fold_text(q).lower().replace(" ", "")
     if not term.isascii() or not term.isalpha():
         return contacts
     hit = [c for c in contacts if any(term in form for form in pinyin_forms(c.name))]

@@ -82,13 +82,17 @@ def test_it_refuses_an_unknown_kind(ctx):
 
 @pytest.mark.parametrize("kind, raw, expected", [
     ("name", "  北京华信科技有限公司 ", "北京华信科技有限公司"),
-    ("name", "ＡＢＣ　贸易  (上海)", "ABC 贸易 (上海)"),
+    ("name", "ＡＢＣ　贸易  (上海)", "ＡＢＣ 贸易 (上海)"),  # stored as written; the name key folds widths
+    ("name", "中国矿业大学（北京）", "中国矿业大学（北京）"),
+    ("name", "\ufeff北京\u200b华信\x07", "北京华信"),
+    ("text", "需回访；（下周）！", "需回访；（下周）！"),
     ("name", 360, "360"),
     ("name", 360.0, "360"),
     ("text", "浦东新区\n张江路 88 号", "浦东新区 张江路 88 号"),
     ("text", datetime.date(2021, 3, 5), "2021-03-05"),
     ("url", " https://huaxin.example/ ", "https://huaxin.example/"),
     ("url", "www.huaxin.example", "www.huaxin.example"),
+    ("url", "ｗｗｗ．ｈｕａｘｉｎ．ｅｘａｍｐｌｅ", "www.huaxin.example"),
 ])
 def test_it_cleans_text(ctx, kind, raw, expected):
     assert cleaned(kind, raw, ctx, max_length=200) == expected

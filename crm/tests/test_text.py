@@ -15,6 +15,7 @@ from crm.lib.text import (
     PhoneError,
     clean_text,
     display_phone,
+    fold_text,
     name_key,
     normalise_phone,
     phone_digits,
@@ -224,15 +225,43 @@ def test_it_keeps_the_pinyin_cache_bounded():
 # What the functions do ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value, expected", [
-    (None, ""), ("  ＡＢＣ\u3000 公司  ", "ABC 公司"), ("a\t\nb", "a b"), (123, "123"),
+    (None, ""), ("  ＡＢＣ\u3000 公司  ", "ＡＢＣ 公司"), ("a\t\nb", "a b"), (123, "123"),
+    ("中国矿业大学（北京）", "中国矿业大学（北京）"), ("华信，科技；“好”", "华信，科技；“好”"),
+    ("\ufeff北京\u200b华信\x00\x07", "北京华信"), ("a\u00a0\u2003\u3000b", "a b"),
 ])
-def test_it_cleans_text(value, expected):
+def test_it_cleans_text_keeping_what_was_written(value, expected):
     assert clean_text(value) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, ""), ("  ＡＢＣ\u3000 公司  ", "ABC 公司"), ("中国矿业大学（北京）", "中国矿业大学(北京)"), ("１２３", "123"),
+])
+def test_it_folds_text_for_keys(value, expected):
+    assert fold_text(value) == expected
+
+
+@pytest.mark.parametrize("one, other", [
+    ("中国 矿业 大学（北京）", "中国矿业大学(北京)"), ("中国矿业大学（北京）", "中国矿业大学 (北京)"),
+    ("ABC Co., Ltd.", "ABC Co Ltd"), ("ABC Co., Ltd.", "abc co. ltd"), ("ABC Co.,Ltd", "ABC"),
+    ("ＡＢＣ　Ｃｏ．，Ｌｔｄ．", "ABC Co Ltd"), ("IBM 中国", "IBM中国"), ("J.P. Morgan", "JP Morgan"),
+    ("McDonald’s", "McDonalds"), ("北京华信 Co., Ltd.", "北京华信有限公司"), ("Acme Corporation", "ACME Inc."),
+])
+def test_it_gives_one_key_to_one_name_written_two_ways(one, other):
+    assert name_key(one) == name_key(other)
+
+
+@pytest.mark.parametrize("one, other", [
+    ("First Bank", "FirstBank"), ("Premier Bank", "PremierBank"), ("Sun Rise Ltd", "Sunrise Ltd"),
+    ("ABC 1", "ABC1"),
+])
+def test_it_keeps_the_word_boundaries_of_latin_names(one, other):
+    assert name_key(one) != name_key(other)
 
 
 @pytest.mark.parametrize("name, expected", [
     ("北京华信科技有限公司", "北京华信科技"), ("北京华信科技有限责任公司", "北京华信科技"), ("Acme Co., Ltd.", "acme"),
-    ("公司", "公司"), ("ＡＣＭＥ　Inc", "acme"),
+    ("公司", "公司"), ("ＡＣＭＥ　Inc", "acme"), ("First Bank", "first bank"), ("中国 矿业 大学（北京）", "中国矿业大学北京"),
+    ("Ltd", "ltd"), ("Acme Ltd 有限公司", "acme ltd"), ("北京华信Ltd", "北京华信"), ("Ultd", "ultd"),
 ])
 def test_it_keys_names_without_legal_form(name, expected):
     assert name_key(name) == expected

@@ -1,8 +1,12 @@
 """Import a legacy customer list from the command line, for IT scripts: the same reading, cleaning,
 verdicts, policy and error report as the web flow, run in this process.
 
-    manage.py import_customers FILE --user it [--sheet NAME] [--mapping NAME] [--policy skip|fill|overwrite]
-                               [--owner USERNAME] [--team ID] [--pool ID] [--dry-run]
+    manage.py import_customers FILE --user it [--sheet NAME] [--header-row N] [--mapping NAME]
+                               [--policy skip|fill|overwrite] [--owner USERNAME] [--team ID] [--pool ID] [--dry-run]
+
+Like the browser, it refuses a sheet without a heading row or without a column for the customer's name
+before reading its rows, and says so of a sheet that has headings but no data rows. Messages are in
+the importer's language.
 """
 import contextlib
 import json
@@ -13,11 +17,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
 from crm.imports.read import ImportFileError, open_workbook
 from crm.models import ImportBatch, ImportPolicy, Pool
-from crm.services.imports.check import import_preview
+from crm.services.imports.cancel import import_cancel
+from crm.services.imports.check import import_preview, import_require_checkable
 from crm.services.imports.commit import import_commit, import_search_fill
 from crm.services.imports.configure import import_configure
 from crm.services.imports.upload import import_upload
@@ -30,6 +37,9 @@ class Command(BaseCommand):
         parser.add_argument("file")
         parser.add_argument("--user", required=True, help="username of the importer (needs the import capability)")
         parser.add_argument("--sheet", help="the sheet to read (default: the first with a customer-name column)")
+        parser.add_argument("--header-row", type=int, metavar="N",
+                            help="the row that holds the column headings, numbered from 1 as the spreadsheet "
+                                 "shows it (default: found by itself, as in the browser)")
         parser.add_argument("--mapping", help="a saved column mapping, by name")
         parser.add_argument("--policy", choices=ImportPolicy.values, default=ImportPolicy.SKIP,
                             help="what to do with customers that exist already (default: skip)")
@@ -41,26 +51,42 @@ class Command(BaseCommand):
         parser.add_argument("--timings", help="write the time and database round trips of each step, as JSON, "
                                               "to this file (for the benchmark)")
 
-    def handle(self, *args, file, user, sheet, mapping, policy, owner, team, pool, dry_run, timings, **options):
+    def handle(self, *args, user, **options):
         by = _get(User, username=user)
+        with translation.override(getattr(by, "preferred_language", "") or settings.LANGUAGE_CODE):
+            self.run(by, **options)
+
+    def run(self, by, *, file, sheet, header_row, mapping, policy, owner, team, pool, dry_run, timings, **options):
         default_owner = _get(User, username=owner) if owner else None
+        if header_row is not None and header_row < 1:
+            raise CommandError(_("--header-row counts rows from 1, as the spreadsheet numbers them."))
         self.steps = {}
+        batch = None
         try:
             with contextlib.ExitStack() as stack:
                 with self.step("upload"):
                     # Opened once: the check reads the sheet the upload has already parsed.
                     book = stack.enter_context(open_workbook(file, max_bytes=settings.CRM_IMPORT_MAX_BYTES))
                     batch = import_upload(by=by, path=file, file_name=file, book=book)
-                    if sheet or mapping:
-                        batch = import_configure(batch=batch, by=by, sheet=sheet, mapping_name=mapping or "")
+                    if sheet or mapping or header_row:
+                        batch = import_configure(batch=batch, by=by, sheet=sheet, mapping_name=mapping or "",
+                                                 header_row=header_row - 1 if header_row else None)
+                    # What the browser refuses before its check: no heading row, no column for the name.
+                    import_require_checkable(batch)
                 with self.step("check"):
                     batch = import_preview(batch.pk, book=book)
         except (ImportFileError, ValidationError, OSError) as exc:
+            if batch is not None:
+                import_cancel(batch=batch, by=by)  # a refused sheet leaves no batch waiting in the browser
             raise CommandError(_message(exc)) from exc
         except PermissionDenied as exc:
-            raise CommandError(f"{by.username} may not import data.") from exc
+            raise CommandError(_("%(user)s may not import data.") % {"user": by.username}) from exc
         if batch.status == ImportBatch.Status.FAILED:
             raise CommandError(batch.error)
+        if not batch.counts.get("data"):
+            import_cancel(batch=batch, by=by)
+            raise CommandError(_("The sheet “%(sheet)s” has its headings (row %(row)d) but no data rows: there is "
+                                 "nothing to import.") % {"sheet": batch.sheet, "row": batch.header_row + 1})
         self.report(batch, "checked")
         if dry_run:
             return

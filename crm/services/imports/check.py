@@ -38,12 +38,18 @@ def import_request_preview(*, batch, by):
     from ... import tasks
 
     _require_batch_editable(batch, by)
-    if batch.header_row is None or not batch.mapping:
-        raise ValidationError(_("No heading row was found: choose the row that holds the column names."))
-    _valid_mapping(batch.mapping, len(batch.headings))
+    import_require_checkable(batch)
     ImportBatch.objects.filter(pk=batch.pk).update(status=Status.PREVIEWING, error="")
     _progress(batch, 0)
     enqueue_on_commit(tasks.import_preview, batch_id=batch.pk)
+
+
+def import_require_checkable(batch):
+    """ValidationError, before any row is read, for a batch whose sheet has no heading row or whose
+    mapping gives no column to the customer's name: what the browser and the command line refuse."""
+    if batch.header_row is None or not batch.mapping:
+        raise ValidationError(_("No heading row was found: choose the row that holds the column names."))
+    _valid_mapping(batch.mapping, len(batch.headings))
 
 
 def import_preview(batch_id, *, book=None):
