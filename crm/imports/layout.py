@@ -181,7 +181,7 @@ _REGION_OR_GROUP = re.compile(
 _HINT_WORD = r"(?:非必填|必填项?|选填项?|可选填?|必选|可不填|可为空|可空|不可为空|不能为空|必须填写|required|optional|mandatory)"
 _HINT = re.compile(
     r"^[\W_]*(?:" + _HINT_WORD + r"(?:$|[\W_])"
-    r"|(?:格式|示例|样例|举例|例如|例|填写格式|填写示例|format|example|for\s*example|eg|e\.g)\s*[:：.]"
+    r"|(?:格式|示例|样例|举例|例如|例|填写格式|填写示例|单位|format|example|for\s*example|eg|e\.g|unit)\s*[:：.]"
     r"|示例$)",
     re.IGNORECASE)
 
@@ -195,8 +195,9 @@ def classify(row, header_cells, mapping):
     heading row.
 
     blank: no value; header: the heading row again (most of its values equal the headings in the
-    same columns); total: its first value starts with 合计/总计/小计/共计/总数/Total/Sum …; hint: every
-    value is a hint to whoever fills the sheet ("必填", "选填", "格式：2021-01-01", "例：…", "e.g. …"); section:
+    same columns); total: its first value starts with 合计/总计/小计/共计/总数/Total/Sum …; hint: its first
+    value and at least half of them are hints to whoever fills the sheet ("必填", "选填", "格式：2021-01-01",
+    "例：…", "单位：元", "e.g. …"); section:
     one value (or one value repeated, from a merged banner) that reads as a section title and not as
     a customer; data: everything else, including a row holding only a company name.
     """
@@ -211,7 +212,9 @@ def classify(row, header_cells, mapping):
         text = _text(first)
         if _is_total(text):
             return ROW_TOTAL
-        if _HINT.match(text) and all(_is_hint(row[index]) for index in filled[1:]):
+        # A hint first, and hints in at least half its cells: the others may list the values a column
+        # takes ("A类/B类/C类"), which no customer's row holds in its first cell after a hint.
+        if _HINT.match(text) and 2 * sum(_is_hint(row[index]) for index in filled) >= len(filled):
             return ROW_HINT
     if _is_section(row, filled, mapping):
         return ROW_SECTION
