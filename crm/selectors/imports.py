@@ -10,7 +10,7 @@ from ..imports.fields import BY_KEY, FIELDS
 from ..lib.text import display_phone
 from ..models import Choice, Customer, CustomerSearch, ImportBatch, ImportMapping, ImportRecord, ImportRow, Tier
 
-__all__ = ["import_batch_for", "import_batches_for", "import_mappings", "import_rows_page", "import_search_pending",
+__all__ = ["WARNINGS", "import_batch_for", "import_batches_for", "import_mappings", "import_rows_page", "import_search_pending",
            "import_undo_left", "import_value_labels"]
 
 ROWS_PAGE = 50
@@ -40,14 +40,19 @@ def import_mappings():
     return ImportMapping.objects.all()
 
 
+WARNINGS = "warnings"  # not a verdict: the rows imported with a cell left out
+
+
 def import_rows_page(user, batch, *, verdict="", after=0, size=ROWS_PAGE):
-    """One page of a batch's rows (by row number, after `after`), optionally of one verdict, each
+    """One page of a batch's rows (by row number, after `after`), optionally of one verdict (or WARNINGS), each
     with `shown` [(field label, value shown)] and, for a duplicate of an existing customer,
     `visible_match` (the customer, if `user` may see it) or `match_where` (only "in another team", "in
     your team" or "in a pool" if not).
     A fixed number of queries. Returns (rows, next_after or None)."""
     qs = ImportRow.objects.filter(batch=batch, row_number__gt=after or 0).order_by("row_number")
-    if verdict:
+    if verdict == WARNINGS:
+        qs = qs.filter(data__has_key="warnings").exclude(verdict=ImportRow.Verdict.ERROR)
+    elif verdict:
         qs = qs.filter(verdict=verdict)
     rows = list(qs[: size + 1])
     more = len(rows) > size

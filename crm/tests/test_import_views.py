@@ -74,6 +74,10 @@ def test_the_it_persona_goes_from_upload_to_undo(client_for, it_importer, tmp_pa
     imports.import_commit(batch.pk, by_id=it_importer.pk)
     page = client.get(batch.get_absolute_url()).content.decode()
     assert 'data-count="created">2<' in page and 'data-count="with_warnings">1<' in page
+    assert 'data-testid="result-warnings"' in page
+    warned = client.get(reverse("crm:import_rows", args=[batch.pk]), {"verdict": "warnings"},
+                        HTTP_HX_REQUEST="true").content.decode()
+    assert "坏电话公司" in warned and "12345" in warned and "上海申通" not in warned
     assert 'data-testid="import-undo"' in page
     assert Customer.objects.filter(name="上海申通物流有限公司").exists()
     # Until the task after the commit has written their search rows, the page says the search lags.
@@ -218,7 +222,7 @@ def test_the_import_pages_keep_their_query_count(client_for, it_importer, rep_ea
 
     def batch_of(count, name):
         rows = [[f"{name}{i}有限公司", "", f"1381234{i:04d}", "", "rep_east", "", "", "", ""] for i in range(count)]
-        rows.append(["坏行", "", "12345", "", "", "", "", "", ""])
+        rows.append([f"{name}坏行", "", "12345", "", "", "", "", "", ""])  # a warning, on a customer of its own
         CustomerFactory(name=f"{name}0有限公司", owner=rep_east)
         batch = imports.import_upload(by=it_importer, path=sheet_file(tmp_path, rows, name=f"{name}.xlsx"),
                                       file_name=f"{name}.xlsx")

@@ -93,8 +93,9 @@ def import_detail(request, batch):
         context["rows"], context["next_after"] = selectors.import_rows_page(request.user, batch)
         context["verdicts"] = ImportRow.Verdict.choices
     elif batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.UNDONE, ImportBatch.Status.PARTLY_UNDONE):
-        context["rows"], context["next_after"] = selectors.import_rows_page(
-            request.user, batch, verdict=ImportRow.Verdict.ERROR)
+        first = ImportRow.Verdict.ERROR if (batch.counts or {}).get("errors") else selectors.WARNINGS
+        context["rows"], context["next_after"] = selectors.import_rows_page(request.user, batch, verdict=first)
+        context["verdict"] = first
         context["search_pending"] = selectors.import_search_pending(batch)
         context["undo_left"] = selectors.import_undo_left(batch)
     if request.htmx and request.htmx.target == "import-progress":
@@ -156,7 +157,7 @@ def _first_rows(batch, count=50):
 def import_rows(request, batch):
     """More rows of the check, by verdict (htmx partial)."""
     verdict = request.GET.get("verdict", "")
-    if verdict not in ImportRow.Verdict.values:
+    if verdict not in ImportRow.Verdict.values and verdict != selectors.WARNINGS:
         verdict = ""
     after = inputs.query_int(request.GET, "after", minimum=0) or 0  # 400 for a row number that is none
     rows, next_after = selectors.import_rows_page(request.user, batch, verdict=verdict, after=after)
