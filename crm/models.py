@@ -553,6 +553,9 @@ class ImportRow(models.Model):
     email = models.CharField(max_length=254, blank=True)
     data = models.JSONField(default=dict)
     original = models.JSONField(default=list)
+    # The row (not an error) has a cell left out or a picklist word no list has (data["warnings"] or
+    # data["unknown"]): the queries for those read only the flagged rows' data, not every row's.
+    flagged = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["batch", "row_number"], name="importrow_unique")]

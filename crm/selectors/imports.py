@@ -51,7 +51,7 @@ def import_rows_page(user, batch, *, verdict="", after=0, size=ROWS_PAGE):
     A fixed number of queries. Returns (rows, next_after or None)."""
     qs = ImportRow.objects.filter(batch=batch, row_number__gt=after or 0).order_by("row_number")
     if verdict == WARNINGS:
-        qs = qs.filter(data__has_key="warnings").exclude(verdict=ImportRow.Verdict.ERROR)
+        qs = qs.filter(flagged=True, data__has_key="warnings").exclude(verdict=ImportRow.Verdict.ERROR)
     elif verdict:
         qs = qs.filter(verdict=verdict)
     rows = list(qs[: size + 1])

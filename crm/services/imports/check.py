@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 # Rows staged per COPY (and per progress step); the processes of a large check take turns by chunk.
 STAGE_CHUNK = 10_000
 _STAGE_COLUMNS = ("batch_id", "row_number", "verdict", "reason", "first_row", "name_key", "mobile", "email",
-                  "match_on", "data", "original", "new_id")
+                  "match_on", "data", "original", "flagged", "new_id")
 
 
 def import_request_preview(*, batch, by):
@@ -277,10 +277,11 @@ def _staged_row(batch_id, cleaner, row, number):
     if reason:
         # The row as it was in the file is kept for the error report only.
         original = _json([_shown(v) for v in row])
-        return [batch_id, number, Verdict.ERROR, reason, None, "", "", "", "", _json(data), original, None], None
+        return [batch_id, number, Verdict.ERROR, reason, None, "", "", "", "", _json(data), original, False, None], None
     key, mobile, email = name_key(data["name"]), data.get("mobile", ""), data.get("email", "")
     data["search_text"] = _search_text_of(data)
-    return ([batch_id, number, Verdict.NEW, note, None, key, mobile, email, "", _json(data), "[]", None],
+    flagged = "warnings" in data or "unknown" in data
+    return ([batch_id, number, Verdict.NEW, note, None, key, mobile, email, "", _json(data), "[]", flagged, None],
             (number, key, mobile, email))
 
 

@@ -43,7 +43,8 @@ def _fold_in_file_duplicates(batch):
     table = ImportRow._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"""
-            UPDATE {table} p SET data = d.merged || p.data
+            UPDATE {table} p SET data = d.merged || p.data,
+                flagged = p.flagged OR d.merged ?| ARRAY['warnings', 'unknown']
             FROM (
                 SELECT first_row, jsonb_object_agg(key, value) AS merged FROM (
                     SELECT r.first_row, e.key, e.value FROM {table} r, jsonb_each(r.data) e

@@ -35,7 +35,7 @@ def _write_error_report(batch):
     from ...lib.xlsx import safe_cell as _cell
 
     rows = ImportRow.objects.filter(batch=batch, verdict=Verdict.ERROR).order_by("row_number")
-    warned = (ImportRow.objects.filter(batch=batch).exclude(verdict=Verdict.ERROR)
+    warned = (ImportRow.objects.filter(batch=batch, flagged=True).exclude(verdict=Verdict.ERROR)
               .filter(Q(data__has_key="warnings") | Q(data__has_key="unknown")).order_by("row_number"))
     if not rows.exists() and not warned.exists():
         if batch.error_report:

@@ -130,16 +130,21 @@ def _undo_conflicts(cursor, batch, *, include_edited=False):
         conflicts[pk] = {"id": pk, "name": name, "why": "merged"}
     if not include_edited:
         cursor.execute(f"""
-            WITH RECURSIVE chain(customer_id, v) AS (
-                SELECT customer_id, version FROM {records} WHERE batch_id = %s AND undone_at IS NULL
+            WITH RECURSIVE suspects AS MATERIALIZED (
+                -- Only a customer whose version is not the one this import left can have been edited: the
+                -- chain below is walked for those alone (on 100,000 records it took minutes for all).
+                SELECT rec.customer_id, rec.version, c.version AS now, c.name
+                FROM {records} rec JOIN {customers} c ON c.id = rec.customer_id
+                WHERE rec.batch_id = %s AND rec.undone_at IS NULL AND c.version <> rec.version
+            ), chain(customer_id, v) AS (
+                SELECT customer_id, version FROM suspects
               UNION
                 SELECT chain.customer_id, later.undone_version FROM chain
                 JOIN {records} later ON later.customer_id = chain.customer_id AND later.undone_version IS NOT NULL
                  AND later.action = 'updated' AND later.version = chain.v + 1)
-            SELECT rec.customer_id, c.name FROM {records} rec JOIN {customers} c ON c.id = rec.customer_id
-            WHERE rec.batch_id = %s AND rec.undone_at IS NULL AND NOT EXISTS (
-                SELECT 1 FROM chain WHERE chain.customer_id = rec.customer_id AND chain.v = c.version)""",
-                       [batch.pk, batch.pk])
+            SELECT s.customer_id, s.name FROM suspects s
+            WHERE NOT EXISTS (SELECT 1 FROM chain WHERE chain.customer_id = s.customer_id AND chain.v = s.now)""",
+                       [batch.pk])
         for pk, name in cursor.fetchall():
             conflicts.setdefault(pk, {"id": pk, "name": name, "why": "edited"})
         _last_edits(cursor, batch, [pk for pk, c in conflicts.items() if c["why"] == "edited"], conflicts)

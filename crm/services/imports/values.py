@@ -30,7 +30,7 @@ def unknown_values(batch):
         cursor.execute(f"""
             SELECT u.key, u.value, count(*) FROM {ImportRow._meta.db_table} r,
                 jsonb_each_text(r.data->'unknown') u
-            WHERE r.batch_id = %s AND r.verdict <> 'error' AND r.data ? 'unknown'
+            WHERE r.batch_id = %s AND r.flagged AND r.verdict <> 'error' AND r.data ? 'unknown'
             GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2""", [batch.pk])
         found = {}
         for field, word, rows in cursor.fetchall():
@@ -94,7 +94,7 @@ def resolve_unknown_values(cursor, batch, by):
             cursor.execute(f"""
                 UPDATE {ImportRow._meta.db_table} r SET data = jsonb_set(r.data, ARRAY[%s], v.value::jsonb)
                 FROM unnest(%s::text[], %s::text[]) AS v(word, value)
-                WHERE r.batch_id = %s AND r.data->'unknown'->>%s = v.word AND NOT r.data ? %s""",
+                WHERE r.batch_id = %s AND r.flagged AND r.data->'unknown'->>%s = v.word AND NOT r.data ? %s""",
                 [field, words, values, batch.pk, field, field])
     return sum(1 for (_field, _word), created in added.items() if created)
 
@@ -151,7 +151,7 @@ def record_raw_values(cursor, batch):
             SELECT r.row_number, r.data, COALESCE(r.new_id, rec.customer_id) AS customer_id
             FROM {rows} r LEFT JOIN {records} rec
                 ON rec.batch_id = r.batch_id AND rec.customer_id = r.match_id AND rec.action = 'updated'
-            WHERE r.batch_id = %(batch)s AND (r.data ? 'warnings' OR r.data ? 'unknown')
+            WHERE r.batch_id = %(batch)s AND r.flagged AND (r.data ? 'warnings' OR r.data ? 'unknown')
               AND (r.verdict = 'new' OR (r.verdict = 'existing' AND rec.customer_id IS NOT NULL))
         )
         INSERT INTO {raw} (batch_id, customer_id, row_number, field, heading, raw, reason)
@@ -173,5 +173,5 @@ def rows_with_warnings(batch, *, written=False):
     many of the rows it wrote (those with raw values kept)."""
     if written:
         return ImportRawValue.objects.filter(batch=batch).values("row_number").distinct().count()
-    return (ImportRow.objects.filter(batch=batch, data__has_key="warnings").exclude(verdict=ImportRow.Verdict.ERROR)
-            .count())
+    return (ImportRow.objects.filter(batch=batch, flagged=True, data__has_key="warnings")
+            .exclude(verdict=ImportRow.Verdict.ERROR).count())
