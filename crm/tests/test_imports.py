@@ -514,3 +514,16 @@ def test_a_bad_number_is_left_out_of_its_row_with_the_reason(tmp_path, it_import
     assert "“1381234”不是有效的电话号码。" in row.reason
     customer = Customer.objects.get(name="坏号码有限公司")
     assert customer.mobile == "" and customer.import_raw_values.get().raw == "1381234"
+
+
+def test_an_updated_customers_search_text_is_worked_out_by_the_task_after_the_commit(tmp_path, it_importer):
+    first = run(tmp_path, it_importer, [["申通物流有限公司", "", "", "", "", "", "", "", ""]])
+    assert first.counts["created"] == 1
+    second = run(tmp_path, it_importer, [["申通物流有限公司", "", "13912345678", "", "", "", "", "", ""]],
+                 policy="fill")
+    assert second.counts["updated"] == 1
+    customer = Customer.objects.get()
+    assert customer.mobile == "+8613912345678" and "13912345678" not in customer.search_text  # not in the commit
+    imports.import_search_fill(second.pk)  # the task the commit queued
+    customer.refresh_from_db()
+    assert "13912345678" in customer.search_text
