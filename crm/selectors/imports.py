@@ -130,16 +130,20 @@ def import_search_pending(batch):
     return last is not None and not CustomerSearch.objects.filter(customer_id=last).exists()
 
 
-def import_undo_left(batch):
+def import_undo_left(user, batch):
     """The customers a batch's last undo left as they were, as the result page lists them: each
     {"id", "name", "why" ("edited", "merged" or "linked"), "by" (who last changed it, if known),
-    "at" (when, aware), "relations" (what links to it: names of the kinds of records)}. No query."""
+    "at" (when, aware), "relations" (what links to it: names of the kinds of records), "visible"}.
+    A customer `user` may not open is named as such, without who edited it (one query)."""
     import datetime
 
     from django.apps import apps
 
+    conflicts = batch.conflicts or []
+    seen = set(visible(user, Customer.objects.filter(pk__in=[c["id"] for c in conflicts]))
+               .values_list("pk", flat=True)) if conflicts else set()
     left = []
-    for conflict in batch.conflicts or []:
+    for conflict in conflicts:
         at = conflict.get("at")
         relations = []
         for label in conflict.get("relations", []):
@@ -147,5 +151,9 @@ def import_undo_left(batch):
                 relations.append(str(apps.get_model(label)._meta.verbose_name_plural))
             except (LookupError, ValueError):
                 relations.append(label)
-        left.append({**conflict, "at": datetime.datetime.fromisoformat(at) if at else None, "relations": relations})
+        shown = {**conflict, "at": datetime.datetime.fromisoformat(at) if at else None, "relations": relations,
+                 "visible": conflict["id"] in seen}
+        if not shown["visible"]:
+            shown.update(name=_("a record you cannot open"), by="")
+        left.append(shown)
     return left

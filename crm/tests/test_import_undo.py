@@ -157,3 +157,31 @@ def test_the_result_page_shows_the_unchanged_count(tmp_path, it_importer, import
     b = run(tmp_path / "b", it_importer, rows("第二次"), policy="fill")
     page = client_for(it_importer).get(reverse("crm:import_detail", args=[b.pk])).content.decode()
     assert 'data-count="unchanged">3<' in page and 'data-count="updated">0<' in page
+
+
+def test_undoing_over_edits_leaves_a_customer_the_importer_may_no_longer_change(
+        tmp_path, teams, rep_hz, rep_west, director, client_for):
+    """Undoing over the edits made since is a write like any other: a customer moved out of the
+    importer's scope since is left (and named on the page only as a record they cannot open)."""
+    from accounts.capabilities import Capability, Scope
+    from accounts.tests.factories import RoleFactory, UserFactory
+    from crm.services.pool import pool_assign
+
+    role = RoleFactory(name="华东数据员", capabilities=[Capability.IMPORT_DATA],
+                       customers_scope=Scope.TEAM_AND_SUBTEAMS)
+    importer = UserFactory(username="east_importer", team=teams["east"], roles=[role])
+    batch = run(tmp_path, importer, [[name, "", "", "", "rep_hz", "", "", "", "第一次"] for name in NAMES[:2]],
+                policy="overwrite")
+    assert batch.counts["created"] == 2
+    edit("甲有限公司", director, notes="总监改的")
+    pool_assign(ids=[Customer.objects.get(name="甲有限公司").pk], owner=rep_west, by=director)  # to 北京
+    edit("乙有限公司", rep_hz, notes="销售改的")
+
+    assert undo(batch, importer).status == Status.PARTLY_UNDONE
+    final = undo(ImportBatch.objects.get(pk=batch.pk), importer, include_edited=True)
+    assert final.status == Status.PARTLY_UNDONE
+    assert list(Customer.objects.values_list("name", flat=True)) == ["甲有限公司"]
+    assert [(c["name"], c["why"]) for c in final.conflicts] == [("甲有限公司", "edited")]
+    page = client_for(importer).get(final.get_absolute_url()).content.decode()
+    assert 'data-testid="undo-conflicts"' in page and "无法打开的记录" in page
+    assert "甲有限公司" not in page and str(director) not in page

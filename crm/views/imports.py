@@ -97,7 +97,7 @@ def import_detail(request, batch):
         context["rows"], context["next_after"] = selectors.import_rows_page(request.user, batch, verdict=first)
         context["verdict"] = first
         context["search_pending"] = selectors.import_search_pending(batch)
-        context["undo_left"] = selectors.import_undo_left(batch)
+        context["undo_left"] = selectors.import_undo_left(request.user, batch)
     if request.htmx and request.htmx.target == "import-progress":
         if batch.status not in (ImportBatch.Status.PREVIEWING, ImportBatch.Status.COMMITTING,
                                 ImportBatch.Status.UNDOING):

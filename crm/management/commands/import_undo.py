@@ -1,5 +1,6 @@
 """Undo an import batch from the command line: `manage.py import_undo BATCH --user it`."""
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from accounts.access import user_access
 from accounts.capabilities import Capability
@@ -24,7 +25,7 @@ class Command(BaseCommand):
         except (User.DoesNotExist, ImportBatch.DoesNotExist) as exc:
             raise CommandError(str(exc)) from exc
         if not user_access(by).has(Capability.IMPORT_DATA):
-            raise CommandError(f"{by.username} may not import data.")
+            raise CommandError(_("%(user)s may not import data.") % {"user": by.username})
         if found.status not in (ImportBatch.Status.DONE, ImportBatch.Status.PARTLY_UNDONE, ImportBatch.Status.UNDOING):
             raise CommandError(f"Batch {batch} is {found.get_status_display()}; only a finished import can be undone.")
         found.status = ImportBatch.Status.UNDOING

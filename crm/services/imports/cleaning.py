@@ -27,11 +27,15 @@ UNKNOWN_LENGTH = 60
 RAW_LENGTH = 1000
 
 
+def active_users():
+    """(id, username, mobile, display name) of the active users: whom an owner cell may name."""
+    return User.objects.filter(is_active=True).values_list("pk", "username", "mobile", "display_name")
+
+
 def _clean_context(batch):
     industries = Choice.objects.filter(kind=Choice.Kind.INDUSTRY).values_list("pk", "code", "label", "label_en")
     sources = Choice.objects.filter(kind=Choice.Kind.SOURCE).values_list("pk", "code", "label", "label_en")
-    users = User.objects.filter(is_active=True).values_list("pk", "username", "mobile", "display_name")
-    context = context_from_lists(industries=industries, sources=sources, users=users,
+    context = context_from_lists(industries=industries, sources=sources, users=active_users(),
                                  today=timezone.localdate())
     for word, tier in (batch.tier_words or {}).items():
         context.tier_map[word_key(word)] = tier

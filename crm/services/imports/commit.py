@@ -32,7 +32,7 @@ from ...models import (
 from .cancel import ImportCancelled, _cancel_key, _stop_if_cancelled
 from .common import Status, _progress, _require_importer, _search_texts_pending
 from .matching import _match_existing, _refuse_owners_outside
-from .values import checked_choices, record_raw_values, resolve_unknown_values, rows_with_warnings
+from .values import checked_choices, merged_choices, record_raw_values, resolve_unknown_values, rows_with_warnings
 
 # Customer fields an import may write (the contact's are written to its primary contact).
 CUSTOMER_FIELDS = (
@@ -69,9 +69,7 @@ def import_request_commit(*, batch, by, policy, unknown_owner, default_owner=Non
             raise ValidationError(_("Choose the owner for customers without a known owner."))
         _check_commit_choices(by, default_owner, team)
         unknown = (batch.counts or {}).get("unknown_values") or {}
-        given = {field: {**(batch.value_choices or {}).get(field, {}), **(value_choices or {}).get(field, {})}
-                 for field in unknown}
-        batch.value_choices = checked_choices(given, unknown)
+        batch.value_choices = checked_choices(merged_choices(batch.value_choices, value_choices), unknown)
         _remember_value_choices(batch, by)
         batch.policy, batch.unknown_owner = policy, unknown_owner
         batch.default_owner, batch.team, batch.pool = default_owner, team, pool
@@ -92,11 +90,8 @@ def _remember_value_choices(batch, by):
     saved = ImportMapping.objects.select_for_update().filter(name=batch.mapping_name).first()
     if saved is None:
         return
-    merged = {**saved.value_choices}
-    for field, decided in batch.value_choices.items():
-        merged[field] = {**merged.get(field, {}), **decided}
     with audited(by, "import_mapping_save"):
-        saved.value_choices = merged
+        saved.value_choices = merged_choices(saved.value_choices, batch.value_choices)
         saved.save(update_fields=["value_choices"])
 
 

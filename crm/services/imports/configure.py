@@ -10,6 +10,7 @@ from ...lib.audit import audited
 from ...models import ImportBatch, ImportMapping
 from .common import Status, _require_batch_editable, _require_importer
 from .upload import _first_rows, _header_of, guess_context, mapping_fields
+from .values import merged_choices
 
 
 def import_configure(*, batch, by, sheet=None, header_row=None, mapping=None, tier_words=None, mapping_name=""):
@@ -66,8 +67,7 @@ def _apply_saved_mapping(batch, mapping_name):
     batch.mapping = {str(i): saved.columns[heading_key(h)] for i, h in enumerate(batch.headings)
                      if heading_key(h) in saved.columns}
     batch.tier_words = {**saved.tier_words, **batch.tier_words}
-    batch.value_choices = {field: {**words, **(batch.value_choices or {}).get(field, {})}
-                           for field, words in (saved.value_choices or {}).items()}
+    batch.value_choices = merged_choices(saved.value_choices, batch.value_choices)
     batch.mapping_name = saved.name
 
 

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.access import editable
 from accounts.models import User
 
 from ...lib.audit import audited, delete_recorded, flush_deferred_checks, trigger_ignored, triggers_skipped
@@ -48,7 +49,7 @@ def import_undo(batch_id, *, by_id, include_edited=False):
         if batch.status not in (Status.DONE, Status.UNDOING):
             return batch
         with audited(by, "customer_import_undo", import_batch=batch.pk):
-            conflicts = _undo_rows(batch, include_edited=include_edited)
+            conflicts = _undo_rows(batch, by=by, include_edited=include_edited)
         batch.status = Status.PARTLY_UNDONE if conflicts else Status.UNDONE
         batch.undone_at, batch.undone_by, batch.conflicts = timezone.now(), by, conflicts
         batch.save(update_fields=["status", "undone_at", "undone_by", "conflicts"])
@@ -81,13 +82,13 @@ def _blocking_relations():
     return found
 
 
-def _undo_rows(batch, *, include_edited=False):
+def _undo_rows(batch, *, by, include_edited=False):
     """Undo the batch's records not undone yet but those of conflicting customers, and mark them
     undone; returns the conflicts by id."""
     records = ImportRecord._meta.db_table
     with connection.cursor() as cursor:
         _merge_search_index_later(cursor)
-        conflicts = _undo_conflicts(cursor, batch, include_edited=include_edited)
+        conflicts = _undo_conflicts(cursor, batch, by=by, include_edited=include_edited)
         blocked = list(conflicts) or [0]
         _remove_created(cursor, batch, blocked)
         cursor.execute(f"""
@@ -111,9 +112,10 @@ def _mark_undone(cursor, batch, blocked):
         WHERE rec.batch_id = %s AND rec.undone_at IS NULL AND rec.customer_id <> ALL(%s)""", [batch.pk, blocked])
 
 
-def _undo_conflicts(cursor, batch, *, include_edited=False):
+def _undo_conflicts(cursor, batch, *, by, include_edited=False):
     """{customer id: conflict} of the batch's records not undone yet whose customer undo leaves
-    alone: merged since; edited since (unless `include_edited`); or, for one it created, linked to
+    alone: merged since; edited since (with `include_edited`, only those `by` may not change: undoing
+    over an edit is a write like any other); or, for one it created, linked to
     since by a record undo must not delete. A conflict is {"id", "name", "why": "merged", "edited"
     or "linked", "by" and "at" of the last edit when known, "relations": the models linking to it}.
 
@@ -128,26 +130,30 @@ def _undo_conflicts(cursor, batch, *, include_edited=False):
         WHERE rec.batch_id = %s AND rec.undone_at IS NULL AND c.merged_into_id IS NOT NULL""", [batch.pk])
     for pk, name in cursor.fetchall():
         conflicts[pk] = {"id": pk, "name": name, "why": "merged"}
-    if not include_edited:
-        cursor.execute(f"""
-            WITH RECURSIVE suspects AS MATERIALIZED (
-                -- Only a customer whose version is not the one this import left can have been edited: the
-                -- chain below is walked for those alone (on 100,000 records it took minutes for all).
-                SELECT rec.customer_id, rec.version, c.version AS now, c.name
-                FROM {records} rec JOIN {customers} c ON c.id = rec.customer_id
-                WHERE rec.batch_id = %s AND rec.undone_at IS NULL AND c.version <> rec.version
-            ), chain(customer_id, v) AS (
-                SELECT customer_id, version FROM suspects
-              UNION
-                SELECT chain.customer_id, later.undone_version FROM chain
-                JOIN {records} later ON later.customer_id = chain.customer_id AND later.undone_version IS NOT NULL
-                 AND later.action = 'updated' AND later.version = chain.v + 1)
-            SELECT s.customer_id, s.name FROM suspects s
-            WHERE NOT EXISTS (SELECT 1 FROM chain WHERE chain.customer_id = s.customer_id AND chain.v = s.now)""",
-                       [batch.pk])
-        for pk, name in cursor.fetchall():
-            conflicts.setdefault(pk, {"id": pk, "name": name, "why": "edited"})
-        _last_edits(cursor, batch, [pk for pk, c in conflicts.items() if c["why"] == "edited"], conflicts)
+    # Edited since: with `include_edited`, left only where `by` may not change the customer.
+    cursor.execute(f"""
+        WITH RECURSIVE suspects AS MATERIALIZED (
+            -- Only a customer whose version is not the one this import left can have been edited: the
+            -- chain below is walked for those alone (on 100,000 records it took minutes for all).
+            SELECT rec.customer_id, rec.version, c.version AS now, c.name
+            FROM {records} rec JOIN {customers} c ON c.id = rec.customer_id
+            WHERE rec.batch_id = %s AND rec.undone_at IS NULL AND c.version <> rec.version
+        ), chain(customer_id, v) AS (
+            SELECT customer_id, version FROM suspects
+          UNION
+            SELECT chain.customer_id, later.undone_version FROM chain
+            JOIN {records} later ON later.customer_id = chain.customer_id AND later.undone_version IS NOT NULL
+             AND later.action = 'updated' AND later.version = chain.v + 1)
+        SELECT s.customer_id, s.name FROM suspects s
+        WHERE NOT EXISTS (SELECT 1 FROM chain WHERE chain.customer_id = s.customer_id AND chain.v = s.now)""",
+                   [batch.pk])
+    edited = dict(cursor.fetchall())
+    if include_edited and edited:
+        for pk in editable(by, Customer.objects.filter(pk__in=list(edited))).values_list("pk", flat=True):
+            del edited[pk]
+    for pk, name in edited.items():
+        conflicts.setdefault(pk, {"id": pk, "name": name, "why": "edited"})
+    _last_edits(cursor, batch, [pk for pk, c in conflicts.items() if c["why"] == "edited"], conflicts)
     for model, table, column in _blocking_relations():
         cursor.execute(f"""
                 SELECT DISTINCT rec.customer_id, c.name FROM {records} rec

@@ -8,12 +8,11 @@ from django.core.files import File
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-
 from ...imports import guess, layout
 from ...imports.clean import context_from_lists
 from ...imports.read import ImportFileError, open_workbook
 from ...models import ImportBatch
+from .cleaning import active_users
 from .common import _limits, _require_importer
 
 
@@ -67,8 +66,7 @@ def _first_rows(book, sheet, count=layout.HEADER_SCAN + guess.SAMPLE_ROWS):
 
 def guess_context():
     """What the guess checks owner columns against: the active users (no picklists needed)."""
-    users = User.objects.filter(is_active=True).values_list("pk", "username", "mobile", "display_name")
-    return context_from_lists(industries=(), sources=(), users=users, today=timezone.localdate())
+    return context_from_lists(industries=(), sources=(), users=active_users(), today=timezone.localdate())
 
 
 def mapping_fields(guesses):

@@ -40,6 +40,14 @@ def unknown_values(batch):
     return found
 
 
+def merged_choices(base, over):
+    """{field: {word: choice}}: `base`'s choices with `over`'s on top, word by word."""
+    merged = {field: dict(words) for field, words in (base or {}).items()}
+    for field, words in (over or {}).items():
+        merged.setdefault(field, {}).update(words)
+    return merged
+
+
 def default_choice(field):
     """Unknown industries and sources are added to their list; a fixed list's words are left empty."""
     return ADD if field in ADDABLE else EMPTY
