@@ -7,8 +7,7 @@ phone, e-mail or website column mostly such values. A column whose values do not
 unmapped ("not imported", with its values on the page) rather than guessed wrong: a revenue column
 never becomes the owner. Pure: the caller passes the users in a CleanContext.
 """
-import re
-
+from ..lib.text import is_mainland_mobile
 from .clean import CleanError, UnknownOwner, clean_value
 from .fields import BY_KEY
 from .layout import CONTAINED, EXACT, PARTIAL, ROW_DATA, auto_mapping, classify, heading_match
@@ -26,7 +25,6 @@ _FITS_WELL = 0.8  # at or above: the values do not lower the confidence
 # mapped (at low confidence): one bad date is the check's to report, with its reason, not a reason
 # to drop the column. An owner column must name users however few its values.
 _MIN_EVIDENCE = 3
-_CN_MOBILE = re.compile(r"\+861[3-9][0-9]{9}")
 
 
 def sample_rows(rows, header_index, count=SAMPLE_ROWS):
@@ -124,7 +122,8 @@ def _mostly_mobiles(values, context):
             number = ""
         if number is not None:
             total += 1
-            mobiles += bool(_CN_MOBILE.fullmatch(number))
+            # A cell of several numbers (a PhoneList) counts by its first.
+            mobiles += is_mainland_mobile(number[0] if isinstance(number, tuple) else number)
     return bool(total) and mobiles / total >= _FITS_WELL
 
 

@@ -73,3 +73,9 @@ def test_the_samples_skip_hint_rows_and_sections():
     rows = [["客户名称", "负责人"], ["必填", "选填"], ["上海市（2家）"], ["甲公司", "张三"], ["乙公司", "李四"]]
     assert guess.sample_rows(rows, 0) == [["甲公司", "张三"], ["乙公司", "李四"]]
     assert guess.column_values(rows[3:] + [["丙公司", "张三"], ["丁公司", " "]], 1) == ["张三", "李四"]
+
+
+def test_a_phone_column_with_cells_of_several_numbers_is_still_guessed(context):
+    """A cell holding two numbers cleans to a list of them: the guess reads its first (it raised)."""
+    samples = [["甲公司", "13812345678/021-62345678"], ["乙公司", "13912345678"], ["丙公司", "13712345678"]]
+    assert guess.guess_mapping(["客户名称", "电话"], samples, context)[1][0] == "mobile"
