@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from ...models import ImportBatch, ImportRow
 from .common import Status, Verdict
+from .values import field_headings
 
 PREVIEW_ROWS = 20
 
@@ -50,7 +51,7 @@ def _write_error_report(batch):
         sheet.append([_cell(sheet, v) for v in [reason, number, *original]])
     sheet = book.create_sheet(_("Warnings"))
     sheet.append([_cell(sheet, v) for v in [_("Row"), _("Column"), _("Value in the file"), _("Why it was left empty")]])
-    headings = {key: batch.headings[int(i)] if int(i) < len(batch.headings) else key for i, key in batch.mapping.items()}
+    headings = field_headings(batch)
     not_listed = _("Not in the list yet: added, read as an entry or left empty as chosen at import.")
     for number, data in warned.values_list("row_number", "data").iterator(chunk_size=2000):
         for heading, _key, raw, why in data.get("warnings", ()):

@@ -145,13 +145,18 @@ def _code_for(label, taken):
     return code
 
 
+def field_headings(batch):
+    """{field key: the heading of the column mapped to it (the field's label for a column without one)}."""
+    return {key: (batch.headings[int(i)] if int(i) < len(batch.headings) else "") or str(BY_KEY[key].label)
+            for i, key in batch.mapping.items() if key in BY_KEY}
+
+
 def record_raw_values(cursor, batch):
     """(in the commit, after the customers are written) Each cell the batch's written rows left out,
     beside its customer: the cells the check could not store, and the picklist words left empty. A
     new row's customer is its new one, an existing row's the customer it updated (a skipped customer is
     not touched). One statement. Returns how many."""
-    headings = {key: (batch.headings[int(i)] if int(i) < len(batch.headings) else "") or str(BY_KEY[key].label)
-                for i, key in batch.mapping.items() if key in BY_KEY}
+    headings = field_headings(batch)
     left_empty = _("“%(value)s” is not in the list; left empty.")
     rows, records, raw = ImportRow._meta.db_table, ImportRecord._meta.db_table, ImportRawValue._meta.db_table
     cursor.execute(f"""
