@@ -42,6 +42,57 @@ def _today(request):
         yield traveller
 
 
+@pytest.fixture(autouse=True)
+def _tasks_go_to_the_worker_only_when_asked(request):
+    """Once a test of this process has started the session's worker (celery_worker_process), the tasks
+    later tests queue on commit would run there, in the test database, while pytest empties it: only
+    tests that ask for the worker send their tasks to it; the others queue them where no worker reads."""
+    if "celery_worker_process" in request.fixturenames:
+        yield
+        return
+    from django.conf import settings
+
+    from crm.celery import app
+
+    before = app.conf.task_default_queue
+    app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    yield
+    app.conf.task_default_queue = before
+
+
+def _empties_the_database_after(item):
+    marker = item.get_closest_marker("django_db")
+    return (bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("serialized_rollback")))
+            or bool({"transactional_db", "live_server"} & set(item.fixturenames)))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Before a test's committed data is emptied (a TRUNCATE of every table), wait for the work other
+    sessions still do in that database: a task the test queued on a worker, a forked helper, a page
+    the live server still answers. A TRUNCATE beside them deadlocked."""
+    if _empties_the_database_after(item):
+        wait_for_other_sessions()
+    yield
+
+
+def wait_for_other_sessions(seconds=30):
+    """Wait (at most `seconds`) until no other session of the test database is busy."""
+    from django.db import connection
+
+    deadline = time.monotonic() + seconds
+    try:
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                               "AND pid <> pg_backend_pid() AND state <> 'idle'")
+                if not cursor.fetchone()[0]:
+                    return
+                time.sleep(0.1)
+    except Exception:  # noqa: BLE001 - no database to wait for (the test never reached it)
+        return
+
+
 @pytest.fixture
 def roles(db):
     """The seed roles, by name. The data migration creates them; a transactional test before this

@@ -87,28 +87,11 @@ def _seed_roles_kept(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def demo_company(live_server, transactional_db):
-    """The demo company of crm.demo: users by username. Afterwards, before the test database is
-    flushed, it waits for the work other sessions still do in it (a task the test queued on the worker,
-    an index merge after an undo): a TRUNCATE beside them deadlocked."""
+    """The demo company of crm.demo: users by username. (Before the test database is emptied, the root
+    conftest waits for the work other sessions still do in it.)"""
     seed_roles(Role)
     seed_demo()
-    yield {user.username: user for user in User.objects.all()}
-    _wait_for_other_sessions()
-
-
-def _wait_for_other_sessions(seconds=30):
-    import time
-
-    from django.db import connection
-
-    deadline = time.monotonic() + seconds
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                           "AND pid <> pg_backend_pid() AND state <> 'idle'")
-            if not cursor.fetchone()[0]:
-                return
-            time.sleep(0.1)
+    return {user.username: user for user in User.objects.all()}
 
 
 @pytest.fixture
