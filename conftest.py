@@ -43,6 +43,18 @@ def _today(request):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language (Chinese): a request or a worker's task of an earlier
+    test in this process may have left another language active in the thread."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _tasks_go_to_the_worker_only_when_asked(request):
     """Once a test of this process has started the session's worker (celery_worker_process), the tasks
     later tests queue on commit would run there, in the test database, while pytest empties it: only

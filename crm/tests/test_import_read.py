@@ -264,12 +264,12 @@ def test_it_refuses_xml_entity_declarations_without_parsing(tmp_path, no_parsing
 
 
 @pytest.mark.parametrize("kind, message", [
-    ("ratio", read.ZIP_BOMB), ("entries", read.TOO_MANY_PARTS % {"limit": "10,000"}),
-    ("claimed", read.TOO_BIG_UNPACKED % {"limit": "1024"}),
+    ("ratio", lambda: str(read.ZIP_BOMB)), ("entries", lambda: read.TOO_MANY_PARTS % {"limit": "10,000"}),
+    ("claimed", lambda: read.TOO_BIG_UNPACKED % {"limit": "1024"}),
 ])
 def test_it_refuses_a_zip_bomb_without_parsing(tmp_path, no_parsing, kind, message):
     import_files.zip_bomb_xlsx(tmp_path / "bomb.xlsx", kind=kind)
-    assert _refusal(tmp_path / "bomb.xlsx") == str(message)
+    assert _refusal(tmp_path / "bomb.xlsx") == message()  # in the language of the test, not of its collection
 
 
 @pytest.mark.parametrize("kind, message", [

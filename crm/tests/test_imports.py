@@ -527,3 +527,40 @@ def test_an_updated_customers_search_text_is_worked_out_by_the_task_after_the_co
     imports.import_search_fill(second.pk)  # the task the commit queued
     customer.refresh_from_db()
     assert "13912345678" in customer.search_text
+
+
+def test_the_commit_matches_the_rows_again_against_the_customers_as_they_are_then(tmp_path, it_importer, picklists):
+    """Between the check and the commit, a customer of the file was created by hand, another was
+    archived and a third merged away: the commit writes what holds then, not what the check saw."""
+    archived = CustomerFactory(name="杭州西湖软件有限公司", mobile="+8613912345678")
+    survivor = CustomerFactory(name="北京华信科技集团")
+    merged = CustomerFactory(name="北京华信科技有限公司", email="info@huaxin.example")
+    kept = CustomerFactory(name="南京长江贸易有限公司")
+    rows = [
+        ["上海申通物流有限公司", "A", "13812345678", "", "", "", "", "", ""],
+        ["杭州西湖软件有限公司", "B", "13912345678", "", "", "", "", "", ""],
+        ["北京华信科技有限公司", "B", "", "info@huaxin.example", "", "", "", "", ""],
+        ["南京长江贸易有限公司", "B", "", "", "", "", "", "", "备注"],
+    ]
+    batch = imports.import_upload(by=it_importer, path=sheet_file(tmp_path, rows), file_name="客户.xlsx")
+    batch = imports.import_preview(batch.pk)
+    verdicts = dict(ImportRow.objects.filter(batch=batch).values_list("data__name", "verdict"))
+    assert verdicts == {"上海申通物流有限公司": "new", "杭州西湖软件有限公司": "existing",
+                        "北京华信科技有限公司": "existing", "南京长江贸易有限公司": "existing"}
+
+    by_hand = CustomerFactory(name="上海申通物流有限公司")
+    Customer.objects.filter(pk=archived.pk).update(archived_at=timezone.now())
+    Customer.objects.filter(pk=merged.pk).update(merged_into=survivor)
+    batch.status, batch.policy = ImportBatch.Status.COMMITTING, "fill"
+    batch.save()
+    batch = imports.import_commit(batch.pk, by_id=it_importer.pk)
+
+    assert batch.status == ImportBatch.Status.DONE
+    matched = dict(ImportRow.objects.filter(batch=batch).values_list("data__name", "match_id"))
+    assert matched["上海申通物流有限公司"] == by_hand.pk
+    assert matched["杭州西湖软件有限公司"] is None and matched["北京华信科技有限公司"] is None
+    assert matched["南京长江贸易有限公司"] == kept.pk
+    assert (batch.counts["created"], batch.counts["updated"]) == (2, 2)
+    assert Customer.objects.filter(name="上海申通物流有限公司").count() == 1
+    assert Customer.objects.filter(name="杭州西湖软件有限公司", archived_at=None).exclude(pk=archived.pk).exists()
+    assert Customer.objects.get(pk=kept.pk).notes.endswith("备注")
