@@ -1,0 +1,39 @@
+"""The default working calendar, 中国大陆标准工作日: Monday to Friday 09:00–12:00 and 13:30–18:00,
+with the official holidays and 调休 make-up working days of every year the `chinese-calendar`
+package knows. Takes the model classes, so that a data migration can run it with its own."""
+import datetime
+
+DEFAULT_CALENDAR = "中国大陆标准工作日"
+OFFICE_DAY = ((datetime.time(9), datetime.time(12)), (datetime.time(13, 30), datetime.time(18)))
+
+
+def official_days():
+    """[(date, kind, Chinese name, English name)] of the holidays and make-up working days the
+    installed chinese-calendar package knows, in date order."""
+    from chinese_calendar import constants
+
+    names = {holiday.value: holiday for holiday in constants.Holiday}
+
+    def named(value):
+        holiday = names.get(value)
+        return (holiday.chinese, holiday.value) if holiday else (value, value)
+
+    days = [(day, "holiday", *named(value)) for day, value in constants.holidays.items()]
+    days += [(day, "workday", *named(value)) for day, value in constants.workdays.items()]
+    return sorted(days)
+
+
+def seed_default_calendar(WorkCalendar, WorkWindow, CalendarDay):
+    """Create the default calendar if there is none by its name; add the official days it lacks
+    (run again after an upgrade of chinese-calendar, it adds the new years). Returns it."""
+    calendar, created = WorkCalendar.objects.get_or_create(
+        name=DEFAULT_CALENDAR,
+        defaults={"time_zone": "Asia/Shanghai", "is_default": not WorkCalendar.objects.filter(is_default=True).exists()})
+    if created:
+        WorkWindow.objects.bulk_create(WorkWindow(calendar=calendar, weekday=weekday, start=start, end=end)
+                                       for weekday in range(5) for start, end in OFFICE_DAY)
+    known = set(CalendarDay.objects.filter(calendar=calendar).values_list("date", flat=True))
+    CalendarDay.objects.bulk_create(
+        CalendarDay(calendar=calendar, date=day, kind=kind, name=name, name_en=name_en)
+        for day, kind, name, name_en in official_days() if day not in known)
+    return calendar
