@@ -16,7 +16,7 @@ from conftest import named_routes
 
 pytestmark = pytest.mark.django_db
 
-SECTIONS = ["accounts", "customers", "sales", "reminders"]
+SECTIONS = ["accounts", "customers", "sales", "reminders", "service"]
 
 
 def links_of(user):
@@ -32,7 +32,8 @@ def holder_of(*capabilities):
 def test_each_app_registers_its_sections_from_its_own_module():
     assert [section.key for section in registered_sections()] == SECTIONS
     modules = {section.key: section.urls.split(".")[0] for section in registered_sections()}
-    assert modules == {"accounts": "accounts", "customers": "crm", "sales": "sales", "reminders": "crm"}
+    assert modules == {"accounts": "accounts", "customers": "crm", "sales": "sales", "reminders": "crm",
+                       "service": "service"}
 
 
 def test_every_link_is_listed_under_the_capability_its_view_requires():
@@ -56,7 +57,8 @@ def test_every_settings_page_is_under_the_one_prefix():
     ("admin", {"accounts": ["users", "teams", "roles", "access", "audit_log"],
                "customers": ["picklists", "pools"],
                "sales": ["pipelines", "products", "discount_rules", "numbering"],
-               "reminders": ["notification_rules", "notification_failures"]}),
+               "reminders": ["notification_rules", "notification_failures"],
+               "service": ["calendars"]}),
     ("director", {"sales": ["pipelines", "products", "discount_rules", "numbering"]}),
     ("manager_east", {}),
     ("rep_east", {}),

@@ -1,0 +1,64 @@
+"""Every write of the service desk. So far: the working calendars admins keep in the settings."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from crm.lib.audit import audited
+
+from .models import CalendarDay, WorkCalendar, WorkWindow
+from .seed import official_days
+
+
+def calendar_save(*, by, calendar=None, name, time_zone, is_default, windows):
+    """Create or change a working calendar: its name, zone, whether it is the default (the one default
+    moves to it) and its weekly windows ({weekday: [(start, end), ...]}, replaced as a whole). A
+    calendar stops being the default only by another becoming it. Returns the calendar."""
+    with audited(by, "calendar_save"), transaction.atomic():
+        if WorkCalendar.objects.filter(name=name).exclude(pk=getattr(calendar, "pk", None)).exists():
+            raise ValidationError({"name": _("A calendar with this name exists already.")})
+        if calendar is None:
+            calendar = WorkCalendar(name=name)
+        was_default = calendar.is_default
+        if is_default and not was_default:
+            WorkCalendar.objects.filter(is_default=True).update(is_default=False)
+        calendar.name, calendar.time_zone = name, time_zone
+        calendar.is_default = is_default or was_default or not WorkCalendar.objects.exclude(pk=calendar.pk).exists()
+        calendar.save()
+        calendar.windows.all().delete()
+        WorkWindow.objects.bulk_create(WorkWindow(calendar=calendar, weekday=weekday, start=start, end=end)
+                                       for weekday, spans in sorted(windows.items()) for start, end in spans)
+    return calendar
+
+
+def calendar_days_save(*, by, calendar, days):
+    """Enter holidays and make-up working days: `days` [(date, kind, name)], each replacing what the
+    calendar held for its date. All or nothing. Returns how many."""
+    with audited(by, "calendar_days_save"), transaction.atomic():
+        for day, kind, name in days:
+            CalendarDay.objects.update_or_create(calendar=calendar, date=day,
+                                                 defaults={"kind": kind, "name": name[:60]})
+    return len(days)
+
+
+def calendar_day_delete(*, by, day):
+    """Take a date off the calendar: it follows the weekly windows again."""
+    with audited(by, "calendar_day_delete"):
+        day.delete()
+
+
+def calendar_official_days_add(*, by, calendar, years=None):
+    """Add the official holidays and make-up working days the installed chinese-calendar package knows
+    (of `years`, else of all) on the dates the calendar holds nothing for. Returns how many."""
+    known = set(calendar.days.values_list("date", flat=True))
+    new = [CalendarDay(calendar=calendar, date=day, kind=kind, name=name, name_en=name_en)
+           for day, kind, name, name_en in official_days()
+           if day not in known and (years is None or day.year in years)]
+    with audited(by, "calendar_official_days_add"):
+        CalendarDay.objects.bulk_create(new)
+    return len(new)
+
+
+def official_years():
+    """The years the installed chinese-calendar package has holidays for."""
+    return sorted({day.year for day, kind, *_names in official_days() if kind == CalendarDay.Kind.HOLIDAY})

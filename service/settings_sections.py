@@ -1,0 +1,11 @@
+"""The service section of the settings area (see accounts.settings_area): the working calendars."""
+from django.utils.translation import gettext_lazy as _
+
+from accounts.capabilities import Capability
+from accounts.settings_area import Link, register_section
+
+register_section(
+    "service", _("Service"), order=50, urls="service.settings_urls.urlpatterns", links=[
+        Link("calendars", _("Working calendars"), "settings:service:calendars", Capability.MANAGE_SERVICE,
+             icon="calendar-week", description=_("Working hours, holidays and 调休 days the SLA clocks run on")),
+    ])

@@ -1,0 +1,155 @@
+"""Service configuration in the settings area (holders of service.settings:manage): the working
+calendars the SLA clocks run on. Views parse a form, call a service in service/services.py and
+redirect; reads are configuration only (no customer data), so no access layer is involved."""
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.capabilities import Capability
+from accounts.permissions import capability_required
+from accounts.settings_views import render_settings
+from accounts.views import show_service_error
+
+from . import services
+from .models import CalendarDay, WorkCalendar
+from .selectors import next_year_missing, working_calendar
+from .settings_forms import CalendarForm, DaysForm, DeadlineCheckForm, shown_windows
+from .working_time import NoWorkingTime
+
+manage = capability_required(Capability.MANAGE_SERVICE)
+
+
+def _calendars():
+    year = timezone.localdate().year
+    return WorkCalendar.objects.prefetch_related("windows").annotate(
+        holidays_this_year=Count("days", filter=Q(days__kind=CalendarDay.Kind.HOLIDAY, days__date__year=year)),
+        holidays_next_year=Count("days", filter=Q(days__kind=CalendarDay.Kind.HOLIDAY, days__date__year=year + 1)))
+
+
+def _week(calendar):
+    """[(weekday label, "09:00-12:00, 13:30-18:00")] of the days with working hours."""
+    spans = {}
+    for window in calendar.windows.all():
+        spans.setdefault(window.get_weekday_display(), []).append((window.start, window.end))
+    return [(label, shown_windows(found)) for label, found in spans.items()]
+
+
+@manage
+def calendar_list(request):
+    calendars = list(_calendars())
+    for calendar in calendars:
+        calendar.week = _week(calendar)
+    return render_settings(request, "service/settings/calendars.html", {
+        "calendars": calendars, "next_year": timezone.localdate().year + 1}, section="calendars")
+
+
+@manage
+def calendar_create(request):
+    return _calendar_form(request, None)
+
+
+@manage
+def calendar_edit(request, calendar_pk):
+    return _calendar_form(request, get_object_or_404(WorkCalendar.objects.prefetch_related("windows"), pk=calendar_pk))
+
+
+def _calendar_form(request, calendar):
+    form = CalendarForm(request.POST or None, calendar=calendar)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.calendar_save(by=request.user, calendar=calendar, **form.service_fields())
+        except ValidationError as error:
+            show_service_error(form, error)
+        else:
+            messages.success(request, _("Calendar %(name)s saved.") % {"name": saved.name})
+            return redirect("settings:service:calendar", saved.pk)
+    return render_settings(request, "service/settings/calendar_form.html", {"form": form, "calendar": calendar},
+                           section="calendars")
+
+
+@manage
+def calendar_detail(request, calendar_pk):
+    """The calendar's week, the holidays and make-up days of a year, the form to add more, and a
+    deadline checker (GET) that shows when a clock started at a moment reaches its target."""
+    calendar = get_object_or_404(WorkCalendar.objects.prefetch_related("windows"), pk=calendar_pk)
+    today = timezone.localdate()
+    year = _year(request.GET.get("year"), today.year)
+    years = sorted(set(calendar.days.dates("date", "year").values_list("date__year", flat=True)) | {today.year,
+                                                                                                  today.year + 1})
+    checker = DeadlineCheckForm(request.GET if "start" in request.GET else None)
+    return render_settings(request, "service/settings/calendar_detail.html", {
+        "calendar": calendar, "week": _week(calendar), "year": year, "years": years,
+        "days": calendar.days.filter(date__year=year).order_by("date"),
+        "missing_year": next_year_missing(calendar, today),
+        "official_years": services.official_years(),
+        "days_form": DaysForm(), "checker": checker, "due": _deadline(calendar, checker),
+    }, section="calendars")
+
+
+def _year(text, default):
+    try:
+        year = int(text)
+    except (TypeError, ValueError):
+        return default
+    return year if 2000 <= year <= 2100 else default
+
+
+def _deadline(calendar, checker):
+    """{"due": aware datetime} or {"error": message} of the checker's question, None when none was asked."""
+    if not checker.is_bound or not checker.is_valid():
+        return None
+    clock = working_calendar(calendar)
+    start = clock.local(timezone.make_naive(checker.cleaned_data["start"]))
+    amount, unit = checker.cleaned_data["amount"], checker.cleaned_data["unit"]
+    try:
+        if unit == "workdays":
+            due = clock.add_workdays(start, int(amount))
+        else:
+            due = clock.add_working(start, datetime.timedelta(seconds=round(float(amount) * 3600)))
+    except NoWorkingTime:
+        return {"error": _("This calendar has no working time within three years of the start.")}
+    return {"due": due, "start": start, "zone": calendar.time_zone}
+
+
+@manage
+@require_POST
+def days_add(request, calendar_pk):
+    calendar = get_object_or_404(WorkCalendar, pk=calendar_pk)
+    form = DaysForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors["lines"]:
+            messages.error(request, error)
+        return redirect("settings:service:calendar", calendar.pk)
+    days = form.cleaned_data["lines"]
+    services.calendar_days_save(by=request.user, calendar=calendar, days=days)
+    messages.success(request, _("%(n)d dates saved.") % {"n": len(days)})
+    return redirect(f"{reverse('settings:service:calendar', args=[calendar.pk])}?year={days[0][0].year}")
+
+
+@manage
+@require_POST
+def day_delete(request, calendar_pk, day_pk):
+    day = get_object_or_404(CalendarDay, pk=day_pk, calendar_id=calendar_pk)
+    services.calendar_day_delete(by=request.user, day=day)
+    messages.success(request, _("%(date)s follows the weekly hours again.") % {"date": day.date.isoformat()})
+    return redirect(f"{reverse('settings:service:calendar', args=[calendar_pk])}?year={day.date.year}")
+
+
+@manage
+@require_POST
+def official_days_add(request, calendar_pk):
+    """Add the official holidays and make-up days the system knows (the chinese-calendar package)."""
+    calendar = get_object_or_404(WorkCalendar, pk=calendar_pk)
+    added = services.calendar_official_days_add(by=request.user, calendar=calendar)
+    if added:
+        messages.success(request, _("%(n)d official holidays and make-up working days added.") % {"n": added})
+    else:
+        messages.info(request, _("The calendar holds every official date the system knows already."))
+    return redirect("settings:service:calendar", calendar.pk)
