@@ -1,11 +1,13 @@
 """The service desk's tables. So far its working calendars: the hours an SLA clock runs (weekly
 working windows, several a day), the holidays and the 调休 make-up working days, as data admins keep."""
-from django.core.validators import MaxValueValidator
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from crm.lib.audit import tracked
+from crm.lib.audit import tracked, tracked_links
 
 
 class Weekday(models.IntegerChoices):
@@ -89,3 +91,110 @@ class CalendarDay(models.Model):
 
     def __str__(self):
         return f"{self.date:%Y-%m-%d} {self.get_kind_display()}"
+
+
+class Priority(models.TextChoices):
+    URGENT = "urgent", _("Urgent")
+    HIGH = "high", _("High")
+    NORMAL = "normal", _("Normal")
+    LOW = "low", _("Low")
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    WECHAT = "wechat", _("WeChat")
+    WEB = "web", _("Web form")
+    ONSITE = "onsite", _("On site")
+    OTHER = "other", _("Other")
+
+
+@tracked("service.TicketType")
+class TicketType(models.Model):
+    """A kind of ticket admins keep as a picklist (咨询, 故障, 售后, 投诉, 需求 …). A complaint type's
+    tickets follow the complaint steps."""
+
+    name = models.CharField(_("name"), max_length=30, unique=True)
+    name_en = models.CharField(_("English name"), max_length=40, blank=True)
+    is_complaint = models.BooleanField(_("complaint"), default=False,
+                                       help_text=_("Its tickets follow the complaint steps."))
+    order = models.PositiveSmallIntegerField(_("order"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("ticket type")
+        verbose_name_plural = _("ticket types")
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class TargetUnit(models.TextChoices):
+    WORKING_HOURS = "working_hours", _("working hours")
+    HOURS = "hours", _("calendar hours")
+    WORKING_DAYS = "working_days", _("working days")
+
+
+@tracked("service.SlaPolicy")
+class SlaPolicy(models.Model):
+    """Service targets: the first active policy in order whose conditions all hold for a ticket sets
+    its first-response and resolution targets. An empty condition holds for every ticket."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    calendar = models.ForeignKey(WorkCalendar, verbose_name=_("calendar"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="policies",
+                                 help_text=_("Empty: the default calendar."))
+    tiers = ArrayField(models.CharField(max_length=1), verbose_name=_("customer tiers"), default=list, blank=True)
+    priorities = ArrayField(models.CharField(max_length=10), verbose_name=_("priorities"), default=list, blank=True)
+    channels = ArrayField(models.CharField(max_length=10), verbose_name=_("channels"), default=list, blank=True)
+    types = models.ManyToManyField(TicketType, verbose_name=_("ticket types"), blank=True, related_name="policies")
+    first_response = models.DecimalField(_("first response within"), max_digits=6, decimal_places=2,
+                                         validators=[MinValueValidator(0)])
+    first_response_unit = models.CharField(_("unit"), max_length=15, choices=TargetUnit.choices,
+                                           default=TargetUnit.WORKING_HOURS)
+    resolution = models.DecimalField(_("resolution within"), max_digits=6, decimal_places=2,
+                                     validators=[MinValueValidator(0)])
+    resolution_unit = models.CharField(_("unit"), max_length=15, choices=TargetUnit.choices,
+                                       default=TargetUnit.WORKING_HOURS)
+    warn_remaining_percent = models.PositiveSmallIntegerField(
+        _("warn when this much of the target remains (%)"), default=25, validators=[MaxValueValidator(99)])
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(first_response__gte=0, resolution__gte=0), name="sla_targets_not_negative"),
+            models.CheckConstraint(condition=Q(warn_remaining_percent__lte=99), name="sla_warning_below_100"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        for target in ("first_response", "resolution"):
+            amount = getattr(self, target)
+            if getattr(self, f"{target}_unit") == TargetUnit.WORKING_DAYS and amount is not None and amount % 1:
+                raise ValidationError({target: _("Working days are whole days.")})
+
+    def holds_for(self, *, tier, priority, type_id, channel):
+        """Whether every condition of the policy holds for a ticket with these attributes (the type's
+        ids read from a prefetch of `types`)."""
+        types = {t.pk for t in self.types.all()}
+        return ((not self.tiers or tier in self.tiers) and (not self.priorities or priority in self.priorities)
+                and (not self.channels or channel in self.channels) and (not types or type_id in types))
+
+
+@tracked_links()
+class SlaPolicyType(SlaPolicy.types.through):
+    """A ticket type a policy is limited to, as the history records it: added or removed."""
+
+    history_name = "tickettype"
+
+    class Meta:
+        proxy = True
+        verbose_name = _("ticket type of an SLA policy")
+        verbose_name_plural = _("ticket types of SLA policies")

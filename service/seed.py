@@ -37,3 +37,36 @@ def seed_default_calendar(WorkCalendar, WorkWindow, CalendarDay):
         CalendarDay(calendar=calendar, date=day, kind=kind, name=name, name_en=name_en)
         for day, kind, name, name_en in official_days() if day not in known)
     return calendar
+
+
+# name: (English name, is a complaint)
+TICKET_TYPES = {"咨询": ("Enquiry", False), "故障": ("Fault", False), "售后": ("After-sales", False),
+                "投诉": ("Complaint", True), "需求": ("Request", False)}
+
+# name: (conditions, first response, resolution): the seed documents' 2 working hours / 24 working hours
+# for A-tier customers; complaints counted in working days, as the regulators count them; lighter targets
+# for everyone else.
+SLA_POLICIES = {
+    "A 类客户": ({"tiers": ["A"]}, (2, "working_hours"), (24, "working_hours")),
+    "投诉": ({"types": ["投诉"]}, (1, "working_days"), (7, "working_days")),
+    "紧急工单": ({"priorities": ["urgent"]}, (2, "working_hours"), (16, "working_hours")),
+    "标准服务": ({}, (8, "working_hours"), (5, "working_days")),
+}
+
+
+def seed_service_desk(TicketType, SlaPolicy):
+    """The ticket types and SLA policies a new installation starts with, if it has none of each."""
+    if not TicketType.objects.exists():
+        TicketType.objects.bulk_create(
+            TicketType(name=name, name_en=english, is_complaint=complaint, order=10 * n)
+            for n, (name, (english, complaint)) in enumerate(TICKET_TYPES.items(), start=1))
+    if SlaPolicy.objects.exists():
+        return
+    types = {t.name: t for t in TicketType.objects.all()}
+    for n, (name, (conditions, (first, first_unit), (resolution, resolution_unit))) in enumerate(
+            SLA_POLICIES.items(), start=1):
+        policy = SlaPolicy.objects.create(
+            name=name, order=10 * n, tiers=conditions.get("tiers", []), priorities=conditions.get("priorities", []),
+            first_response=first, first_response_unit=first_unit, resolution=resolution,
+            resolution_unit=resolution_unit)
+        policy.types.set([types[t] for t in conditions.get("types", []) if t in types])

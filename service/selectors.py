@@ -1,7 +1,8 @@
 """Reads of the service desk's data that views, commands and tasks share."""
+import datetime
 from zoneinfo import ZoneInfo
 
-from .models import CalendarDay, WorkCalendar
+from .models import CalendarDay, SlaPolicy, TargetUnit, WorkCalendar
 from .working_time import WorkingCalendar
 
 
@@ -44,3 +45,32 @@ def next_year_missing(calendar, today=None):
     return year if years_without_holidays(calendar, [year]) else None
 
 
+
+
+def active_sla_policies():
+    """The active SLA policies in the order they are tried, with their ticket types and calendars."""
+    return list(SlaPolicy.objects.filter(is_active=True).select_related("calendar").prefetch_related("types")
+                .order_by("order", "id"))
+
+
+def sla_policy_for(*, tier, priority, type_id, channel, policies=None):
+    """The first active policy (of `policies`, else read here) whose conditions all hold for a ticket
+    with these attributes; None when none does."""
+    for policy in active_sla_policies() if policies is None else policies:
+        if policy.holds_for(tier=tier, priority=priority, type_id=type_id, channel=channel):
+            return policy
+    return None
+
+
+def sla_deadline(policy, start, *, target, pauses=(), clock=None):
+    """When the policy's `target` ("first_response" or "resolution") falls due for a clock started at
+    `start` and stopped during `pauses`, on the policy's calendar (else the default one; `clock`: that
+    calendar as working_calendar() read it, for a caller computing many)."""
+    clock = clock or working_calendar(policy.calendar)
+    amount, unit = getattr(policy, target), getattr(policy, f"{target}_unit")
+    if unit == TargetUnit.WORKING_DAYS:
+        return clock.add_workdays(start, int(amount), pauses)
+    duration = datetime.timedelta(seconds=round(float(amount) * 3600))
+    if unit == TargetUnit.HOURS:
+        return clock.add_elapsed(start, duration, pauses)
+    return clock.add_working(start, duration, pauses)

@@ -62,3 +62,58 @@ def calendar_official_days_add(*, by, calendar, years=None):
 def official_years():
     """The years the installed chinese-calendar package has holidays for."""
     return sorted({day.year for day, kind, *_names in official_days() if kind == CalendarDay.Kind.HOLIDAY})
+
+
+def sla_policy_save(*, by, policy=None, types, **fields):
+    """Create or change an SLA policy (`fields`: the model's, `types`: the ticket types it is limited
+    to). A new policy goes last, before none. Returns it."""
+    from .models import SlaPolicy
+
+    with audited(by, "sla_policy_save"), transaction.atomic():
+        if SlaPolicy.objects.filter(name=fields["name"]).exclude(pk=getattr(policy, "pk", None)).exists():
+            raise ValidationError({"name": _("A policy with this name exists already.")})
+        if policy is None:
+            last = SlaPolicy.objects.order_by("-order").values_list("order", flat=True).first() or 0
+            policy = SlaPolicy(order=last + 10)
+        for name, value in fields.items():
+            setattr(policy, name, value)
+        policy.full_clean(exclude=["order"])
+        policy.save()
+        policy.types.set(types)
+    return policy
+
+
+def sla_policy_move(*, by, policy, up):
+    """Swap the policy with the one before it (`up`) or after it in the order they are tried."""
+    from .models import SlaPolicy
+
+    with audited(by, "sla_policy_move"), transaction.atomic():
+        ordered = list(SlaPolicy.objects.select_for_update().order_by("order", "id"))
+        index = next(i for i, p in enumerate(ordered) if p.pk == policy.pk)
+        other = index - 1 if up else index + 1
+        if not 0 <= other < len(ordered):
+            return
+        ordered[index], ordered[other] = ordered[other], ordered[index]
+        for position, item in enumerate(ordered, start=1):
+            if item.order != position * 10:
+                item.order = position * 10
+                item.save(update_fields=["order"])
+
+
+def sla_policy_delete(*, by, policy):
+    with audited(by, "sla_policy_delete"):
+        policy.delete()
+
+
+def ticket_type_save(*, by, ticket_type=None, **fields):
+    """Create or change a ticket type of the picklist. Returns it."""
+    from .models import TicketType
+
+    with audited(by, "ticket_type_save"), transaction.atomic():
+        if TicketType.objects.filter(name=fields["name"]).exclude(pk=getattr(ticket_type, "pk", None)).exists():
+            raise ValidationError({"name": _("A ticket type with this name exists already.")})
+        ticket_type = ticket_type or TicketType()
+        for name, value in fields.items():
+            setattr(ticket_type, name, value)
+        ticket_type.save()
+    return ticket_type

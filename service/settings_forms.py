@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import CalendarDay, Weekday
+from .models import CalendarDay, Channel, Priority, SlaPolicy, TargetUnit, TicketType, Weekday
 
 _DASHES = re.compile(r"\s*[-–—~～至到]\s*")
 _SEPARATORS = re.compile(r"[,，;；、\s]+")
@@ -155,3 +155,52 @@ class DeadlineCheckForm(forms.Form):
         if amount is not None and cleaned.get("unit") == "workdays" and amount != int(amount):
             self.add_error("amount", _("Working days are whole days."))
         return cleaned
+
+
+class SlaPolicyForm(forms.ModelForm):
+    """An SLA policy: its conditions as boxes to tick (none ticked: any), its two targets with units."""
+
+    tiers = forms.MultipleChoiceField(label=gettext_lazy("customer tiers"), required=False,
+                                      widget=forms.CheckboxSelectMultiple)
+    priorities = forms.MultipleChoiceField(label=gettext_lazy("priorities"), required=False,
+                                           choices=Priority.choices, widget=forms.CheckboxSelectMultiple)
+    channels = forms.MultipleChoiceField(label=gettext_lazy("channels"), required=False,
+                                         choices=Channel.choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = SlaPolicy
+        fields = ["name", "is_active", "calendar", "tiers", "priorities", "channels", "types", "first_response",
+                  "first_response_unit", "resolution", "resolution_unit", "warn_remaining_percent"]
+        widgets = {"types": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):
+        from crm.models import Tier
+
+        super().__init__(*args, **kwargs)
+        self.fields["tiers"].choices = Tier.choices
+        self.fields["types"].queryset = TicketType.objects.filter(is_active=True) | TicketType.objects.filter(
+            pk__in=self.instance.types.values("pk") if self.instance.pk else [])
+        self.fields["calendar"].empty_label = _("The default calendar")
+        for name in ("tiers", "priorities", "channels", "types"):
+            self.fields[name].help_text = _("None ticked: any.")
+
+    def clean(self):
+        cleaned = super().clean()
+        for target in ("first_response", "resolution"):
+            amount = cleaned.get(target)
+            if cleaned.get(f"{target}_unit") == TargetUnit.WORKING_DAYS and amount is not None and amount % 1:
+                self.add_error(target, _("Working days are whole days."))
+        return cleaned
+
+    def service_fields(self):
+        data = dict(self.cleaned_data)
+        return {"types": list(data.pop("types")), **data}
+
+
+class TicketTypeForm(forms.ModelForm):
+    class Meta:
+        model = TicketType
+        fields = ["name", "name_en", "is_complaint", "order", "is_active"]
+
+    def service_fields(self):
+        return dict(self.cleaned_data)

@@ -1,5 +1,5 @@
 """Service configuration in the settings area (holders of service.settings:manage): the working
-calendars. Served under /settings/service/ (service/settings_sections.py): "settings:service:…"."""
+calendars, the SLA policies and the ticket types. Served under /settings/service/ (service/settings_sections.py): "settings:service:…"."""
 from django.urls import path
 
 from . import settings_views as views
@@ -12,4 +12,12 @@ urlpatterns = [
     path("calendars/<int:calendar_pk>/days/", views.days_add, name="days_add"),
     path("calendars/<int:calendar_pk>/days/<int:day_pk>/delete/", views.day_delete, name="day_delete"),
     path("calendars/<int:calendar_pk>/official/", views.official_days_add, name="official_days_add"),
+    path("sla-policies/", views.policy_list, name="sla_policies"),
+    path("sla-policies/new/", views.policy_create, name="sla_policy_create"),
+    path("sla-policies/<int:policy_pk>/", views.policy_edit, name="sla_policy_edit"),
+    path("sla-policies/<int:policy_pk>/move/", views.policy_move, name="sla_policy_move"),
+    path("sla-policies/<int:policy_pk>/delete/", views.policy_delete, name="sla_policy_delete"),
+    path("ticket-types/", views.ticket_type_list, name="ticket_types"),
+    path("ticket-types/new/", views.ticket_type_create, name="ticket_type_create"),
+    path("ticket-types/<int:type_pk>/", views.ticket_type_edit, name="ticket_type_edit"),
 ]

@@ -18,9 +18,9 @@ from accounts.settings_views import render_settings
 from accounts.views import show_service_error
 
 from . import services
-from .models import CalendarDay, WorkCalendar
+from .models import CalendarDay, Channel, Priority, SlaPolicy, TicketType, WorkCalendar
 from .selectors import next_year_missing, working_calendar
-from .settings_forms import CalendarForm, DaysForm, DeadlineCheckForm, shown_windows
+from .settings_forms import CalendarForm, DaysForm, DeadlineCheckForm, SlaPolicyForm, TicketTypeForm, shown_windows
 from .working_time import NoWorkingTime
 
 manage = capability_required(Capability.MANAGE_SERVICE)
@@ -61,17 +61,27 @@ def calendar_edit(request, calendar_pk):
 
 
 def _calendar_form(request, calendar):
-    form = CalendarForm(request.POST or None, calendar=calendar)
+    return _form_page(
+        request, CalendarForm(request.POST or None, calendar=calendar),
+        save=lambda fields: services.calendar_save(by=request.user, calendar=calendar, **fields),
+        saved=lambda saved: (_("Calendar %(name)s saved.") % {"name": saved.name},
+                             reverse("settings:service:calendar", args=[saved.pk])),
+        template="service/settings/calendar_form.html", context={"calendar": calendar}, section="calendars")
+
+
+def _form_page(request, form, *, save, saved, template, context, section):
+    """A settings form page: on a valid POST, `save(form.service_fields())` (its ValidationError shown
+    on the form), then the message and address `saved(record)` gives; else the page."""
     if request.method == "POST" and form.is_valid():
         try:
-            saved = services.calendar_save(by=request.user, calendar=calendar, **form.service_fields())
+            record = save(form.service_fields())
         except ValidationError as error:
             show_service_error(form, error)
         else:
-            messages.success(request, _("Calendar %(name)s saved.") % {"name": saved.name})
-            return redirect("settings:service:calendar", saved.pk)
-    return render_settings(request, "service/settings/calendar_form.html", {"form": form, "calendar": calendar},
-                           section="calendars")
+            message, url = saved(record)
+            messages.success(request, message)
+            return redirect(url)
+    return render_settings(request, template, {"form": form, **context}, section=section)
 
 
 @manage
@@ -153,3 +163,82 @@ def official_days_add(request, calendar_pk):
     else:
         messages.info(request, _("The calendar holds every official date the system knows already."))
     return redirect("settings:service:calendar", calendar.pk)
+
+
+# SLA policies ----------------------------------------------------------------------------------
+
+@manage
+def policy_list(request):
+    from crm.models import Tier
+
+    labels = {**dict(Tier.choices), **dict(Priority.choices), **dict(Channel.choices)}
+    policies = list(SlaPolicy.objects.select_related("calendar").prefetch_related("types").order_by("order", "id"))
+    for policy in policies:
+        policy.conditions = [str(labels.get(value, value)) for value in (*policy.tiers, *policy.priorities,
+                                                                          *policy.channels)]
+        policy.conditions += [t.name for t in policy.types.all()]
+    return render_settings(request, "service/settings/policies.html", {"policies": policies}, section="sla_policies")
+
+
+@manage
+def policy_create(request):
+    return _policy_form(request, None)
+
+
+@manage
+def policy_edit(request, policy_pk):
+    return _policy_form(request, get_object_or_404(SlaPolicy, pk=policy_pk))
+
+
+def _policy_form(request, policy):
+    return _form_page(
+        request, SlaPolicyForm(request.POST or None, instance=policy),
+        save=lambda fields: services.sla_policy_save(by=request.user, policy=policy, **fields),
+        saved=lambda saved: (_("Policy %(name)s saved.") % {"name": saved.name},
+                             reverse("settings:service:sla_policies")),
+        template="service/settings/policy_form.html", context={"policy": policy}, section="sla_policies")
+
+
+@manage
+@require_POST
+def policy_move(request, policy_pk):
+    policy = get_object_or_404(SlaPolicy, pk=policy_pk)
+    services.sla_policy_move(by=request.user, policy=policy, up=request.POST.get("direction") == "up")
+    return redirect("settings:service:sla_policies")
+
+
+@manage
+@require_POST
+def policy_delete(request, policy_pk):
+    policy = get_object_or_404(SlaPolicy, pk=policy_pk)
+    services.sla_policy_delete(by=request.user, policy=policy)
+    messages.success(request, _("Policy %(name)s deleted.") % {"name": policy.name})
+    return redirect("settings:service:sla_policies")
+
+
+# Ticket types ----------------------------------------------------------------------------------
+
+@manage
+def ticket_type_list(request):
+    return render_settings(request, "service/settings/ticket_types.html",
+                           {"ticket_types": TicketType.objects.order_by("order", "id")}, section="ticket_types")
+
+
+@manage
+def ticket_type_create(request):
+    return _ticket_type_form(request, None)
+
+
+@manage
+def ticket_type_edit(request, type_pk):
+    return _ticket_type_form(request, get_object_or_404(TicketType, pk=type_pk))
+
+
+def _ticket_type_form(request, ticket_type):
+    return _form_page(
+        request, TicketTypeForm(request.POST or None, instance=ticket_type),
+        save=lambda fields: services.ticket_type_save(by=request.user, ticket_type=ticket_type, **fields),
+        saved=lambda saved: (_("Ticket type %(name)s saved.") % {"name": saved.name},
+                             reverse("settings:service:ticket_types")),
+        template="service/settings/ticket_type_form.html", context={"ticket_type": ticket_type},
+        section="ticket_types")

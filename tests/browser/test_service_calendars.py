@@ -58,3 +58,37 @@ def test_an_admin_builds_a_calendar_and_a_make_up_saturday_moves_a_deadline(demo
     page.reload()
     assert horizontal_overflow(page) <= 0
     screenshot(page, "service-calendar-detail-phone")
+
+
+def test_an_admin_adds_an_sla_policy_and_moves_it_up(demo_company, open_page, screenshot):
+    from service.models import SlaPolicy, TicketType
+    from service.seed import seed_service_desk
+
+    seed_default_calendar(WorkCalendar, WorkWindow, CalendarDay)
+    seed_service_desk(TicketType, SlaPolicy)
+    page = open_page({"width": 1280, "height": 900})
+    sign_in(page, "admin")
+    page.goto("/settings/service/sla-policies/")
+    expect(page.locator("[data-testid=policy]")).to_have_count(4)
+    page.locator("[data-testid=new-policy]").click()
+    form = page.locator("[data-testid=policy-form]")
+    form.locator("input[name=name]").fill("微信渠道")
+    form.get_by_label("微信").check()
+    form.locator("input[name=first_response]").fill("1")
+    form.locator("input[name=resolution]").fill("1.5")
+    form.locator("select[name=resolution_unit]").select_option("working_days")
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".invalid-feedback")).to_contain_text("工作日须为整数")
+    page.locator("input[name=resolution]").fill("2")
+    screenshot(page, "service-policy-form")
+    page.locator("[data-testid=policy-form] button[type=submit]").click()
+    rows = page.locator("[data-testid=policy]")
+    expect(rows).to_have_count(5)
+    expect(rows.last).to_contain_text("微信渠道")
+    rows.last.get_by_role("button", name="上移").click()
+    expect(page.locator("[data-testid=policy]").nth(3)).to_contain_text("微信渠道")
+    screenshot(page, "service-policies")
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.reload()
+    assert horizontal_overflow(page) <= 0
+    screenshot(page, "service-policies-phone")
