@@ -8,6 +8,7 @@ from service.models import CalendarDay, WorkCalendar, WorkWindow
 from service.seed import seed_default_calendar
 
 from .pages import horizontal_overflow, sign_in
+from .test_layout import _switch_language
 
 pytestmark = pytest.mark.browser
 
@@ -58,6 +59,12 @@ def test_an_admin_builds_a_calendar_and_a_make_up_saturday_moves_a_deadline(demo
     page.reload()
     assert horizontal_overflow(page) <= 0
     screenshot(page, "service-calendar-detail-phone")
+
+    _switch_language(page, "en")
+    expect(page.locator("[data-testid=day][data-date='2030-10-12']")).to_contain_text("Make-up working day")
+    expect(page.locator("[data-testid=days-form]")).to_contain_text("Holidays and make-up working days")
+    screenshot(page, "service-calendar-detail-phone-en")
+    assert horizontal_overflow(page) <= 0
 
 
 def test_an_admin_adds_an_sla_policy_and_moves_it_up(demo_company, open_page, screenshot):
