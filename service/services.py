@@ -34,11 +34,11 @@ def calendar_save(*, by, calendar=None, name, time_zone, is_default, windows):
 def calendar_days_save(*, by, calendar, days):
     """Enter holidays and make-up working days: `days` [(date, kind, name)], each replacing what the
     calendar held for its date. All or nothing. Returns how many."""
-    with audited(by, "calendar_days_save"), transaction.atomic():
-        for day, kind, name in days:
-            CalendarDay.objects.update_or_create(calendar=calendar, date=day,
-                                                 defaults={"kind": kind, "name": name[:60]})
-    return len(days)
+    entries = {day: CalendarDay(calendar=calendar, date=day, kind=kind, name=name[:60]) for day, kind, name in days}
+    with audited(by, "calendar_days_save"):
+        CalendarDay.objects.bulk_create(entries.values(), update_conflicts=True, unique_fields=["calendar", "date"],
+                                        update_fields=["kind", "name"])
+    return len(entries)
 
 
 def calendar_day_delete(*, by, day):

@@ -138,8 +138,8 @@ def days_add(request, calendar_pk):
             messages.error(request, error)
         return redirect("settings:service:calendar", calendar.pk)
     days = form.cleaned_data["lines"]
-    services.calendar_days_save(by=request.user, calendar=calendar, days=days)
-    messages.success(request, _("%(n)d dates saved.") % {"n": len(days)})
+    saved = services.calendar_days_save(by=request.user, calendar=calendar, days=days)
+    messages.success(request, _("%(n)d dates saved.") % {"n": saved})
     return redirect(f"{reverse('settings:service:calendar', args=[calendar.pk])}?year={days[0][0].year}")
 
 

@@ -87,6 +87,10 @@ def test_a_pasted_make_up_saturday_moves_a_deadline(client_for, admin):
     assert response.status_code == 302 and response.url.endswith("?year=2030")
     assert calendar.days.filter(kind="holiday").count() == 7
     assert calendar.days.get(date=datetime.date(2030, 10, 12)).kind == "workday"
+    # Pasted again with a change, a date is replaced, not doubled; a date given twice counts once.
+    client.post(reverse("settings:service:days_add", args=[calendar.pk]), {
+        "lines": "2030-10-07 上班 国庆节\n2030-10-07 放假 国庆节"})
+    assert calendar.days.filter(date=datetime.date(2030, 10, 7)).get().kind == "holiday"
     # Now Saturday 10-12 is worked, with the hours of Monday.
     assert check(client, calendar, "2030-10-11T16:00", 3) == "2030-10-12T11:00:00+08:00"
     assert check(client, calendar, "2030-09-30T10:00", 1, "workdays") == "2030-10-08T18:00:00+08:00"
