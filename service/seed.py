@@ -2,14 +2,16 @@
 with the official holidays and 调休 make-up working days of every year the `chinese-calendar`
 package knows. Takes the model classes, so that a data migration can run it with its own."""
 import datetime
+import functools
 
 DEFAULT_CALENDAR = "中国大陆标准工作日"
 OFFICE_DAY = ((datetime.time(9), datetime.time(12)), (datetime.time(13, 30), datetime.time(18)))
 
 
+@functools.cache
 def official_days():
-    """[(date, kind, Chinese name, English name)] of the holidays and make-up working days the
-    installed chinese-calendar package knows, in date order."""
+    """((date, kind, Chinese name, English name), ...) of the holidays and make-up working days the
+    installed chinese-calendar package knows, in date order (read once: the package's data is fixed)."""
     from chinese_calendar import constants
 
     names = {holiday.value: holiday for holiday in constants.Holiday}
@@ -20,7 +22,7 @@ def official_days():
 
     days = [(day, "holiday", *named(value)) for day, value in constants.holidays.items()]
     days += [(day, "workday", *named(value)) for day, value in constants.workdays.items()]
-    return sorted(days)
+    return tuple(sorted(days))
 
 
 def seed_default_calendar(WorkCalendar, WorkWindow, CalendarDay):

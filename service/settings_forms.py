@@ -9,6 +9,8 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.lib import inputs
+
 from .models import CalendarDay, Channel, Priority, SlaPolicy, TargetUnit, TicketType, Weekday
 
 _DASHES = re.compile(r"\s*[-–—~～至到]\s*")
@@ -128,6 +130,8 @@ def _parse_day_line(line):
         last = datetime.date.fromisoformat(dates[-1].replace("/", "-").replace(".", "-"))
     except ValueError:
         raise ValueError(_("“%(text)s” is not a date like 2027-10-01.") % {"text": parts[0]}) from None
+    if not (inputs.in_date_range(first) and inputs.in_date_range(last)):
+        raise ValueError(inputs.date_range_message())
     if last < first or (last - first).days > 31:
         raise ValueError(_("a range runs forwards and is at most a month long."))
     word = parts[1].lower()
@@ -144,7 +148,8 @@ def _parse_day_line(line):
 class DeadlineCheckForm(forms.Form):
     """When a clock started at `start` reaches its target on the calendar (the settings' checker)."""
 
-    start = forms.DateTimeField(label=gettext_lazy("Start"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    start = inputs.DateTimeField(label=gettext_lazy("Start"),
+                                 widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     amount = forms.DecimalField(label=gettext_lazy("Target"), min_value=0, max_value=10000, decimal_places=2)
     unit = forms.ChoiceField(label=gettext_lazy("Unit"), choices=[("hours", gettext_lazy("working hours")),
                                                                    ("workdays", gettext_lazy("working days"))])

@@ -16,6 +16,7 @@ from accounts.capabilities import Capability
 from accounts.permissions import capability_required
 from accounts.settings_views import render_settings
 from accounts.views import show_service_error
+from crm.lib.inputs import FIRST_DATE, LAST_DATE, parse_int
 
 from . import services
 from .models import CalendarDay, Channel, Priority, SlaPolicy, TicketType, WorkCalendar
@@ -89,26 +90,21 @@ def calendar_detail(request, calendar_pk):
     """The calendar's week, the holidays and make-up days of a year, the form to add more, and a
     deadline checker (GET) that shows when a clock started at a moment reaches its target."""
     calendar = get_object_or_404(WorkCalendar.objects.prefetch_related("windows"), pk=calendar_pk)
+    return _calendar_page(request, calendar, DaysForm())
+
+
+def _calendar_page(request, calendar, days_form):
     today = timezone.localdate()
-    year = _year(request.GET.get("year"), today.year)
-    years = sorted(set(calendar.days.dates("date", "year").values_list("date__year", flat=True)) | {today.year,
-                                                                                                  today.year + 1})
+    year = parse_int(request.GET.get("year", ""), minimum=FIRST_DATE.year, maximum=LAST_DATE.year) or today.year
+    years = sorted({day.year for day in calendar.days.dates("date", "year")} | {today.year, today.year + 1})
     checker = DeadlineCheckForm(request.GET if "start" in request.GET else None)
     return render_settings(request, "service/settings/calendar_detail.html", {
         "calendar": calendar, "week": _week(calendar), "year": year, "years": years,
         "days": calendar.days.filter(date__year=year).order_by("date"),
         "missing_year": next_year_missing(calendar, today),
         "official_years": services.official_years(),
-        "days_form": DaysForm(), "checker": checker, "due": _deadline(calendar, checker),
+        "days_form": days_form, "checker": checker, "due": _deadline(calendar, checker),
     }, section="calendars")
-
-
-def _year(text, default):
-    try:
-        year = int(text)
-    except (TypeError, ValueError):
-        return default
-    return year if 2000 <= year <= 2100 else default
 
 
 def _deadline(calendar, checker):
@@ -131,12 +127,10 @@ def _deadline(calendar, checker):
 @manage
 @require_POST
 def days_add(request, calendar_pk):
-    calendar = get_object_or_404(WorkCalendar, pk=calendar_pk)
+    calendar = get_object_or_404(WorkCalendar.objects.prefetch_related("windows"), pk=calendar_pk)
     form = DaysForm(request.POST)
-    if not form.is_valid():
-        for error in form.errors["lines"]:
-            messages.error(request, error)
-        return redirect("settings:service:calendar", calendar.pk)
+    if not form.is_valid():  # the page again, with what was pasted and the lines it could not read
+        return _calendar_page(request, calendar, form)
     days = form.cleaned_data["lines"]
     saved = services.calendar_days_save(by=request.user, calendar=calendar, days=days)
     messages.success(request, _("%(n)d dates saved.") % {"n": saved})

@@ -148,3 +148,20 @@ def test_nobody_without_the_capability_gets_in_or_changes_anything(client_for, p
     response = client.post(reverse("settings:service:days_add", args=[default_calendar.pk]),
                            {"lines": "2031-01-01 放假 元旦"})
     assert response.status_code == 403 and not default_calendar.days.filter(date__year=2031).exists()
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T10:00", "0001-01-01T00:00", "2026-02-30T10:00"])
+def test_a_start_the_checker_cannot_use_is_a_message_not_an_error(client_for, admin, default_calendar, start):
+    response = client_for(admin).get(reverse("settings:service:calendar", args=[default_calendar.pk]),
+                                     {"start": start, "amount": "3", "unit": "workdays"})
+    assert response.status_code == 200 and response.context["due"] is None
+    assert response.context["checker"].errors["start"]
+
+
+def test_dates_outside_the_years_the_system_keeps_are_refused(client_for, admin, default_calendar):
+    response = client_for(admin).post(reverse("settings:service:days_add", args=[default_calendar.pk]),
+                                      {"lines": "9999-12-31 放假 世界末日"})
+    assert response.status_code == 200 and "第 1 行" in response.content.decode()
+    assert not default_calendar.days.filter(date__year=9999).exists()
+    # What was pasted is still there to be corrected.
+    assert "9999-12-31 放假 世界末日" in response.content.decode()

@@ -101,3 +101,18 @@ def test_nobody_without_the_capability_changes_a_policy(client_for, person, pers
     assert client.post(reverse("settings:service:sla_policy_delete", args=[policy.pk])).status_code == 403
     assert client.post(reverse("settings:service:sla_policy_create"), policy_form()).status_code == 403
     assert SlaPolicy.objects.filter(pk=policy.pk).exists() and len(names()) == 4
+
+
+def test_the_form_pages_keep_to_a_few_queries(client_for, admin, django_assert_max_num_queries):
+    from service.models import CalendarDay, WorkCalendar, WorkWindow
+    from service.seed import seed_default_calendar
+
+    calendar = seed_default_calendar(WorkCalendar, WorkWindow, CalendarDay)
+    client = client_for(admin)
+    pages = [reverse("settings:service:calendar_edit", args=[calendar.pk]),
+             reverse("settings:service:sla_policy_edit", args=[SlaPolicy.objects.get(name="投诉").pk]),
+             reverse("settings:service:ticket_type_edit", args=[TicketType.objects.first().pk]),
+             reverse("settings:service:sla_policy_create"), reverse("settings:service:calendar_create")]
+    for url in pages:
+        with django_assert_max_num_queries(12):
+            assert client.get(url).status_code == 200

@@ -90,3 +90,12 @@ def test_a_calendar_without_working_hours_is_refused_with_its_name():
     WorkCalendar.objects.create(name="停业")
     with pytest.raises(CommandError, match="停业"):
         sla_due("--calendar", "停业", "--start", "2026-09-18T10:00", "--hours", "2")
+
+
+@pytest.mark.parametrize("args", [["--start", "9999-12-31T10:00", "--workdays", "3"],
+                                  ["--start", "2026-09-18T10:00", "--hours", "1e12"],
+                                  ["--start", "2026-09-18T10:00", "--hours", "2", "--pause",
+                                   "2026-09-18T11:00/9999-12-31T23:59"]])
+def test_moments_and_targets_out_of_range_are_refused_with_a_message(args):
+    with pytest.raises(CommandError):
+        sla_due(*args)

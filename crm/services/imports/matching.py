@@ -77,7 +77,9 @@ def _match_existing(batch, *, preview):
     table = ImportRow._meta.db_table
     with connection.cursor() as cursor:
         if not preview:
-            _match_again(cursor, batch)
+            cursor.execute(f"UPDATE {table} SET verdict = 'new', match_id = NULL, match_on = '' "
+                           "WHERE batch_id = %s AND verdict = 'existing'", [batch.pk])
+            _match_rows(cursor, batch)
         # Two rows of the file that match one customer: the later one joins the earlier.
         cursor.execute(f"""
             UPDATE {table} r SET verdict = 'in_file', first_row = f.first_row
@@ -90,32 +92,6 @@ def _match_existing(batch, *, preview):
         found = dict(cursor.fetchall())
     return {"new": found.get("new", 0), "existing": found.get("existing", 0), "in_file": found.get("in_file", 0),
             "error": found.get("error", 0)}
-
-
-def _match_again(cursor, batch):
-    """The batch's new and existing rows matched again against the customers as they are now, as
-    _match_rows matches them (by name key, then mobile, then email; the oldest customer of several),
-    in one statement that writes only the rows whose match has changed since the check: mostly none."""
-    table, customers = ImportRow._meta.db_table, Customer._meta.db_table
-    by_column = " UNION ALL ".join(f"""
-        SELECT r.id AS row_id, c.id AS match_id, '{how}' AS how, {rank} AS rank FROM {table} r
-        JOIN {customers} c ON c.{column} = r.{column}
-        WHERE r.batch_id = %(batch)s AND r.verdict IN ('new', 'existing') AND r.{column} <> '' AND c.{column} <> ''
-          AND c.archived_at IS NULL AND c.merged_into_id IS NULL"""
-        for rank, (column, how) in enumerate((("name_key", "name"), ("mobile", "mobile"), ("email", "email"))))
-    cursor.execute(f"""
-        WITH found AS (
-            SELECT DISTINCT ON (row_id) row_id, match_id, how FROM ({by_column}) s
-            ORDER BY row_id, rank, match_id
-        ), now_matched AS (
-            SELECT r.id, f.match_id, COALESCE(f.how, '') AS how FROM {table} r LEFT JOIN found f ON f.row_id = r.id
-            WHERE r.batch_id = %(batch)s AND r.verdict IN ('new', 'existing')
-        )
-        UPDATE {table} r SET verdict = CASE WHEN m.match_id IS NULL THEN 'new' ELSE 'existing' END,
-            match_id = m.match_id, match_on = m.how
-        FROM now_matched m
-        WHERE r.id = m.id AND (r.match_id IS DISTINCT FROM m.match_id OR r.match_on IS DISTINCT FROM m.how)""",
-                   {"batch": batch.pk})
 
 
 def _match_rows(cursor, batch, rows=None):

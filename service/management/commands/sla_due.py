@@ -6,9 +6,15 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from crm.lib.inputs import date_range_message, in_date_range
+
 from ...models import WorkCalendar
 from ...selectors import default_calendar, working_calendar, years_without_holidays
 from ...working_time import NoWorkingTime
+
+# The longest targets it computes (a clock looks at most three years ahead anyway).
+MAX_HOURS = 100_000
+MAX_WORKDAYS = 10_000
 
 
 class Command(BaseCommand):
@@ -32,6 +38,9 @@ class Command(BaseCommand):
             raise CommandError(_("A pause must end after it starts."))
         if hours is not None and hours < 0 or workdays is not None and workdays < 0:
             raise CommandError(_("The target cannot be negative."))
+        if hours is not None and not hours <= MAX_HOURS or workdays is not None and workdays > MAX_WORKDAYS:
+            raise CommandError(_("The target is too long: at most %(hours)s working hours or %(days)s working days.")
+                               % {"hours": f"{MAX_HOURS:,}", "days": f"{MAX_WORKDAYS:,}"})
         try:
             if hours is not None:
                 due = clock.add_working(begin, datetime.timedelta(seconds=round(hours * 3600)), pauses)
@@ -68,10 +77,13 @@ class Command(BaseCommand):
 
 def _moment(text, what):
     try:
-        return datetime.datetime.fromisoformat(text.strip())
+        moment = datetime.datetime.fromisoformat(text.strip())
     except ValueError as exc:
         raise CommandError(_("%(what)s: “%(text)s” is not a date and time in ISO 8601 (e.g. 2026-09-18T10:00+08:00).")
                            % {"what": what, "text": text}) from exc
+    if not in_date_range(moment.date()):
+        raise CommandError(f"{what}: {date_range_message()}")
+    return moment
 
 
 def _pause(text):
