@@ -5,3 +5,20 @@ from django.utils.translation import gettext_lazy as _
 class ServiceConfig(AppConfig):
     name = "service"
     verbose_name = _("Service")
+
+    def ready(self):
+        from crm.panels import register_panel
+
+        register_panel("service/partials/customer_tickets.html", 20, key="tickets", context=_panel)
+
+
+def _panel(user, customer):
+    """The customer page's tickets panel: read-only for everyone who may see the customer; a link to a
+    ticket only for those who may open it, and a button to open one for agents."""
+    from accounts.access import user_access
+    from accounts.capabilities import Module
+
+    from . import selectors
+
+    return {**selectors.tickets_of_customer(user, customer),
+            "can_create": user_access(user).can_open(Module.SERVICE) and customer.archived_at is None}

@@ -1,12 +1,20 @@
-"""The service desk's tables. So far its working calendars: the hours an SLA clock runs (weekly
-working windows, several a day), the holidays and the 调休 make-up working days, as data admins keep."""
-from django.contrib.postgres.fields import ArrayField
+"""The service desk's tables: working calendars (the hours an SLA clock runs: weekly working windows,
+several a day, holidays and 调休 make-up working days, as data admins keep), ticket types and SLA
+policies, and the tickets (工单) with their timelines. Tickets are read through the access layer (module
+"service": the owner is the assignee, the team the ticket's team); their entries hang off them."""
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField, DateTimeRangeField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts.access import AccessRule
+from accounts.capabilities import Module
 from crm.lib.audit import tracked, tracked_links
 
 
@@ -127,6 +135,8 @@ class TicketType(models.Model):
         ordering = ["order", "id"]
 
     def __str__(self):
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
         return self.name
 
 
@@ -198,3 +208,161 @@ class SlaPolicyType(SlaPolicy.types.through):
         proxy = True
         verbose_name = _("ticket type of an SLA policy")
         verbose_name_plural = _("ticket types of SLA policies")
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", pgettext_lazy("ticket status", "New")
+    OPEN = "open", pgettext_lazy("ticket status", "In progress")
+    WAITING = "waiting", pgettext_lazy("ticket status", "Waiting on customer")
+    RESOLVED = "resolved", pgettext_lazy("ticket status", "Resolved")
+    CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
+
+
+# The statuses of a ticket someone still has to work on.
+OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING)
+
+
+@tracked("service.Ticket", exclude=["due_at", "pauses", "waiting_since"], model_name="TicketHistory",
+         related_name="history_events")
+class Ticket(models.Model):
+    """A service request (工单) of a customer. Its SLA clock starts at `sla_started_at` and stops while
+    it waits on the customer and after it is resolved (`pauses`, and `waiting_since` for the stop under
+    way). The deadlines the policy gives are stored; `due_at` is the next one of a running clock (empty
+    while it is stopped), by which the queues sort."""
+
+    access_rule = AccessRule(module=Module.SERVICE, owner="assignee", team="team")
+
+    customer = models.ForeignKey("crm.Customer", verbose_name=_("customer"), on_delete=models.PROTECT,
+                                 related_name="tickets")
+    contact = models.ForeignKey("crm.Contact", verbose_name=_("contact"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="tickets")
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.PHONE)
+    type = models.ForeignKey(TicketType, verbose_name=_("type"), on_delete=models.PROTECT, related_name="tickets")
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(_("status"), max_length=10, choices=TicketStatus.choices, default=TicketStatus.NEW)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey("accounts.Team", verbose_name=_("team"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
+    opportunity = models.ForeignKey("sales.Opportunity", verbose_name=_("deal"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="tickets")
+    contract = models.ForeignKey("sales.Contract", verbose_name=_("contract"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="tickets")
+    follows = models.ForeignKey("self", verbose_name=_("follows ticket"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="followed_by")
+    sla_policy = models.ForeignKey(SlaPolicy, verbose_name=_("SLA policy"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    sla_started_at = models.DateTimeField(_("clock started"))
+    pauses = ArrayField(DateTimeRangeField(), default=list, blank=True)
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    due_at = models.DateTimeField(_("next due"), null=True, blank=True)
+    first_responded_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    reopened = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            # The queues: open tickets by assignee, by team, unassigned; each sorted by the next due time.
+            models.Index(F("assignee"), F("due_at").asc(nulls_last=True), name="ticket_queue_assignee",
+                         condition=Q(status__in=["new", "open", "waiting"])),
+            models.Index(F("team"), F("due_at").asc(nulls_last=True), name="ticket_queue_team",
+                         condition=Q(status__in=["new", "open", "waiting"])),
+            models.Index(F("due_at").asc(nulls_last=True), name="ticket_queue_due",
+                         condition=Q(status__in=["new", "open", "waiting"])),
+            models.Index(fields=["customer", "-id"], name="ticket_customer"),
+            models.Index(fields=["created_at"], name="ticket_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.subject}"
+
+    def get_absolute_url(self):
+        return reverse("service:ticket_detail", args=[self.pk])
+
+    @property
+    def reference(self):
+        """How people and e-mail subjects name the ticket: "#1234"."""
+        return f"#{self.pk}"
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+    @property
+    def clock_running(self):
+        return self.is_open and self.waiting_since is None
+
+    def overdue(self, now=None):
+        return self.due_at is not None and self.due_at < (now or timezone.now())
+
+
+class EntryKind(models.TextChoices):
+    CREATED = "created", pgettext_lazy("ticket entry", "Opened")
+    REPLY = "reply", pgettext_lazy("ticket entry", "Reply to the customer")
+    MESSAGE = "message", pgettext_lazy("ticket entry", "Message from the customer")
+    NOTE = "note", pgettext_lazy("ticket entry", "Internal note")
+    STATUS = "status", pgettext_lazy("ticket entry", "Status changed")
+    ASSIGNED = "assigned", pgettext_lazy("ticket entry", "Assigned")
+    CHANGED = "changed", pgettext_lazy("ticket entry", "Changed")
+
+
+class TicketEntry(models.Model):
+    """One line of a ticket's timeline: its opening, a reply to the customer, a message from them, an
+    internal note, or a change (status, assignee, priority …) with the old and new values as people
+    read them. Written once, never edited."""
+
+    access_rule = AccessRule(parent="ticket")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(max_length=10, choices=EntryKind.choices)
+    body = models.TextField(blank=True)
+    field = models.CharField(max_length=30, blank=True)
+    old_value = models.CharField(max_length=200, blank=True)
+    new_value = models.CharField(max_length=200, blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    author_name = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ticket entry")
+        verbose_name_plural = _("ticket entries")
+        ordering = ["ticket", "created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="ticketentry_ticket")]
+
+    @property
+    def is_internal(self):
+        return self.kind == EntryKind.NOTE
+
+    @property
+    def field_label(self):
+        return Ticket._meta.get_field(self.field).verbose_name if self.field else ""
+
+    def _shown(self, value):
+        """A value as people read it: a status, priority or channel by its label in their language."""
+        choices = {"status": TicketStatus, "priority": Priority, "channel": Channel}.get(self.field)
+        return choices(value).label if choices and value in choices.values else value
+
+    @property
+    def old_shown(self):
+        return self._shown(self.old_value)
+
+    @property
+    def new_shown(self):
+        return self._shown(self.new_value)
+
+    @property
+    def is_message(self):
+        return self.kind in (EntryKind.CREATED, EntryKind.REPLY, EntryKind.MESSAGE, EntryKind.NOTE)

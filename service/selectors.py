@@ -2,7 +2,13 @@
 import datetime
 from zoneinfo import ZoneInfo
 
-from .models import CalendarDay, SlaPolicy, TargetUnit, WorkCalendar
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.access import can_edit, get_visible_or_404, visible
+
+from .models import OPEN_STATUSES, CalendarDay, SlaPolicy, TargetUnit, Ticket, TicketEntry, TicketStatus, WorkCalendar
 from .working_time import WorkingCalendar
 
 
@@ -74,3 +80,113 @@ def sla_deadline(policy, start, *, target, pauses=(), clock=None):
     if unit == TargetUnit.HOURS:
         return clock.add_elapsed(start, duration, pauses)
     return clock.add_working(start, duration, pauses)
+
+
+# Tickets ------------------------------------------------------------------------------------------
+
+# The work queues: (key, label). Each holds open tickets the user may see, the next due first.
+QUEUES = (
+    ("mine", _("My tickets")),
+    ("team", _("My team's")),
+    ("unassigned", _("Unassigned")),
+    ("breaching", _("Breaching soon")),
+    ("waiting", _("Waiting on customer")),
+    ("all", _("All open")),
+)
+
+
+def queue_of(user, key, *, now=None):
+    """The open tickets of queue `key` (QUEUES) that `user` may see, the next due first (tickets whose
+    clock stands still last), newest first among equals, with what a row shows loaded. Unknown keys
+    are "mine"."""
+    now = now or timezone.now()
+    qs = visible(user, Ticket.objects.filter(status__in=OPEN_STATUSES))
+    if key == "team":
+        qs = qs.filter(team_id=user.team_id) if user.team_id else qs.none()
+    elif key == "unassigned":
+        qs = qs.filter(assignee=None)
+    elif key == "breaching":
+        soon = now + datetime.timedelta(hours=settings.SERVICE_BREACHING_SOON_HOURS)
+        qs = qs.filter(due_at__lte=soon)
+    elif key == "waiting":
+        qs = qs.filter(status=TicketStatus.WAITING)
+    elif key != "all":
+        qs = qs.filter(assignee=user)
+    return qs.select_related("customer", "assignee", "team", "type")
+
+
+def ticket_for(user, pk, *, write=False):
+    """One ticket `user` may see (404 otherwise; 403 with write=True on one they may only read)."""
+    qs = Ticket.objects.select_related("customer", "contact", "type", "assignee", "team", "sla_policy",
+                                       "opportunity", "contract", "follows", "created_by")
+    return get_visible_or_404(user, qs, pk, write=write)
+
+
+def entries_of(ticket):
+    """The ticket's timeline, oldest first, with the authors loaded."""
+    return TicketEntry.objects.filter(ticket=ticket).select_related("author").order_by("created_at", "id")
+
+
+def sla_state(ticket, now=None):
+    """"breached", "due_soon", "paused", "met" or None (no policy) for the ticket's running target."""
+    now = now or timezone.now()
+    if ticket.sla_policy_id is None and ticket.due_at is None:
+        return None
+    if not ticket.is_open:
+        due = ticket.resolution_due
+        return None if due is None else "met" if ticket.resolved_at and ticket.resolved_at <= due else "breached"
+    if ticket.waiting_since is not None:
+        return "paused"
+    if ticket.due_at is None:
+        return None
+    if ticket.due_at < now:
+        return "breached"
+    return "due_soon" if ticket.due_at <= now + datetime.timedelta(hours=settings.SERVICE_BREACHING_SOON_HOURS) else "ok"
+
+
+TICKETS_ON_CUSTOMER = 10
+ENTRIES_PER_TICKET = 5
+
+
+def tickets_of_customer(user, customer):
+    """The customer page's tickets panel for anyone who may see the customer: its newest tickets
+    (TICKETS_ON_CUSTOMER), each with its latest timeline entries (ENTRIES_PER_TICKET, internal notes
+    marked) and whether `user` may open the ticket itself; the count of all. Read-only; three queries."""
+    from django.db.models import Count, F, Window
+    from django.db.models.functions import RowNumber
+
+    # The count of all in the same query: a window is computed before the LIMIT.
+    tickets = list(Ticket.objects.filter(customer=customer).select_related("type", "assignee")
+                   .annotate(total=Window(Count("id"))).order_by("-id")[:TICKETS_ON_CUSTOMER])
+    if not tickets:
+        return {"tickets": [], "count": 0}
+    ids = [t.pk for t in tickets]
+    ranked = (TicketEntry.objects.filter(ticket_id__in=ids)
+              .annotate(rank=Window(RowNumber(), partition_by=[F("ticket_id")], order_by=[F("created_at").desc(),
+                                                                                          F("id").desc()])))
+    latest = {}
+    for entry in ranked.filter(rank__lte=ENTRIES_PER_TICKET).select_related("author"):
+        latest.setdefault(entry.ticket_id, []).append(entry)
+    openable = set(visible(user, Ticket.objects.filter(pk__in=ids)).values_list("pk", flat=True))
+    for ticket in tickets:
+        ticket.latest_entries = sorted(latest.get(ticket.pk, ()), key=lambda e: (e.created_at, e.pk))
+        ticket.user_can_open = ticket.pk in openable
+    return {"tickets": tickets, "count": tickets[0].total}
+
+
+def ticket_page(user, pk):
+    """Everything the ticket page shows (404 outside the user's reach): the ticket, its timeline, its
+    SLA state, whether the user may change it and where its status may go."""
+    from .services import TRANSITIONS
+
+    ticket = ticket_for(user, pk)
+    may_change = can_edit(user, ticket)
+    return {
+        "ticket": ticket,
+        "entries": list(entries_of(ticket)),
+        "sla_state": sla_state(ticket),
+        "can_edit": may_change,
+        "customer_visible": visible(user, type(ticket.customer).objects.filter(pk=ticket.customer_id)).exists(),
+        "next_statuses": [TicketStatus(s) for s in TRANSITIONS[ticket.status]] if may_change else [],
+        "followed_by": list(visible(user, Ticket.objects.filter(follows=ticket)).only("pk", "subject")),
+    }

@@ -6,4 +6,13 @@ app_name = "service"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("tickets/", views.queue, name="queue"),
+    path("tickets/assign/", views.tickets_assign, name="tickets_assign"),
+    path("tickets/new/", views.ticket_create, name="ticket_create"),
+    path("tickets/<int:pk>/", views.ticket_detail, name="ticket_detail"),
+    path("tickets/<int:pk>/edit/", views.ticket_edit, name="ticket_edit"),
+    path("tickets/<int:pk>/reply/", views.ticket_reply, name="ticket_reply"),
+    path("tickets/<int:pk>/status/", views.ticket_status, name="ticket_status"),
+    path("tickets/<int:pk>/assign/", views.ticket_assign, name="ticket_assign"),
+    path("tickets/<int:pk>/follow-up/", views.ticket_follow_up, name="ticket_follow_up"),
 ]

@@ -1,9 +1,183 @@
-from django.shortcuts import render
+"""The service desk's pages: the work queues, a ticket's page with its timeline, opening a ticket from a
+customer, replying, notes, status and assignment. Every ticket is read through service.selectors (the
+access layer): another team's ticket is a 404, one that may be seen but not changed a 403."""
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
+from accounts.access import visible
 from accounts.capabilities import Module
 from accounts.permissions import capability_required
+from accounts.views import show_service_error
+from crm import selectors as crm_selectors
+from crm.lib.paging import Ordering, keyset_page
+from crm.models import Customer
+
+from . import selectors, services
+from .forms import AssignForm, BulkAssignForm, ReplyForm, StatusForm, TicketForm
+from .models import Ticket
+
+QUEUE_PAGE = 50
+QUEUE_ORDER = Ordering("due_at")
 
 
 @capability_required(module=Module.SERVICE)
 def index(request):
-    return render(request, "service/index.html")
+    return queue(request)
+
+
+@capability_required(module=Module.SERVICE)
+def queue(request):
+    """One work queue (?queue=mine|team|unassigned|breaching|waiting|all), the next due first."""
+    keys = dict(selectors.QUEUES)
+    key = request.GET.get("queue") if request.GET.get("queue") in keys else "mine"
+    page = keyset_page(selectors.queue_of(request.user, key), QUEUE_ORDER, after=request.GET.get("after"),
+                       before=request.GET.get("before"), size=QUEUE_PAGE)
+    customers = {t.customer_id for t in page.rows}
+    shown = set(visible(request.user, Customer.objects.filter(pk__in=customers)).values_list("pk", flat=True))
+    for ticket in page.rows:
+        ticket.customer_visible = ticket.customer_id in shown
+        ticket.sla = selectors.sla_state(ticket)
+    return render(request, "service/queue.html", {
+        "queues": selectors.QUEUES, "key": key, "title": keys[key], "page": page,
+        "bulk_form": BulkAssignForm(user=request.user)})
+
+
+@require_POST
+@capability_required(module=Module.SERVICE)
+def tickets_assign(request):
+    form = BulkAssignForm(request.POST, user=request.user)
+    back = request.POST.get("next_queue", "mine")
+    if form.is_valid():
+        count = services.tickets_assign(by=request.user, ids=form.cleaned_data["ids"],
+                                        assignee=form.cleaned_data["assignee"])
+        messages.success(request, ngettext("%(count)d ticket assigned to %(name)s.",
+                                           "%(count)d tickets assigned to %(name)s.", count) % {
+            "count": count, "name": form.cleaned_data["assignee"].name})
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect(reverse("service:queue") + "?queue=" + (back if back in dict(selectors.QUEUES) else "mine"))
+
+
+@capability_required(module=Module.SERVICE)
+def ticket_create(request):
+    """Open a ticket for a customer the user may see (?customer=<id>): subject, type and priority are
+    enough; the ticket is the user's own."""
+    customer = crm_selectors.customer_for(request.user, request.GET.get("customer") or request.POST.get("customer"))
+    form = TicketForm(request.POST or None, customer=customer, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = services.ticket_create(
+                by=request.user, customer=customer, subject=data["subject"], type=data["type"],
+                priority=data["priority"], channel=data["channel"], contact=data["contact"],
+                description=data["description"], opportunity=data["opportunity"], contract=data["contract"])
+        except ValidationError as error:
+            show_service_error(form, error)
+        else:
+            messages.success(request, _("Ticket %(reference)s opened.") % {"reference": ticket.reference})
+            return redirect(ticket)
+    return render(request, "service/ticket_form.html", {"form": form, "customer": customer},
+                  status=422 if form.errors else 200)
+
+
+@capability_required(module=Module.SERVICE)
+def ticket_detail(request, pk):
+    context = selectors.ticket_page(request.user, pk)
+    ticket = context["ticket"]
+    version = {"version": ticket.version}
+    return render(request, "service/ticket_detail.html", {
+        **context,
+        "reply_form": ReplyForm(initial=version, next_statuses=context["next_statuses"]),
+        "assign_form": AssignForm(initial={**version, "assignee": ticket.assignee_id}, user=request.user)
+        if context["can_edit"] else None,
+    })
+
+
+@capability_required(module=Module.SERVICE)
+def ticket_edit(request, pk):
+    ticket = selectors.ticket_for(request.user, pk, write=True)
+    form = TicketForm(request.POST or None, instance=ticket, customer=ticket.customer, user=request.user,
+                      initial={"version": ticket.version})
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in services.tickets.EDITABLE_FIELDS}
+        ticket.refresh_from_db()  # the form wrote its values on the instance; the service compares
+        try:
+            services.ticket_update(ticket=ticket, by=request.user, version=form.cleaned_data["version"], **data)
+        except ValidationError as error:
+            show_service_error(form, error)
+        else:
+            messages.success(request, _("Ticket saved."))
+            return redirect(ticket)
+    return render(request, "service/ticket_form.html", {"form": form, "customer": ticket.customer,
+                                                        "ticket": ticket}, status=422 if form.errors else 200)
+
+
+def _act(request, ticket, action):
+    """Run a service on the ticket from a button of its page; a refusal is a message on the page."""
+    try:
+        action()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except Ticket.DoesNotExist:
+        raise Http404 from None
+    return redirect(ticket)
+
+
+@require_POST
+@capability_required(module=Module.SERVICE)
+def ticket_reply(request, pk):
+    ticket = selectors.ticket_for(request.user, pk, write=True)
+    form = ReplyForm(request.POST, next_statuses=[s for s in services.TRANSITIONS[ticket.status]])
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(ticket)
+    data = form.cleaned_data
+
+    def reply():
+        services.ticket_reply(ticket=ticket, by=request.user, body=data["body"], internal=data["internal"],
+                              status=data["status"] or None, version=data["version"])
+        messages.success(request, _("Note saved.") if data["internal"] else _("Reply saved."))
+    return _act(request, ticket, reply)
+
+
+@require_POST
+@capability_required(module=Module.SERVICE)
+def ticket_status(request, pk):
+    ticket = selectors.ticket_for(request.user, pk, write=True)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a status."))
+        return redirect(ticket)
+    return _act(request, ticket, lambda: services.ticket_set_status(
+        ticket=ticket, by=request.user, status=form.cleaned_data["status"], version=form.cleaned_data["version"]))
+
+
+@require_POST
+@capability_required(module=Module.SERVICE)
+def ticket_assign(request, pk):
+    ticket = selectors.ticket_for(request.user, pk, write=True)
+    form = AssignForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(ticket)
+    return _act(request, ticket, lambda: services.ticket_assign(
+        ticket=ticket, by=request.user, assignee=form.cleaned_data["assignee"], version=form.cleaned_data["version"]))
+
+
+@require_POST
+@capability_required(module=Module.SERVICE)
+def ticket_follow_up(request, pk):
+    ticket = selectors.ticket_for(request.user, pk, write=True)
+    try:
+        new = services.ticket_follow_up(ticket=ticket, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(ticket)
+    messages.success(request, _("Ticket %(reference)s opened.") % {"reference": new.reference})
+    return redirect(new)

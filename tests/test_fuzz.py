@@ -108,7 +108,19 @@ def world(rep_east, director, teams, picklists, settings, tmp_path, book):
     found["rule"] = DiscountRule.objects.first()
     found["numbering"] = DocumentNumbering.objects.first()
     found["choice"] = Choice.objects.filter(kind="industry").first()
+    found["ticket"] = _ticket(customer)
     return found
+
+
+def _ticket(customer):
+    """A ticket on the customer, opened by the system (the web form's way): in the customer's team."""
+    from service import services
+    from service.models import CalendarDay, SlaPolicy, TicketType, WorkCalendar, WorkWindow
+    from service.seed import seed_default_calendar, seed_service_desk
+
+    seed_default_calendar(WorkCalendar, WorkWindow, CalendarDay)
+    seed_service_desk(TicketType, SlaPolicy)
+    return services.ticket_create(by=None, customer=customer, subject="模糊工单", type=TicketType.objects.first())
 
 
 # Which record each path argument names, by route ----------------------------------------------------
@@ -121,7 +133,7 @@ def _pk_kind(name):
                          ("sales:contract", "contract"), ("sales:payment", "contract"), ("sales:target", "target"),
                          ("notifications:settings_email_retry", "email"), ("notifications:", "notification"),
                          ("accounts:settings_user", "user"), ("accounts:settings_team", "team"),
-                         ("accounts:settings_role", "role"), ("crm:", "customer")):
+                         ("accounts:settings_role", "role"), ("service:ticket_", "ticket"), ("crm:", "customer")):
         if name.startswith(prefix):
             return kind
     return None

@@ -312,3 +312,8 @@ CRM_IMPORT_COMMIT_PAUSE = env.float("CRM_IMPORT_COMMIT_PAUSE", default=0)
 # Uploads larger than this are streamed to a temporary file instead of held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 2**20
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 2**20
+
+# The service desk: days after which a resolved ticket no longer reopens (a follow-up ticket is opened
+# instead); hours ahead within which an open ticket's next deadline puts it in the "breaching soon" queue.
+SERVICE_REOPEN_DAYS = env.int("SERVICE_REOPEN_DAYS", default=7)
+SERVICE_BREACHING_SOON_HOURS = env.int("SERVICE_BREACHING_SOON_HOURS", default=4)

@@ -1,4 +1,4 @@
-"""Every write of the service desk. So far: the working calendars admins keep in the settings."""
+"""The settings of the service desk admins keep: working calendars, SLA policies and ticket types."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -6,8 +6,8 @@ from django.utils.translation import gettext as _
 
 from crm.lib.audit import audited
 
-from .models import CalendarDay, WorkCalendar, WorkWindow
-from .seed import official_days
+from ..models import CalendarDay, WorkCalendar, WorkWindow
+from ..seed import official_days
 
 
 def calendar_save(*, by, calendar=None, name, time_zone, is_default, windows):
@@ -67,7 +67,7 @@ def official_years():
 def sla_policy_save(*, by, policy=None, types, **fields):
     """Create or change an SLA policy (`fields`: the model's, `types`: the ticket types it is limited
     to). A new policy goes last, before none. Returns it."""
-    from .models import SlaPolicy
+    from ..models import SlaPolicy
 
     with audited(by, "sla_policy_save"), transaction.atomic():
         if SlaPolicy.objects.filter(name=fields["name"]).exclude(pk=getattr(policy, "pk", None)).exists():
@@ -85,7 +85,7 @@ def sla_policy_save(*, by, policy=None, types, **fields):
 
 def sla_policy_move(*, by, policy, up):
     """Swap the policy with the one before it (`up`) or after it in the order they are tried."""
-    from .models import SlaPolicy
+    from ..models import SlaPolicy
 
     with audited(by, "sla_policy_move"), transaction.atomic():
         ordered = list(SlaPolicy.objects.select_for_update().order_by("order", "id"))
@@ -107,7 +107,7 @@ def sla_policy_delete(*, by, policy):
 
 def ticket_type_save(*, by, ticket_type=None, **fields):
     """Create or change a ticket type of the picklist. Returns it."""
-    from .models import TicketType
+    from ..models import TicketType
 
     with audited(by, "ticket_type_save"), transaction.atomic():
         if TicketType.objects.filter(name=fields["name"]).exclude(pk=getattr(ticket_type, "pk", None)).exists():

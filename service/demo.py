@@ -1,0 +1,126 @@
+"""The demo company's service desk: six weeks of tickets on the demo customers, worked by the agent 郑欣
+(上海) and waiting in the other teams' queues, in every status, with their replies, notes and status
+changes, and the SLA deadlines the seeded policies give on the seeded calendar. Safe to run twice:
+nothing is added once a ticket exists."""
+import datetime
+import random
+
+from django.utils import timezone
+
+from accounts.models import User
+from crm.lib.audit import audited
+from crm.models import Contact, Customer
+
+from .models import (
+    CalendarDay,
+    EntryKind,
+    SlaPolicy,
+    Ticket,
+    TicketEntry,
+    TicketStatus,
+    TicketType,
+    WorkCalendar,
+    WorkWindow,
+)
+from .seed import seed_default_calendar, seed_service_desk
+from .selectors import active_sla_policies, working_calendar
+from .services.tickets import apply_sla, next_due
+
+SEED = 20261207
+
+# subject, type, priority, channel, what the customer said, the agent's first answer
+SCENARIOS = [
+    ("ERP 登录后提示“会话已过期”", "故障", "high", "phone", "财务部三台电脑登录 ERP 后马上提示会话已过期，无法做账。",
+     "已远程查看，是浏览器时间与服务器相差 10 分钟，请按附件步骤同步时间后重试。"),
+    ("仓库扫码枪连不上 WMS", "故障", "urgent", "phone", "一号仓的 6 把扫码枪今天早上起都连不上系统，发货停了。",
+     "工程师已出发，预计 40 分钟到现场；先请用手工单据登记出库。"),
+    ("月结报表与财务数据不一致", "故障", "normal", "email", "10 月的应收月结报表比财务系统少了 3 笔，合计 12.6 万。",
+     "请提供这 3 笔单据号，我们核对过账日期。"),
+    ("如何导出上季度库存报表", "咨询", "low", "wechat", "想把上季度各仓库存导出成 Excel 给老板看。",
+     "在 报表 → 库存 → 选择季度 后点“导出”即可，已发操作截图。"),
+    ("年度运维服务续费流程", "咨询", "normal", "email", "明年的运维服务合同快到期了，续费需要走什么流程？",
+     "已请客户经理刘洋联系您，续费报价本周内发出。"),
+    ("新增 5 个用户授权", "售后", "normal", "web", "销售部新来 5 位同事，需要开通账号和权限。",
+     "授权已开通，账号密码已发到各自邮箱，首次登录需修改密码。"),
+    ("服务器迁移到新机房", "售后", "high", "onsite", "下月初机房搬迁，需要协助迁移 ERP 服务器和数据库。",
+     "已安排 11 月 28 日晚上迁移，迁移方案见附件，请确认停机窗口。"),
+    ("上门服务人员迟到两小时", "投诉", "high", "phone", "约好上午 9 点上门，11 点多才到，耽误了我们盘点。",
+     "非常抱歉，已核实是派单失误，我们会在回访时给出整改措施。"),
+    ("希望增加微信审批提醒", "需求", "low", "wechat", "采购审批希望能在企业微信里收到提醒。",
+     "需求已记录并转产品经理评估，排期确定后通知您。"),
+    ("打印的发货单缺少批次号", "故障", "normal", "email", "新模板打印出来的发货单没有批次号一栏。",
+     "模板已更新，请在 打印设置 里重新选择“发货单（含批次）”。"),
+]
+# (share of the tickets, status) of the demo: most are done, some under way, a few waiting.
+OUTCOMES = [(4, TicketStatus.CLOSED), (4, TicketStatus.RESOLVED), (3, TicketStatus.OPEN), (2, TicketStatus.WAITING),
+            (2, TicketStatus.NEW)]
+TICKETS = 48
+
+
+def seed_service_demo():
+    """Tickets on the demo customers, once. Returns True when any were added."""
+    agent = User.objects.filter(username="service").first()
+    if agent is None or Ticket.objects.exists():
+        return False
+    seed_default_calendar(WorkCalendar, WorkWindow, CalendarDay)
+    seed_service_desk(TicketType, SlaPolicy)
+    rng = random.Random(SEED)
+    types = {t.name: t for t in TicketType.objects.all()}
+    customers = list(Customer.objects.filter(owner__username__in=["rep_sh", "rep_sh2", "rep_hz", "rep_bj"],
+                                             archived_at=None).select_related("team").order_by("pk")[:60])
+    contacts = {}
+    for contact in Contact.objects.filter(customer__in=customers).order_by("-is_primary", "pk"):
+        contacts.setdefault(contact.customer_id, contact)
+    outcomes = [status for share, status in OUTCOMES for _ in range(share)]
+    policies, clock, now = active_sla_policies(), working_calendar(), timezone.now()
+    with audited(None, "seed_demo"):
+        for n in range(TICKETS):
+            customer = rng.choice(customers)
+            status = rng.choice(outcomes) if n >= 6 else TicketStatus.NEW if n < 2 else TicketStatus.OPEN
+            # Newer tickets are still being worked on; the done ones are spread over six weeks.
+            age = datetime.timedelta(days=rng.uniform(0.1, 3) if status in (TicketStatus.NEW, TicketStatus.OPEN)
+                                     else rng.uniform(2, 42))
+            _ticket(rng, SCENARIOS[n % len(SCENARIOS)], customer, contacts.get(customer.pk), agent, types, status,
+                    now - age, now, policies, clock)
+    return True
+
+
+def _ticket(rng, scenario, customer, contact, agent, types, status, opened, now, policies, clock):
+    subject, type_name, priority, channel, said, answer = scenario
+    ours = customer.team_id == agent.team_id  # the agent works their own team's; the others wait in theirs
+    ticket = Ticket(customer=customer, contact=contact, subject=subject, description=said, type=types[type_name],
+                    priority=priority, channel=channel, assignee=agent if ours else None, team=customer.team,
+                    sla_started_at=opened, created_at=opened, created_by=agent if channel == "phone" and ours else None)
+    apply_sla(ticket, now=opened, policies=policies, clock=clock)
+    author = agent if ours else None
+    entries = [TicketEntry(kind=EntryKind.CREATED, body=said, author=ticket.created_by,
+                           author_name="" if ticket.created_by else (contact.name if contact else customer.name),
+                           created_at=opened)]
+    moment = opened
+    if status != TicketStatus.NEW:
+        moment = min(opened + datetime.timedelta(minutes=rng.randint(20, 300)), now)
+        ticket.first_responded_at = moment
+        entries += [TicketEntry(kind=EntryKind.REPLY, body=answer, author=author, created_at=moment),
+                    TicketEntry(kind=EntryKind.STATUS, field="status", old_value="new", new_value="open", author=author,
+                                created_at=moment)]
+        ticket.status = TicketStatus.OPEN
+    if status == TicketStatus.WAITING:
+        ticket.status, ticket.waiting_since = status, moment
+        entries.append(TicketEntry(kind=EntryKind.STATUS, field="status", old_value="open", new_value="waiting",
+                                   author=author, created_at=moment))
+    if status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        moment = min(moment + datetime.timedelta(hours=rng.randint(2, 60)), now)
+        entries += [TicketEntry(kind=EntryKind.NOTE, body="已与客户电话确认问题解决。", author=author, created_at=moment),
+                    TicketEntry(kind=EntryKind.STATUS, field="status", old_value="open", new_value="resolved",
+                                author=author, created_at=moment)]
+        ticket.status, ticket.resolved_at, ticket.waiting_since = TicketStatus.RESOLVED, moment, moment
+    if status == TicketStatus.CLOSED:
+        moment = min(moment + datetime.timedelta(days=3), now)
+        entries.append(TicketEntry(kind=EntryKind.STATUS, field="status", old_value="resolved", new_value="closed",
+                                   author=None, created_at=moment))
+        ticket.status, ticket.closed_at = status, moment
+    ticket.due_at = next_due(ticket)
+    ticket.save()
+    for entry in entries:
+        entry.ticket = ticket
+    TicketEntry.objects.bulk_create(entries)

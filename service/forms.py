@@ -1,0 +1,92 @@
+"""Forms of the ticket pages (the settings pages have theirs in settings_forms.py)."""
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.access import visible
+from accounts.models import User
+from crm.lib import inputs
+from crm.models import Contact
+
+from .models import Ticket, TicketStatus, TicketType
+from .services import agents_for
+
+
+def _agent_label(user):
+    return f"{user.name} · {user.team.name}" if user.team_id else user.name
+
+
+def _types(current=None):
+    condition = Q(is_active=True) | Q(pk=current) if current else Q(is_active=True)
+    return TicketType.objects.filter(condition)
+
+
+class TicketForm(forms.ModelForm):
+    """A new ticket, or a ticket's own fields: the contacts, deals and contracts offered are the
+    customer's that the user may open."""
+
+    version = inputs.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Ticket
+        fields = ["subject", "type", "priority", "channel", "contact", "description", "opportunity", "contract"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, customer, user, **kwargs):
+        from sales.models import Contract, Opportunity
+
+        super().__init__(*args, **kwargs)
+        self.fields["type"].queryset = _types(self.instance.type_id if self.instance.pk else None)
+        self.fields["type"].empty_label = None
+        self.fields["contact"].queryset = visible(user, Contact).filter(customer=customer)
+        self.fields["opportunity"].queryset = visible(user, Opportunity).filter(customer=customer).order_by("-id")
+        self.fields["contract"].queryset = (visible(user, Contract).filter(opportunity__customer=customer)
+                                            .order_by("-id"))
+        if not self.instance.pk:
+            del self.fields["version"]
+
+
+class ReplyForm(forms.Form):
+    """A reply to the customer or an internal note, and the status the ticket goes to with it."""
+
+    body = forms.CharField(label=_("message"), widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000)
+    internal = forms.BooleanField(label=_("internal note (the customer never sees it)"), required=False)
+    status = forms.ChoiceField(label=_("then set the status to"), required=False)
+    version = inputs.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, next_statuses=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("(keep as it is)"))] + [(s.value, s.label) for s in next_statuses]
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("status"), choices=TicketStatus.choices)
+    version = inputs.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class AssignForm(forms.Form):
+    """Hand a ticket to one of the agents the user reaches."""
+
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), label=_("assignee"), required=False,
+                                      empty_label=_("(nobody: the team's queue)"))
+    version = inputs.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = agents_for(user).select_related("team")
+        self.fields["assignee"].label_from_instance = _agent_label
+
+
+class BulkAssignForm(forms.Form):
+    """Hand the tickets ticked in a queue to one agent. The ids are checked by the service."""
+
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=(), label=_("tickets"),
+                                         error_messages={"required": _("Tick at least one ticket.")})
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), label=_("assign to"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = agents_for(user).select_related("team")
+        self.fields["assignee"].label_from_instance = _agent_label
+        # Any integers: whether each is the user's to change is the service's question.
+        self.fields["ids"].valid_value = lambda value: inputs.parse_id(str(value)) is not None

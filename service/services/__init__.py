@@ -1,0 +1,33 @@
+"""Every write of the service desk: the settings admins keep (calendars, SLA policies, ticket types) and
+the tickets agents work on."""
+from .calendars import (
+    calendar_day_delete,
+    calendar_days_save,
+    calendar_official_days_add,
+    calendar_save,
+    official_years,
+    sla_policy_delete,
+    sla_policy_move,
+    sla_policy_save,
+    ticket_type_save,
+)
+from .tickets import (
+    TRANSITIONS,
+    agents_for,
+    apply_sla,
+    teams_within_reach,
+    ticket_assign,
+    ticket_create,
+    ticket_follow_up,
+    ticket_reply,
+    ticket_set_status,
+    ticket_update,
+    tickets_assign,
+)
+
+__all__ = [
+    "TRANSITIONS", "agents_for", "apply_sla", "calendar_day_delete", "calendar_days_save",
+    "calendar_official_days_add", "calendar_save", "official_years", "sla_policy_delete", "sla_policy_move",
+    "sla_policy_save", "teams_within_reach", "ticket_assign", "ticket_create", "ticket_follow_up", "ticket_reply",
+    "ticket_set_status", "ticket_type_save", "ticket_update", "tickets_assign",
+]

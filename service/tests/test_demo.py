@@ -1,0 +1,32 @@
+"""The demo company's service desk: tickets in every status on the demo customers, the agent's own in
+their team's reach, the others waiting in their teams' queues, deadlines from the seeded policies; a
+second run adds nothing."""
+import pytest
+from django.db.models import Count
+
+from accounts.access import visible
+from accounts.models import User
+from crm.demo import seed_demo
+from service.demo import TICKETS, seed_service_demo
+from service.models import Ticket, TicketEntry, TicketStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_desk_has_tickets_in_every_status_and_loads_once(roles):
+    seed_demo()
+    assert seed_service_demo() is True
+    assert Ticket.objects.count() == TICKETS
+    statuses = set(Ticket.objects.values_list("status", flat=True))
+    assert statuses == set(TicketStatus.values)
+    agent = User.objects.get(username="service")
+    theirs = Ticket.objects.filter(assignee=agent)
+    assert theirs.exists() and visible(agent, Ticket).filter(pk__in=theirs).count() == theirs.count()
+    assert Ticket.objects.filter(assignee=None).exclude(team=agent.team).exists()  # other teams' queues
+    assert not Ticket.objects.filter(sla_policy=None).exists()
+    assert not Ticket.objects.exclude(status=TicketStatus.NEW).filter(first_responded_at=None).exists()
+    assert not Ticket.objects.filter(status__in=["resolved", "closed"], due_at__isnull=False).exists()
+    assert not Ticket.objects.filter(status__in=["new", "open"], due_at=None).exists()
+    every = Ticket.objects.annotate(n=Count("entries")).values_list("n", flat=True)
+    assert min(every) >= 1 and TicketEntry.objects.filter(kind="reply").exists()
+    assert seed_service_demo() is False and Ticket.objects.count() == TICKETS
