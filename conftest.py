@@ -294,6 +294,50 @@ def stop_workers(workers, log):
     log.close()
 
 
+def wait_for(check, timeout=60, every=0.2):
+    """Poll `check` until it returns something true (returned), or None after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    return None
+
+
+def paused_in_a_transaction():
+    """Whether another session of the test database sits idle inside a transaction (a worker paused
+    by a test setting such as NOTIFY_SCAN_PAUSE, ready to be killed there)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND state = 'idle in transaction' AND pid <> pg_backend_pid()")
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.fixture
+def own_queue(tmp_path):
+    """A queue of the test's own and a way to start workers on it (start(**env) -> the process; a
+    task not acknowledged goes back to the queue after 2 s); stops them afterwards."""
+    from crm.celery import app
+
+    queue = f"crm-test-{uuid.uuid4().hex[:8]}"
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    log = open(tmp_path / "worker.log", "w+")
+    workers = []
+
+    def start(**env):
+        common = {"CELERY_VISIBILITY_TIMEOUT": "2", "CELERY_UNACKED_RESTORE_INTERVAL": "1"}
+        workers.append(start_worker(queue, worker_env(queue, **common, **env), log))
+        return workers[-1]
+
+    yield start
+    app.conf.task_default_queue = previous
+    stop_workers(workers, log)
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker in its own process, on the real Redis, using the test database.

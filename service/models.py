@@ -222,7 +222,8 @@ class TicketStatus(models.TextChoices):
 OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING)
 
 
-@tracked("service.Ticket", exclude=["due_at", "pauses", "waiting_since"], model_name="TicketHistory",
+@tracked("service.Ticket", exclude=["due_at", "pauses", "waiting_since", "first_response_warn_at", "resolution_warn_at"],
+         model_name="TicketHistory",
          related_name="history_events")
 class Ticket(models.Model):
     """A service request (工单) of a customer. Its SLA clock starts at `sla_started_at` and stops while
@@ -259,7 +260,13 @@ class Ticket(models.Model):
     waiting_since = models.DateTimeField(null=True, blank=True)
     first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
     resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
-    due_at = models.DateTimeField(_("next due"), null=True, blank=True)
+    due_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
+    # When the policy's warning is due for each target (that share of its time left), worked out with
+    # the deadlines; the reminder scan compares them with the clock.
+    first_response_warn_at = models.DateTimeField(null=True, blank=True)
+    resolution_warn_at = models.DateTimeField(null=True, blank=True)
+    # The highest escalation step taken by the scan (3: handed to the team lead); each step once.
+    escalation = models.PositiveSmallIntegerField(default=0)
     first_responded_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
@@ -315,6 +322,7 @@ class EntryKind(models.TextChoices):
     NOTE = "note", pgettext_lazy("ticket entry", "Internal note")
     STATUS = "status", pgettext_lazy("ticket entry", "Status changed")
     ASSIGNED = "assigned", pgettext_lazy("ticket entry", "Assigned")
+    ESCALATED = "escalated", pgettext_lazy("ticket entry", "Escalated to the team lead")
     CHANGED = "changed", pgettext_lazy("ticket entry", "Changed")
 
 

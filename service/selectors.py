@@ -82,6 +82,23 @@ def sla_deadline(policy, start, *, target, pauses=(), clock=None):
     return clock.add_working(start, duration, pauses)
 
 
+def sla_warning(policy, start, *, target, pauses=(), clock=None):
+    """When the policy's warning for `target` is due: once all but `warn_remaining_percent` of the
+    target's time is used, counted as the target counts it (working time, or clock time for calendar
+    hours; N working days are the working time up to the end of the Nth)."""
+    clock = clock or working_calendar(policy.calendar)
+    share = (100 - policy.warn_remaining_percent) / 100
+    amount, unit = getattr(policy, target), getattr(policy, f"{target}_unit")
+    if unit == TargetUnit.WORKING_DAYS:
+        total = clock.working_between(start, clock.add_workdays(start, int(amount)))
+    else:
+        total = datetime.timedelta(seconds=round(float(amount) * 3600))
+    used = datetime.timedelta(seconds=round(total.total_seconds() * share))
+    if unit == TargetUnit.HOURS:
+        return clock.add_elapsed(start, used, pauses)
+    return clock.add_working(start, used, pauses)
+
+
 # Tickets ------------------------------------------------------------------------------------------
 
 # The work queues: (key, label). Each holds open tickets the user may see, the next due first.

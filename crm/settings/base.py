@@ -239,6 +239,8 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-scan": {"task": "crm.tasks.notifications_scan", "schedule": crontab(minute="*/5")},
     "notification-emails": {"task": "crm.tasks.notification_emails_queue", "schedule": 60.0},
     "notifications-digests": {"task": "crm.tasks.notifications_digests", "schedule": crontab(minute="*/15")},
+    # SLA escalation level 3: tickets long past their deadline to their team lead (one UPDATE each time).
+    "tickets-escalate": {"task": "service.tasks.tickets_escalate", "schedule": crontab(minute="*/5")},
 }
 
 # /healthz: seconds after which the workers' heartbeat (written every 30 s) counts as stale, i.e. beat
@@ -317,3 +319,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 2**20
 # instead); hours ahead within which an open ticket's next deadline puts it in the "breaching soon" queue.
 SERVICE_REOPEN_DAYS = env.int("SERVICE_REOPEN_DAYS", default=7)
 SERVICE_BREACHING_SOON_HOURS = env.int("SERVICE_BREACHING_SOON_HOURS", default=4)
+# Hours past its deadline after which an open ticket is handed to its team lead (escalation level 3).
+SERVICE_REASSIGN_AFTER_HOURS = env.int("SERVICE_REASSIGN_AFTER_HOURS", default=8)
+# Seconds the escalation waits inside its transaction after handing tickets on: only the crash test sets it.
+SERVICE_ESCALATE_PAUSE = env.float("SERVICE_ESCALATE_PAUSE", default=0)

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from conftest import start_worker, stop_workers, worker_env
+from conftest import start_worker, stop_workers, wait_for, worker_env
 from crm.celery import app
 from crm.models import Contact, Customer, ImportBatch, ImportRecord
 from crm.services import imports
@@ -18,15 +18,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 ROWS = 300
 
-
-def wait_for(check, timeout=60, every=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    return None
 
 
 def status_of(batch):

@@ -239,9 +239,11 @@ def test_each_app_registers_its_own_rules_and_the_engine_names_no_other_apps_tab
     assert {key: type(rule).__module__ for key, rule in RULES.items()} == {
         "followup_due": "crm.reminders", "not_followed_up": "crm.reminders", "pool_warning": "crm.reminders",
         "opportunity_stale": "sales.reminders", "close_date_passed": "sales.reminders",
-        "quote_approval_waiting": "sales.reminders", "instalment_overdue": "sales.reminders"}
+        "quote_approval_waiting": "sales.reminders", "instalment_overdue": "sales.reminders",
+        "ticket_sla_warning": "service.reminders", "ticket_sla_breached": "service.reminders",
+        "ticket_sla_escalated": "service.reminders"}
     engine = "".join(path.read_text() for path in Path(crm.notifications.__file__).parent.glob("*.py"))
-    assert "sales" not in engine and "crm_customer" not in engine
+    assert "sales" not in engine and "crm_customer" not in engine and "service_ticket" not in engine
 
 
 def test_every_rule_of_the_registry_runs(rep_east):

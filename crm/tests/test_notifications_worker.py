@@ -4,31 +4,18 @@ new worker: no duplicates and no gaps; an e-mail that keeps failing is retried, 
 import os
 import signal
 import time
-import uuid
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
-from conftest import start_worker, stop_workers, worker_env
+from conftest import paused_in_a_transaction, wait_for
 from crm import tasks
-from crm.celery import app
 from crm.models import EmailDelivery, Notification, NotificationPreference
 from crm.notifications import RULES
 from crm.tests.factories import CustomerFactory
 from crm.tests.notification_builders import ago
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(check, timeout=60, every=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    return None
 
 
 def counts():
@@ -54,24 +41,6 @@ def book(rep_east, n=40):
         CustomerFactory(owner=rep_east, name=f"久未跟进{i}", tier="A", last_followup_at=ago(days=10))
 
 
-@pytest.fixture
-def own_queue(tmp_path):
-    """A queue of the test's own and a way to start workers on it; stops them afterwards."""
-    queue = f"crm-test-{uuid.uuid4().hex[:8]}"
-    previous = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    log = open(tmp_path / "worker.log", "w+")
-    workers = []
-
-    def start(**env):
-        common = {"CELERY_VISIBILITY_TIMEOUT": "2", "CELERY_UNACKED_RESTORE_INTERVAL": "1"}
-        workers.append(start_worker(queue, worker_env(queue, **common, **env), log))
-        return workers[-1]
-
-    yield start
-    app.conf.task_default_queue = previous
-    stop_workers(workers, log)
-
 
 def test_a_scan_on_the_worker_raises_each_reminder_once(celery_worker_process, rep_east, manager_east):
     book(rep_east, n=5)
@@ -95,23 +64,17 @@ def test_a_scan_on_the_worker_groups_what_is_more_than_the_threshold_once(celery
     assert not Notification.objects.filter(is_group=False, group=None).exists()  # every item in its group
 
 
-def _paused_in_a_transaction():
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND state = 'idle in transaction' AND pid <> pg_backend_pid()")
-        return cursor.fetchone()[0] > 0
-
 
 def test_a_worker_killed_mid_scan_leaves_no_duplicates_and_no_gaps(own_queue, rep_east, manager_east):
     book(rep_east)
     worker = own_queue(NOTIFY_SCAN_PAUSE="60")  # pauses inside the transaction of the second rule
     tasks.notifications_scan.apply_async()
     assert wait_for(lambda: counts()["followup_due"] == 40), counts()
-    assert wait_for(_paused_in_a_transaction, timeout=30)
+    assert wait_for(paused_in_a_transaction, timeout=30)
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait(timeout=20)
     # The first rule is done and kept; nothing of the second survives its dead transaction.
-    assert wait_for(lambda: not _paused_in_a_transaction(), timeout=10)
+    assert wait_for(lambda: not paused_in_a_transaction(), timeout=10)
     assert counts() == {"followup_due": 40, "not_followed_up": 0}
     assert groups() == {("followup_due", "rep_east"): [40]}  # the first rule's group, whole
 

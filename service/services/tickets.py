@@ -112,26 +112,28 @@ def apply_sla(ticket, *, now, policies=None, clock=None):
     """Choose the ticket's SLA policy (the first that holds) and store its deadlines, counted from
     `sla_started_at` without the clock's stops: a new policy or priority keeps the working time
     already used. A first response already given keeps its deadline. Needs `customer` loaded."""
-    from ..selectors import sla_deadline, sla_policy_for, working_calendar
+    from ..selectors import sla_deadline, sla_policy_for, sla_warning, working_calendar
 
     policy = sla_policy_for(tier=ticket.customer.tier, priority=ticket.priority, type_id=ticket.type_id,
                             channel=ticket.channel, policies=policies)
     ticket.sla_policy = policy
-    if policy is None:
-        ticket.resolution_due = None
-        if ticket.first_responded_at is None:
-            ticket.first_response_due = None
-    else:
-        pauses = _pauses(ticket, now)
+    targets = ("resolution",) if ticket.first_responded_at else ("first_response", "resolution")
+    for target in targets:
+        setattr(ticket, f"{target}_due", None)
+        setattr(ticket, f"{target}_warn_at", None)
+    if policy is not None:
+        pauses, start = _pauses(ticket, now), ticket.sla_started_at
         try:
             calendar = clock or working_calendar(policy.calendar)
-            if ticket.first_responded_at is None:
-                ticket.first_response_due = sla_deadline(policy, ticket.sla_started_at, target="first_response",
-                                                         pauses=pauses, clock=calendar)
-            ticket.resolution_due = sla_deadline(policy, ticket.sla_started_at, target="resolution", pauses=pauses,
-                                                 clock=calendar)
+            for target in targets:
+                setattr(ticket, f"{target}_due", sla_deadline(policy, start, target=target, pauses=pauses,
+                                                              clock=calendar))
+                setattr(ticket, f"{target}_warn_at", sla_warning(policy, start, target=target, pauses=pauses,
+                                                                 clock=calendar))
         except NoWorkingTime:  # a calendar without working hours: no deadline rather than no ticket
-            ticket.first_response_due = ticket.resolution_due = None
+            for target in targets:
+                setattr(ticket, f"{target}_due", None)
+                setattr(ticket, f"{target}_warn_at", None)
     ticket.due_at = next_due(ticket)
 
 
