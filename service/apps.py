@@ -8,8 +8,10 @@ class ServiceConfig(AppConfig):
 
     def ready(self):
         from crm.panels import register_panel
+        from sales.services import on_won
 
         register_panel("service/partials/customer_tickets.html", 20, key="tickets", context=_panel)
+        on_won(_won)
 
 
 def _panel(user, customer):
@@ -22,3 +24,9 @@ def _panel(user, customer):
 
     return {**selectors.tickets_of_customer(user, customer),
             "can_create": user_access(user).can_open(Module.SERVICE) and customer.archived_at is None}
+
+
+def _won(*, opportunity, by):
+    from .services.after_sales import ticket_for_won_deal
+
+    ticket_for_won_deal(opportunity=opportunity, by=by)

@@ -12,6 +12,7 @@ from crm.lib.audit import audited
 from crm.models import Contact, Customer
 
 from .models import (
+    AfterSalesRule,
     CalendarDay,
     EntryKind,
     SlaPolicy,
@@ -74,6 +75,7 @@ def seed_service_demo():
     outcomes = [status for share, status in OUTCOMES for _ in range(share)]
     policies, clock, now = active_sla_policies(), working_calendar(), timezone.now()
     with audited(None, "seed_demo"):
+        _after_sales_rule(types)
         for n in range(TICKETS):
             customer = rng.choice(customers)
             status = rng.choice(outcomes) if n >= 6 else TicketStatus.NEW if n < 2 else TicketStatus.OPEN
@@ -124,3 +126,13 @@ def _ticket(rng, scenario, customer, contact, agent, types, status, opened, now,
     for entry in entries:
         entry.ticket = ticket
     TicketEntry.objects.bulk_create(entries)
+
+
+def _after_sales_rule(types):
+    """The project pipeline's won deals open an after-sales ticket (implementation, training, sign-off)."""
+    from sales.models import Pipeline
+
+    pipeline = Pipeline.objects.order_by("order", "id").first()
+    if pipeline is not None:
+        AfterSalesRule.objects.get_or_create(pipeline=pipeline, defaults={
+            "type": types["售后"], "priority": "high", "checklist": "安装部署\n数据迁移\n用户培训\n上线验收签字"})

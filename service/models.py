@@ -323,6 +323,7 @@ class EntryKind(models.TextChoices):
     STATUS = "status", pgettext_lazy("ticket entry", "Status changed")
     ASSIGNED = "assigned", pgettext_lazy("ticket entry", "Assigned")
     ESCALATED = "escalated", pgettext_lazy("ticket entry", "Escalated to the team lead")
+    CHECKED = "checked", pgettext_lazy("ticket entry", "Checklist")
     CHANGED = "changed", pgettext_lazy("ticket entry", "Changed")
 
 
@@ -374,3 +375,48 @@ class TicketEntry(models.Model):
     @property
     def is_message(self):
         return self.kind in (EntryKind.CREATED, EntryKind.REPLY, EntryKind.MESSAGE, EntryKind.NOTE)
+
+
+class TicketTask(models.Model):
+    """An item of a ticket's checklist (an after-sales ticket brings its rule's template): ticked once
+    done, by whom and when."""
+
+    access_rule = AccessRule(parent="ticket")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="checklist")
+    label = models.CharField(_("checklist item"), max_length=200)
+    order = models.PositiveSmallIntegerField(default=100)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+
+    class Meta:
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        ordering = ["ticket", "order", "id"]
+        indexes = [models.Index(fields=["ticket", "order"], name="tickettask_ticket")]
+
+
+@tracked("service.AfterSalesRule")
+class AfterSalesRule(models.Model):
+    """Per pipeline: when one of its deals is won, open an after-sales ticket of `type` for the customer,
+    in `team` (empty: the customer's team), with the checklist (one item per line)."""
+
+    pipeline = models.OneToOneField("sales.Pipeline", verbose_name=_("pipeline"), on_delete=models.CASCADE,
+                                    related_name="after_sales_rule")
+    is_active = models.BooleanField(_("on won, open a ticket"), default=True)
+    type = models.ForeignKey(TicketType, verbose_name=_("ticket type"), on_delete=models.PROTECT, related_name="+")
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    team = models.ForeignKey("accounts.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+", help_text=_("Empty: the customer's team."))
+    checklist = models.TextField(_("checklist"), blank=True, help_text=_("One item per line, e.g. 安装调试, 培训, 验收."))
+
+    class Meta:
+        verbose_name = _("after-sales rule")
+        verbose_name_plural = _("after-sales rules")
+
+    def __str__(self):
+        return str(self.pipeline)
+
+    def checklist_items(self):
+        return [line.strip()[:200] for line in self.checklist.splitlines() if line.strip()]

@@ -8,7 +8,17 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.access import can_edit, get_visible_or_404, visible
 
-from .models import OPEN_STATUSES, CalendarDay, SlaPolicy, TargetUnit, Ticket, TicketEntry, TicketStatus, WorkCalendar
+from .models import (
+    OPEN_STATUSES,
+    CalendarDay,
+    SlaPolicy,
+    TargetUnit,
+    Ticket,
+    TicketEntry,
+    TicketStatus,
+    TicketTask,
+    WorkCalendar,
+)
 from .working_time import WorkingCalendar
 
 
@@ -201,6 +211,7 @@ def ticket_page(user, pk):
     return {
         "ticket": ticket,
         "entries": list(entries_of(ticket)),
+        "checklist": list(TicketTask.objects.filter(ticket=ticket).select_related("done_by")),
         "sla_state": sla_state(ticket),
         "can_edit": may_change,
         "customer_visible": visible(user, type(ticket.customer).objects.filter(pk=ticket.customer_id)).exists(),

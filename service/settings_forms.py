@@ -6,12 +6,13 @@ import re
 import zoneinfo
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.lib import inputs
 
-from .models import CalendarDay, Channel, Priority, SlaPolicy, TargetUnit, TicketType, Weekday
+from .models import AfterSalesRule, CalendarDay, Channel, Priority, SlaPolicy, TargetUnit, TicketType, Weekday
 
 _DASHES = re.compile(r"\s*[-–—~～至到]\s*")
 _SEPARATORS = re.compile(r"[,，;；、\s]+")
@@ -206,6 +207,22 @@ class TicketTypeForm(forms.ModelForm):
     class Meta:
         model = TicketType
         fields = ["name", "name_en", "is_complaint", "order", "is_active"]
+
+    def service_fields(self):
+        return dict(self.cleaned_data)
+
+
+class AfterSalesRuleForm(forms.ModelForm):
+    class Meta:
+        model = AfterSalesRule
+        fields = ["is_active", "type", "priority", "team", "checklist"]
+        widgets = {"checklist": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = self.instance.type_id if self.instance.pk else None
+        self.fields["type"].queryset = TicketType.objects.filter(Q(is_active=True) | Q(pk=current))
+        self.fields["type"].empty_label = None
 
     def service_fields(self):
         return dict(self.cleaned_data)

@@ -1,4 +1,4 @@
-"""The service section of the settings area (see accounts.settings_area): the working calendars, the SLA policies and the ticket types."""
+"""The service section of the settings area (see accounts.settings_area): the working calendars, the SLA policies, the ticket types and the after-sales tickets."""
 from django.utils.translation import gettext_lazy as _
 
 from accounts.capabilities import Capability
@@ -12,4 +12,6 @@ register_section(
              icon="stopwatch", description=_("First-response and resolution targets, the first that holds wins")),
         Link("ticket_types", _("Ticket types"), "settings:service:ticket_types", Capability.MANAGE_SERVICE,
              icon="tags", description=_("The kinds of tickets: 咨询, 故障, 投诉 …")),
+        Link("after_sales", _("After-sales tickets"), "settings:service:after_sales", Capability.MANAGE_SERVICE,
+             icon="box-seam", description=_("Per pipeline, the ticket a won deal opens, with its checklist")),
     ])

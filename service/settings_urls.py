@@ -1,5 +1,5 @@
 """Service configuration in the settings area (holders of service.settings:manage): the working
-calendars, the SLA policies and the ticket types. Served under /settings/service/ (service/settings_sections.py): "settings:service:…"."""
+calendars, the SLA policies, the ticket types and the after-sales tickets of won deals. Served under /settings/service/ (service/settings_sections.py): "settings:service:…"."""
 from django.urls import path
 
 from . import settings_views as views
@@ -20,4 +20,6 @@ urlpatterns = [
     path("ticket-types/", views.ticket_type_list, name="ticket_types"),
     path("ticket-types/new/", views.ticket_type_create, name="ticket_type_create"),
     path("ticket-types/<int:type_pk>/", views.ticket_type_edit, name="ticket_type_edit"),
+    path("after-sales/", views.after_sales_list, name="after_sales"),
+    path("after-sales/<int:pipeline_pk>/", views.after_sales_edit, name="after_sales_edit"),
 ]

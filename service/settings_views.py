@@ -19,9 +19,17 @@ from accounts.views import show_service_error
 from crm.lib.inputs import FIRST_DATE, LAST_DATE, parse_int
 
 from . import services
-from .models import CalendarDay, Channel, Priority, SlaPolicy, TicketType, WorkCalendar
+from .models import AfterSalesRule, CalendarDay, Channel, Priority, SlaPolicy, TicketType, WorkCalendar
 from .selectors import next_year_missing, working_calendar
-from .settings_forms import CalendarForm, DaysForm, DeadlineCheckForm, SlaPolicyForm, TicketTypeForm, shown_windows
+from .settings_forms import (
+    AfterSalesRuleForm,
+    CalendarForm,
+    DaysForm,
+    DeadlineCheckForm,
+    SlaPolicyForm,
+    TicketTypeForm,
+    shown_windows,
+)
 from .working_time import NoWorkingTime
 
 manage = capability_required(Capability.MANAGE_SERVICE)
@@ -236,3 +244,28 @@ def _ticket_type_form(request, ticket_type):
                              reverse("settings:service:ticket_types")),
         template="service/settings/ticket_type_form.html", context={"ticket_type": ticket_type},
         section="ticket_types")
+
+
+@manage
+def after_sales_list(request):
+    """Every active pipeline and what winning one of its deals opens (its rule, if any)."""
+    from sales.models import Pipeline
+
+    pipelines = Pipeline.objects.filter(is_active=True).select_related(
+        "after_sales_rule__type", "after_sales_rule__team").order_by("order", "id")
+    return render_settings(request, "service/settings/after_sales.html", {"pipelines": pipelines},
+                           section="after_sales")
+
+
+@manage
+def after_sales_edit(request, pipeline_pk):
+    from sales.models import Pipeline
+
+    pipeline = get_object_or_404(Pipeline, pk=pipeline_pk)
+    rule = AfterSalesRule.objects.filter(pipeline=pipeline).first()
+    return _form_page(
+        request, AfterSalesRuleForm(request.POST or None, instance=rule or AfterSalesRule(pipeline=pipeline)),
+        save=lambda fields: services.after_sales_rule_save(by=request.user, pipeline=pipeline, **fields),
+        saved=lambda saved: (_("Saved what a won deal of %(pipeline)s opens.") % {"pipeline": pipeline.name},
+                             reverse("settings:service:after_sales")),
+        template="service/settings/after_sales_form.html", context={"pipeline": pipeline}, section="after_sales")

@@ -15,4 +15,5 @@ urlpatterns = [
     path("tickets/<int:pk>/status/", views.ticket_status, name="ticket_status"),
     path("tickets/<int:pk>/assign/", views.ticket_assign, name="ticket_assign"),
     path("tickets/<int:pk>/follow-up/", views.ticket_follow_up, name="ticket_follow_up"),
+    path("tickets/<int:pk>/checklist/<int:item_pk>/", views.ticket_check, name="ticket_check"),
 ]

@@ -4,7 +4,7 @@ access layer): another team's ticket is a 404, one that may be seen but not chan
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -20,7 +20,7 @@ from crm.models import Customer
 
 from . import selectors, services
 from .forms import AssignForm, BulkAssignForm, ReplyForm, StatusForm, TicketForm
-from .models import Ticket
+from .models import Ticket, TicketTask
 
 QUEUE_PAGE = 50
 QUEUE_ORDER = Ordering("due_at")
@@ -181,3 +181,12 @@ def ticket_follow_up(request, pk):
         return redirect(ticket)
     messages.success(request, _("Ticket %(reference)s opened.") % {"reference": new.reference})
     return redirect(new)
+
+
+@require_POST
+@capability_required(module=Module.SERVICE)
+def ticket_check(request, pk, item_pk):
+    ticket = selectors.ticket_for(request.user, pk, write=True)
+    item = get_object_or_404(TicketTask, pk=item_pk, ticket=ticket)
+    done = request.POST.get("done") == "1"
+    return _act(request, ticket, lambda: services.ticket_check(ticket=ticket, by=request.user, item=item, done=done))

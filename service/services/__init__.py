@@ -1,5 +1,6 @@
 """Every write of the service desk: the settings admins keep (calendars, SLA policies, ticket types) and
 the tickets agents work on."""
+from .after_sales import after_sales_rule_save, ticket_for_won_deal
 from .calendars import (
     calendar_day_delete,
     calendar_days_save,
@@ -17,6 +18,7 @@ from .tickets import (
     apply_sla,
     teams_within_reach,
     ticket_assign,
+    ticket_check,
     ticket_create,
     ticket_follow_up,
     ticket_reply,
@@ -26,8 +28,8 @@ from .tickets import (
 )
 
 __all__ = [
-    "TRANSITIONS", "agents_for", "apply_sla", "calendar_day_delete", "calendar_days_save",
+    "TRANSITIONS", "after_sales_rule_save", "agents_for", "apply_sla", "calendar_day_delete", "calendar_days_save",
     "calendar_official_days_add", "calendar_save", "official_years", "sla_policy_delete", "sla_policy_move",
-    "sla_policy_save", "teams_within_reach", "ticket_assign", "ticket_create", "ticket_follow_up", "ticket_reply",
-    "ticket_set_status", "ticket_type_save", "ticket_update", "tickets_assign",
+    "sla_policy_save", "teams_within_reach", "ticket_assign", "ticket_check", "ticket_create", "ticket_follow_up",
+    "ticket_for_won_deal", "ticket_reply", "ticket_set_status", "ticket_type_save", "ticket_update", "tickets_assign",
 ]

@@ -14,7 +14,7 @@ from accounts.access import can_edit, editable, user_access, visible
 from accounts.capabilities import Module, Scope
 from crm.lib.audit import audited
 
-from ..models import EntryKind, Priority, Ticket, TicketEntry, TicketStatus
+from ..models import EntryKind, Priority, Ticket, TicketEntry, TicketStatus, TicketTask
 from ..working_time import NoWorkingTime
 
 S = TicketStatus
@@ -141,11 +141,12 @@ def apply_sla(ticket, *, now, policies=None, clock=None):
 
 def ticket_create(*, by, customer, subject, type, priority=Priority.NORMAL, channel="phone", description="",
                   contact=None, assignee=None, team=None, opportunity=None, contract=None, follows=None,
-                  author_name=""):
+                  author_name="", checklist=()):
     """Open a ticket for `customer`. By an agent (`by`): on a customer they may see (Customer.DoesNotExist
     otherwise), assigned to them unless they name another of `agents_for(by)`, and it must stay within
     their reach. By the system (`by` None: the web form, e-mail, a won deal): unassigned, in `team` or
-    else the customer's team. The clock starts now and the SLA policy's deadlines are stored."""
+    else the customer's team. The clock starts now and the SLA policy's deadlines are stored;
+    `checklist` (labels) becomes its checklist."""
     from crm.models import Customer
 
     if by is not None:
@@ -171,6 +172,8 @@ def ticket_create(*, by, customer, subject, type, priority=Priority.NORMAL, chan
         ticket.save()
         TicketEntry.objects.create(ticket=ticket, kind=EntryKind.CREATED, body=ticket.description, author=by,
                                    author_name=author_name[:120], created_at=now)
+        TicketTask.objects.bulk_create(TicketTask(ticket=ticket, label=label[:200], order=10 * n)
+                                       for n, label in enumerate(checklist, start=1))
         _keep_within_reach(ticket, by)
     return ticket
 
@@ -372,3 +375,23 @@ def ticket_update(*, ticket, by, version=None, **fields):
 def _shown(ticket, name, value):
     """A value as the timeline keeps it: the code of a choice (shown translated), else its text."""
     return str(value if value is not None else "")[:200]
+
+
+def ticket_check(*, ticket, by, item, done=True):
+    """Tick (or untick) an item of the ticket's checklist, on the timeline. Returns the item."""
+    _require_edit(ticket, by)
+    if item.ticket_id != ticket.pk:
+        raise ValidationError(_("The item belongs to another ticket."))
+    with audited(by, "ticket_check"):
+        locked = _locked(ticket)
+        if locked.status == S.CLOSED:
+            raise ValidationError(_("The ticket is closed: open a follow-up ticket instead."))
+        item = TicketTask.objects.select_for_update().get(pk=item.pk)
+        if bool(item.done_at) == done:
+            return item
+        now = timezone.now()
+        item.done_at, item.done_by = (now, by) if done else (None, None)
+        item.save(update_fields=["done_at", "done_by"])
+        _entry(locked, EntryKind.CHECKED, by, now, body=item.label, new_value="done" if done else "open")
+        _save(locked)
+    return item

@@ -13,7 +13,7 @@ from django.urls import reverse
 from conftest import named_routes
 from crm.tests.factories import ContactFactory, CustomerFactory
 from service import services
-from service.models import Ticket, TicketEntry, TicketStatus
+from service.models import Ticket, TicketEntry, TicketStatus, TicketTask
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -28,7 +28,7 @@ def customer(rep_east):
 @pytest.fixture
 def ticket(agent_sh, customer, service_desk):
     return services.ticket_create(by=agent_sh, customer=customer, subject=SECRET, type=service_desk["故障"],
-                                  description="主轴异响，已停机")
+                                  description="主轴异响，已停机", checklist=["上门检修"])
 
 
 def test_an_agent_opens_a_ticket_from_the_customer_page(client_for, agent_sh, customer, service_desk):
@@ -179,33 +179,40 @@ def ticket_routes():
 READS = {"service:ticket_detail"}
 
 
+def url_of(name, ticket):
+    route = dict(ticket_routes())[name]
+    return reverse(name, args=[ticket.pk, ticket.checklist.get().pk] if "<int:item_pk>" in route else [ticket.pk])
+
+
 def test_every_ticket_url_is_in_the_grid():
     assert {name for name, _route in ticket_routes()} == {
         "service:ticket_detail", "service:ticket_edit", "service:ticket_reply", "service:ticket_status",
-        "service:ticket_assign", "service:ticket_follow_up"}
+        "service:ticket_assign", "service:ticket_follow_up", "service:ticket_check"}
 
 
 @pytest.mark.parametrize("name", [name for name, _route in ticket_routes()])
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_another_teams_agent_gets_404_and_changes_nothing(client_for, agent_bj, agent_sh, ticket, name, method):
     services.ticket_set_status(ticket=ticket, by=agent_sh, status=TicketStatus.RESOLVED)
-    before = (Ticket.objects.values().get(pk=ticket.pk), TicketEntry.objects.count(), Ticket.objects.count())
+    before = (Ticket.objects.values().get(pk=ticket.pk), TicketEntry.objects.count(), Ticket.objects.count(),
+              list(TicketTask.objects.values()))
     client = client_for(agent_bj)
-    url = reverse(name, args=[ticket.pk])
+    url = url_of(name, ticket)
     data = {"body": "x", "status": "open", "assignee": agent_bj.pk, "subject": "改", "type": ticket.type_id,
-            "priority": "low", "channel": "web"}
+            "priority": "low", "channel": "web", "done": "1"}
     response = client.get(url) if method == "get" else client.post(url, data)
     assert response.status_code == (405 if method == "get" and name not in READS | {"service:ticket_edit"} else 404)
     assert SECRET not in response.content.decode()
-    assert (Ticket.objects.values().get(pk=ticket.pk), TicketEntry.objects.count(), Ticket.objects.count()) == before
+    assert (Ticket.objects.values().get(pk=ticket.pk), TicketEntry.objects.count(), Ticket.objects.count(),
+            list(TicketTask.objects.values())) == before
 
 
 @pytest.mark.parametrize("name", [name for name, _route in ticket_routes()])
 def test_the_tickets_agent_reaches_every_url(client_for, agent_sh, ticket, name):
     services.ticket_set_status(ticket=ticket, by=agent_sh, status=TicketStatus.RESOLVED)
-    url = reverse(name, args=[ticket.pk])
+    url = url_of(name, ticket)
     response = client_for(agent_sh).get(url) if name in READS | {"service:ticket_edit"} else \
-        client_for(agent_sh).post(url, {"body": "跟进", "status": "open"})
+        client_for(agent_sh).post(url, {"body": "跟进", "status": "open", "done": "1"})
     assert response.status_code in (200, 302)
 
 
