@@ -12,6 +12,29 @@ from .models import Ticket, TicketStatus, TicketType
 from .services import agents_for
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern); what they may be is the service's rule."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+def files_field():
+    return MultipleFileField(label=_("attachments"), required=False,
+                             help_text=_("Pictures, PDF, text, Office documents or ZIP files."))
+
+
 def _agent_label(user):
     return f"{user.name} · {user.team.name}" if user.team_id else user.name
 
@@ -26,6 +49,7 @@ class TicketForm(forms.ModelForm):
     customer's that the user may open."""
 
     version = inputs.IntegerField(widget=forms.HiddenInput, required=False)
+    files = files_field()
 
     class Meta:
         model = Ticket
@@ -44,6 +68,8 @@ class TicketForm(forms.ModelForm):
                                             .order_by("-id"))
         if not self.instance.pk:
             del self.fields["version"]
+        else:  # files come with replies and notes once the ticket exists
+            del self.fields["files"]
 
 
 class ReplyForm(forms.Form):
@@ -52,6 +78,7 @@ class ReplyForm(forms.Form):
     body = forms.CharField(label=_("message"), widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000)
     internal = forms.BooleanField(label=_("internal note (the customer never sees it)"), required=False)
     status = forms.ChoiceField(label=_("then set the status to"), required=False)
+    files = files_field()
     version = inputs.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, next_statuses=(), **kwargs):

@@ -420,3 +420,26 @@ class AfterSalesRule(models.Model):
 
     def checklist_items(self):
         return [line.strip()[:200] for line in self.checklist.splitlines() if line.strip()]
+
+
+class TicketAttachment(models.Model):
+    """A file that came with a ticket's opening, a reply or a note (`entry`), stored under MEDIA_ROOT and
+    served only through the ticket's access-checked view, always as a download."""
+
+    access_rule = AccessRule(parent="ticket")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    entry = models.ForeignKey(TicketEntry, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="tickets/%Y/%m/")
+    name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveIntegerField(_("size"))
+    content_type = models.CharField(max_length=100)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["ticket", "id"]
+        indexes = [models.Index(fields=["ticket"], name="ticketattachment_ticket")]

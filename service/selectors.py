@@ -151,7 +151,8 @@ def ticket_for(user, pk, *, write=False):
 
 def entries_of(ticket):
     """The ticket's timeline, oldest first, with the authors loaded."""
-    return TicketEntry.objects.filter(ticket=ticket).select_related("author").order_by("created_at", "id")
+    return (TicketEntry.objects.filter(ticket=ticket).select_related("author").prefetch_related("attachments")
+            .order_by("created_at", "id"))
 
 
 def sla_state(ticket, now=None):

@@ -16,4 +16,5 @@ urlpatterns = [
     path("tickets/<int:pk>/assign/", views.ticket_assign, name="ticket_assign"),
     path("tickets/<int:pk>/follow-up/", views.ticket_follow_up, name="ticket_follow_up"),
     path("tickets/<int:pk>/checklist/<int:item_pk>/", views.ticket_check, name="ticket_check"),
+    path("tickets/<int:pk>/files/<int:attachment_pk>/", views.ticket_attachment, name="ticket_attachment"),
 ]

@@ -3,7 +3,7 @@ customer, replying, notes, status and assignment. Every ticket is read through s
 access layer): another team's ticket is a 404, one that may be seen but not changed a 403."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ from crm.models import Customer
 
 from . import selectors, services
 from .forms import AssignForm, BulkAssignForm, ReplyForm, StatusForm, TicketForm
-from .models import Ticket, TicketTask
+from .models import Ticket, TicketAttachment, TicketTask
 
 QUEUE_PAGE = 50
 QUEUE_ORDER = Ordering("due_at")
@@ -69,14 +69,15 @@ def ticket_create(request):
     """Open a ticket for a customer the user may see (?customer=<id>): subject, type and priority are
     enough; the ticket is the user's own."""
     customer = crm_selectors.customer_for(request.user, request.GET.get("customer") or request.POST.get("customer"))
-    form = TicketForm(request.POST or None, customer=customer, user=request.user)
+    form = TicketForm(request.POST or None, request.FILES or None, customer=customer, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             ticket = services.ticket_create(
                 by=request.user, customer=customer, subject=data["subject"], type=data["type"],
                 priority=data["priority"], channel=data["channel"], contact=data["contact"],
-                description=data["description"], opportunity=data["opportunity"], contract=data["contract"])
+                description=data["description"], opportunity=data["opportunity"], contract=data["contract"],
+                files=data["files"])
         except ValidationError as error:
             show_service_error(form, error)
         else:
@@ -133,7 +134,7 @@ def _act(request, ticket, action):
 @capability_required(module=Module.SERVICE)
 def ticket_reply(request, pk):
     ticket = selectors.ticket_for(request.user, pk, write=True)
-    form = ReplyForm(request.POST, next_statuses=[s for s in services.TRANSITIONS[ticket.status]])
+    form = ReplyForm(request.POST, request.FILES, next_statuses=[s for s in services.TRANSITIONS[ticket.status]])
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(ticket)
@@ -141,7 +142,7 @@ def ticket_reply(request, pk):
 
     def reply():
         services.ticket_reply(ticket=ticket, by=request.user, body=data["body"], internal=data["internal"],
-                              status=data["status"] or None, version=data["version"])
+                              status=data["status"] or None, version=data["version"], files=data["files"])
         messages.success(request, _("Note saved.") if data["internal"] else _("Reply saved."))
     return _act(request, ticket, reply)
 
@@ -190,3 +191,15 @@ def ticket_check(request, pk, item_pk):
     item = get_object_or_404(TicketTask, pk=item_pk, ticket=ticket)
     done = request.POST.get("done") == "1"
     return _act(request, ticket, lambda: services.ticket_check(ticket=ticket, by=request.user, item=item, done=done))
+
+
+@capability_required(module=Module.SERVICE)
+def ticket_attachment(request, pk, attachment_pk):
+    """A ticket's file, to whoever may see the ticket (404 otherwise), always as a download."""
+    ticket = selectors.ticket_for(request.user, pk)
+    attachment = get_object_or_404(TicketAttachment, pk=attachment_pk, ticket=ticket)
+    try:
+        file = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(file, as_attachment=True, filename=attachment.name, content_type=attachment.content_type)

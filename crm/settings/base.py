@@ -323,3 +323,6 @@ SERVICE_BREACHING_SOON_HOURS = env.int("SERVICE_BREACHING_SOON_HOURS", default=4
 SERVICE_REASSIGN_AFTER_HOURS = env.int("SERVICE_REASSIGN_AFTER_HOURS", default=8)
 # Seconds the escalation waits inside its transaction after handing tickets on: only the crash test sets it.
 SERVICE_ESCALATE_PAUSE = env.float("SERVICE_ESCALATE_PAUSE", default=0)
+# Files on tickets: the largest one in bytes, and how many one message may bring.
+SERVICE_ATTACHMENT_MAX_BYTES = env.int("SERVICE_ATTACHMENT_MAX_BYTES", default=10 * 2**20)
+SERVICE_ATTACHMENTS_PER_MESSAGE = env.int("SERVICE_ATTACHMENTS_PER_MESSAGE", default=5)

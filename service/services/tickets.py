@@ -16,6 +16,7 @@ from crm.lib.audit import audited
 
 from ..models import EntryKind, Priority, Ticket, TicketEntry, TicketStatus, TicketTask
 from ..working_time import NoWorkingTime
+from .attachments import attachments_check, attachments_store
 
 S = TicketStatus
 # Where a ticket may go from each status. NEW is left by the first reply or any change of status; a
@@ -141,12 +142,12 @@ def apply_sla(ticket, *, now, policies=None, clock=None):
 
 def ticket_create(*, by, customer, subject, type, priority=Priority.NORMAL, channel="phone", description="",
                   contact=None, assignee=None, team=None, opportunity=None, contract=None, follows=None,
-                  author_name="", checklist=()):
+                  author_name="", checklist=(), files=()):
     """Open a ticket for `customer`. By an agent (`by`): on a customer they may see (Customer.DoesNotExist
     otherwise), assigned to them unless they name another of `agents_for(by)`, and it must stay within
     their reach. By the system (`by` None: the web form, e-mail, a won deal): unassigned, in `team` or
     else the customer's team. The clock starts now and the SLA policy's deadlines are stored;
-    `checklist` (labels) becomes its checklist."""
+    `checklist` (labels) becomes its checklist, `files` (uploads) its first attachments."""
     from crm.models import Customer
 
     if by is not None:
@@ -161,6 +162,7 @@ def ticket_create(*, by, customer, subject, type, priority=Priority.NORMAL, chan
     subject = subject.strip()
     if not subject:
         raise ValidationError({"subject": _("Say in a few words what the customer needs.")})
+    checked = _checked_files(files)
     now = timezone.now()
     with audited(by, "ticket_create"):
         ticket = Ticket(
@@ -170,12 +172,20 @@ def ticket_create(*, by, customer, subject, type, priority=Priority.NORMAL, chan
             contract=contract, follows=follows, sla_started_at=now, created_by=by, created_at=now)
         apply_sla(ticket, now=now)
         ticket.save()
-        TicketEntry.objects.create(ticket=ticket, kind=EntryKind.CREATED, body=ticket.description, author=by,
-                                   author_name=author_name[:120], created_at=now)
+        opening = TicketEntry.objects.create(ticket=ticket, kind=EntryKind.CREATED, body=ticket.description,
+                                             author=by, author_name=author_name[:120], created_at=now)
+        attachments_store(ticket=ticket, entry=opening, checked=checked, by=by)
         TicketTask.objects.bulk_create(TicketTask(ticket=ticket, label=label[:200], order=10 * n)
                                        for n, label in enumerate(checklist, start=1))
         _keep_within_reach(ticket, by)
     return ticket
+
+
+def _checked_files(files):
+    try:
+        return attachments_check(files)
+    except ValidationError as error:
+        raise ValidationError({"files": error.messages}) from None
 
 
 def _check_related(customer, by, *, contact=None, opportunity=None, contract=None):
@@ -268,20 +278,22 @@ def ticket_set_status(*, ticket, by, status, version=None):
         return _save(locked)
 
 
-def ticket_reply(*, ticket, by, body, internal=False, status=None, version=None):
+def ticket_reply(*, ticket, by, body, internal=False, status=None, version=None, files=()):
     """A reply to the customer, or with `internal` a note only colleagues read, and optionally a new
     status in the same step. The first reply to the customer is the first response (a new ticket goes
-    to in progress by it). Returns the entry."""
+    to in progress by it). `files`: uploads attached to it. Returns the entry."""
     body = body.strip()
     if not body:
         raise ValidationError({"body": _("Write something first.")})
     _require_edit(ticket, by)
+    checked = _checked_files(files)
     with audited(by, "ticket_note" if internal else "ticket_reply"):
         locked = _locked(ticket, version)
         if locked.status == S.CLOSED:
             raise ValidationError(_("The ticket is closed: open a follow-up ticket instead."))
         now = timezone.now()
         entry = _entry(locked, EntryKind.NOTE if internal else EntryKind.REPLY, by, now, body=body)
+        attachments_store(ticket=locked, entry=entry, checked=checked, by=by)
         if not internal:
             if locked.first_responded_at is None:
                 locked.first_responded_at = now

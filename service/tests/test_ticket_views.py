@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from conftest import named_routes
@@ -26,9 +27,11 @@ def customer(rep_east):
 
 
 @pytest.fixture
-def ticket(agent_sh, customer, service_desk):
+def ticket(agent_sh, customer, service_desk, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    photo = SimpleUploadedFile("现场照片.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
     return services.ticket_create(by=agent_sh, customer=customer, subject=SECRET, type=service_desk["故障"],
-                                  description="主轴异响，已停机", checklist=["上门检修"])
+                                  description="主轴异响，已停机", checklist=["上门检修"], files=[photo])
 
 
 def test_an_agent_opens_a_ticket_from_the_customer_page(client_for, agent_sh, customer, service_desk):
@@ -176,18 +179,22 @@ def ticket_routes():
                   if name.startswith("service:") and "tickets/<int:pk>/" in route)
 
 
-READS = {"service:ticket_detail"}
+READS = {"service:ticket_detail", "service:ticket_attachment"}
 
 
 def url_of(name, ticket):
     route = dict(ticket_routes())[name]
-    return reverse(name, args=[ticket.pk, ticket.checklist.get().pk] if "<int:item_pk>" in route else [ticket.pk])
+    if "<int:item_pk>" in route:
+        return reverse(name, args=[ticket.pk, ticket.checklist.get().pk])
+    if "<int:attachment_pk>" in route:
+        return reverse(name, args=[ticket.pk, ticket.attachments.get().pk])
+    return reverse(name, args=[ticket.pk])
 
 
 def test_every_ticket_url_is_in_the_grid():
     assert {name for name, _route in ticket_routes()} == {
         "service:ticket_detail", "service:ticket_edit", "service:ticket_reply", "service:ticket_status",
-        "service:ticket_assign", "service:ticket_follow_up", "service:ticket_check"}
+        "service:ticket_assign", "service:ticket_follow_up", "service:ticket_check", "service:ticket_attachment"}
 
 
 @pytest.mark.parametrize("name", [name for name, _route in ticket_routes()])
