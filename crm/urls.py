@@ -41,6 +41,8 @@ urlpatterns = [
     path("customers/", include((customer_patterns, "crm"))),
     path("sales/", include("sales.urls")),
     path("service/", include("service.urls")),
+    path("support/", include(("service.public_urls", "support"))),
+    path("survey/", include(("service.survey_urls", "survey"))),
     path("marketing/", include("marketing.urls")),
     path("reports/", include("reports.urls")),
     path("notifications/", include((notifications.urlpatterns, "notifications"))),

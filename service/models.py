@@ -443,3 +443,46 @@ class TicketAttachment(models.Model):
         verbose_name_plural = _("attachments")
         ordering = ["ticket", "id"]
         indexes = [models.Index(fields=["ticket"], name="ticketattachment_ticket")]
+
+
+class Survey(models.Model):
+    """The satisfaction survey of a resolved ticket: CSAT 1–5 with a comment, and NPS 0–10 when it is the
+    customer's first survey of the quarter. Its link carries a signed token, of which only the hash is
+    kept; it expires `expires_at`; an answer may be changed for SURVEY_CHANGE_HOURS. A low score (CSAT 1–2,
+    NPS 0–6) reminds the team lead until someone records the follow-up."""
+
+    access_rule = AccessRule(parent="ticket")
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="survey")
+    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    asks_nps = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    mailed_to = models.CharField(max_length=254, blank=True)
+    mailed_at = models.DateTimeField(null=True, blank=True)
+    csat = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True,
+                                            validators=[MinValueValidator(1), MaxValueValidator(5)])
+    nps = models.PositiveSmallIntegerField(_("likelihood to recommend"), null=True, blank=True,
+                                           validators=[MaxValueValidator(10)])
+    comment = models.TextField(_("comment"), blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    followed_up_at = models.DateTimeField(null=True, blank=True)
+    followed_up_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+")
+
+    class Meta:
+        verbose_name = _("satisfaction survey")
+        verbose_name_plural = _("satisfaction surveys")
+        indexes = [
+            models.Index(fields=["customer", "created_at"], name="survey_customer"),
+            models.Index(fields=["answered_at"], name="survey_answered", condition=Q(answered_at__isnull=False)),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(csat__gte=1, csat__lte=5) | Q(csat=None), name="survey_csat_1_5"),
+            models.CheckConstraint(condition=Q(nps__lte=10) | Q(nps=None), name="survey_nps_0_10"),
+        ]
+
+    @property
+    def is_low(self):
+        return (self.csat is not None and self.csat <= 2) or (self.nps is not None and self.nps <= 6)

@@ -120,3 +120,38 @@ class TicketSlaEscalated(TicketRule):
     def group_message(self, n, count):
         return ngettext("%(n)s ticket is hours past its SLA deadline", "%(n)s tickets are hours past their SLA deadline",
                         count) % {"n": count}
+
+
+@register
+class SurveyLowScore(Rule):
+    """A customer gave a low score (CSAT 1–2, or NPS 0–6): the team lead follows it up, until someone
+    records that on the ticket."""
+
+    key = "survey_low_score"
+    label = gettext_lazy("Low satisfaction score")
+    help_text = gettext_lazy("A customer rated a ticket 1–2 (or 0–6 for recommending us): to the team lead (the "
+                             "assignee when the team has none), until the follow-up is recorded.")
+    model = "service.Survey"
+
+    def due_sql(self):
+        return f"""
+        SELECT COALESCE(lead.lead_id, t.assignee_id) AS recipient_id, s.id AS object_id, s.id::text AS period,
+               s.answered_at AS due_at, {SUBJECT} AS subject,
+               jsonb_build_object('csat', s.csat, 'nps', s.nps) AS data
+        FROM service_survey s JOIN service_ticket t ON t.id = s.ticket_id {LEAD}
+        WHERE s.answered_at IS NOT NULL AND s.followed_up_at IS NULL AND (s.csat <= 2 OR s.nps <= 6)
+          AND {serves("COALESCE(lead.lead_id, t.assignee_id)")}"""
+
+    def message(self, n):
+        return _("%(ticket)s: the customer rated it %(csat)s/5; follow it up") % {
+            "ticket": n.subject, "csat": n.data.get("csat", "")}
+
+    def group_message(self, n, count):
+        return ngettext("%(n)s low satisfaction score to follow up", "%(n)s low satisfaction scores to follow up",
+                        count) % {"n": count}
+
+    def target_url(self, record):
+        return record.ticket.get_absolute_url()
+
+    def group_url(self, notification):
+        return list_url("service:queue", queue="all")

@@ -12,6 +12,7 @@ from .models import (
     OPEN_STATUSES,
     CalendarDay,
     SlaPolicy,
+    Survey,
     TargetUnit,
     Ticket,
     TicketEntry,
@@ -218,4 +219,5 @@ def ticket_page(user, pk):
         "customer_visible": visible(user, type(ticket.customer).objects.filter(pk=ticket.customer_id)).exists(),
         "next_statuses": [TicketStatus(s) for s in TRANSITIONS[ticket.status]] if may_change else [],
         "followed_by": list(visible(user, Ticket.objects.filter(follows=ticket)).only("pk", "subject")),
+        "survey": Survey.objects.filter(ticket=ticket).select_related("followed_up_by").first(),
     }

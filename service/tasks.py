@@ -9,3 +9,12 @@ def tickets_escalate():
     from .services.escalation import tickets_escalate as escalate
 
     return escalate()
+
+
+@shared_task(name="service.tasks.surveys_send")
+def surveys_send():
+    """Beat, every 15 minutes: issue the surveys due (one insert; safe to run twice), then mail their links
+    (each claimed before it goes). Returns (issued, mailed)."""
+    from .services.surveys import surveys_issue, surveys_mail
+
+    return surveys_issue(), surveys_mail()

@@ -17,4 +17,6 @@ urlpatterns = [
     path("tickets/<int:pk>/follow-up/", views.ticket_follow_up, name="ticket_follow_up"),
     path("tickets/<int:pk>/checklist/<int:item_pk>/", views.ticket_check, name="ticket_check"),
     path("tickets/<int:pk>/files/<int:attachment_pk>/", views.ticket_attachment, name="ticket_attachment"),
+    path("tickets/<int:pk>/survey/", views.ticket_survey, name="ticket_survey"),
+    path("tickets/<int:pk>/survey/followed-up/", views.ticket_survey_followed_up, name="ticket_survey_followed_up"),
 ]

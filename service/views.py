@@ -20,7 +20,8 @@ from crm.models import Customer
 
 from . import selectors, services
 from .forms import AssignForm, BulkAssignForm, ReplyForm, StatusForm, TicketForm
-from .models import Ticket, TicketAttachment, TicketTask
+from .models import Survey, Ticket, TicketAttachment, TicketTask
+from .services.surveys import survey_followed_up, survey_issue, survey_url
 
 QUEUE_PAGE = 50
 QUEUE_ORDER = Ordering("due_at")
@@ -92,8 +93,10 @@ def ticket_detail(request, pk):
     context = selectors.ticket_page(request.user, pk)
     ticket = context["ticket"]
     version = {"version": ticket.version}
+    survey = context["survey"]
     return render(request, "service/ticket_detail.html", {
         **context,
+        "survey_url": survey_url(survey) if survey and context["can_edit"] else "",
         "reply_form": ReplyForm(initial=version, next_statuses=context["next_statuses"]),
         "assign_form": AssignForm(initial={**version, "assignee": ticket.assignee_id}, user=request.user)
         if context["can_edit"] else None,
@@ -203,3 +206,19 @@ def ticket_attachment(request, pk, attachment_pk):
     except FileNotFoundError:
         raise Http404 from None
     return FileResponse(file, as_attachment=True, filename=attachment.name, content_type=attachment.content_type)
+
+
+@require_POST
+@capability_required(module=Module.SERVICE)
+def ticket_survey(request, pk):
+    """Issue the ticket's survey now, for the agent to copy its link into WeChat or an SMS."""
+    ticket = selectors.ticket_for(request.user, pk, write=True)
+    return _act(request, ticket, lambda: survey_issue(ticket=ticket, by=request.user))
+
+
+@require_POST
+@capability_required(module=Module.SERVICE)
+def ticket_survey_followed_up(request, pk):
+    ticket = selectors.ticket_for(request.user, pk, write=True)
+    survey = get_object_or_404(Survey, ticket=ticket)
+    return _act(request, ticket, lambda: survey_followed_up(survey=survey, by=request.user))

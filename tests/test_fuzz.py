@@ -332,8 +332,8 @@ def routes(prefixes):
 # Signing out ends the walk; the health check answers about services, not input. pghistory's own admin
 # of its events reads a view ("pghistory_events") this project does not create: it fails on any input.
 SKIP = {"accounts:logout", "admin:logout", "healthz", "set_language"}
-AREAS = {"crm": ("crm",), "sales": ("sales",), "other": ("", "home", "accounts", "service", "marketing", "reports",
-                                                        "notifications"), "admin": ("admin",)}
+AREAS = {"crm": ("crm",), "sales": ("sales",), "other": ("", "home", "accounts", "service", "support", "marketing",
+                                                        "reports", "notifications"), "admin": ("admin",)}
 
 
 @pytest.fixture

@@ -13,7 +13,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 ROOT = Path(__file__).resolve().parent.parent
 
 # URL names that answer without signing in. Everything else must send an anonymous user to login.
-PUBLIC = {"accounts:login", "healthz", "set_language", "admin:login", "admin:index"}
+# The public service pages: the request form (service.public_views) and the survey (service.survey_views).
+PUBLIC = {"accounts:login", "healthz", "set_language", "admin:login", "admin:index", "support:request", "support:thanks",
+          "survey:answer"}
 PUBLIC_PREFIXES = ("admin:",)  # the Django admin has its own superuser-only login
 SAMPLE_ARGS = {"int": "1", "str": "x", "slug": "x", "uuid": "00000000-0000-0000-0000-000000000000", "path": "x"}
 

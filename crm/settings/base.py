@@ -241,6 +241,8 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-digests": {"task": "crm.tasks.notifications_digests", "schedule": crontab(minute="*/15")},
     # SLA escalation level 3: tickets long past their deadline to their team lead (one UPDATE each time).
     "tickets-escalate": {"task": "service.tasks.tickets_escalate", "schedule": crontab(minute="*/5")},
+    # Satisfaction surveys of tickets resolved a while ago: issued in one insert, then mailed.
+    "surveys-send": {"task": "service.tasks.surveys_send", "schedule": crontab(minute="*/15")},
 }
 
 # /healthz: seconds after which the workers' heartbeat (written every 30 s) counts as stale, i.e. beat
@@ -326,3 +328,12 @@ SERVICE_ESCALATE_PAUSE = env.float("SERVICE_ESCALATE_PAUSE", default=0)
 # Files on tickets: the largest one in bytes, and how many one message may bring.
 SERVICE_ATTACHMENT_MAX_BYTES = env.int("SERVICE_ATTACHMENT_MAX_BYTES", default=10 * 2**20)
 SERVICE_ATTACHMENTS_PER_MESSAGE = env.int("SERVICE_ATTACHMENTS_PER_MESSAGE", default=5)
+# Satisfaction surveys: hours after a ticket is resolved that its survey goes out, days its link stays
+# valid, and hours an answer may still be changed.
+SERVICE_SURVEY_AFTER_HOURS = env.int("SERVICE_SURVEY_AFTER_HOURS", default=2)
+SERVICE_SURVEY_DAYS = env.int("SERVICE_SURVEY_DAYS", default=30)
+SERVICE_SURVEY_CHANGE_HOURS = env.int("SERVICE_SURVEY_CHANGE_HOURS", default=24)
+# The public service request form (/support/): the fewest seconds between opening the form and sending
+# it (a person types; a bot posts at once), and the requests one IP address may send in an hour.
+SERVICE_FORM_MIN_SECONDS = env.int("SERVICE_FORM_MIN_SECONDS", default=3)
+SERVICE_FORM_PER_IP_HOUR = env.int("SERVICE_FORM_PER_IP_HOUR", default=5)

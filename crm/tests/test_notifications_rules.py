@@ -241,7 +241,7 @@ def test_each_app_registers_its_own_rules_and_the_engine_names_no_other_apps_tab
         "opportunity_stale": "sales.reminders", "close_date_passed": "sales.reminders",
         "quote_approval_waiting": "sales.reminders", "instalment_overdue": "sales.reminders",
         "ticket_sla_warning": "service.reminders", "ticket_sla_breached": "service.reminders",
-        "ticket_sla_escalated": "service.reminders"}
+        "ticket_sla_escalated": "service.reminders", "survey_low_score": "service.reminders"}
     engine = "".join(path.read_text() for path in Path(crm.notifications.__file__).parent.glob("*.py"))
     assert "sales" not in engine and "crm_customer" not in engine and "service_ticket" not in engine
 

@@ -14,7 +14,8 @@ from django.urls import reverse
 from conftest import named_routes
 from crm.tests.factories import ContactFactory, CustomerFactory
 from service import services
-from service.models import Ticket, TicketEntry, TicketStatus, TicketTask
+from service.models import Survey, Ticket, TicketEntry, TicketStatus, TicketTask
+from service.services.surveys import survey_issue
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -194,15 +195,17 @@ def url_of(name, ticket):
 def test_every_ticket_url_is_in_the_grid():
     assert {name for name, _route in ticket_routes()} == {
         "service:ticket_detail", "service:ticket_edit", "service:ticket_reply", "service:ticket_status",
-        "service:ticket_assign", "service:ticket_follow_up", "service:ticket_check", "service:ticket_attachment"}
+        "service:ticket_assign", "service:ticket_follow_up", "service:ticket_check", "service:ticket_attachment",
+        "service:ticket_survey", "service:ticket_survey_followed_up"}
 
 
 @pytest.mark.parametrize("name", [name for name, _route in ticket_routes()])
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_another_teams_agent_gets_404_and_changes_nothing(client_for, agent_bj, agent_sh, ticket, name, method):
     services.ticket_set_status(ticket=ticket, by=agent_sh, status=TicketStatus.RESOLVED)
+    survey_issue(ticket=ticket, by=agent_sh)
     before = (Ticket.objects.values().get(pk=ticket.pk), TicketEntry.objects.count(), Ticket.objects.count(),
-              list(TicketTask.objects.values()))
+              list(TicketTask.objects.values()), list(Survey.objects.values()))
     client = client_for(agent_bj)
     url = url_of(name, ticket)
     data = {"body": "x", "status": "open", "assignee": agent_bj.pk, "subject": "改", "type": ticket.type_id,
@@ -211,12 +214,13 @@ def test_another_teams_agent_gets_404_and_changes_nothing(client_for, agent_bj, 
     assert response.status_code == (405 if method == "get" and name not in READS | {"service:ticket_edit"} else 404)
     assert SECRET not in response.content.decode()
     assert (Ticket.objects.values().get(pk=ticket.pk), TicketEntry.objects.count(), Ticket.objects.count(),
-            list(TicketTask.objects.values())) == before
+            list(TicketTask.objects.values()), list(Survey.objects.values())) == before
 
 
 @pytest.mark.parametrize("name", [name for name, _route in ticket_routes()])
 def test_the_tickets_agent_reaches_every_url(client_for, agent_sh, ticket, name):
     services.ticket_set_status(ticket=ticket, by=agent_sh, status=TicketStatus.RESOLVED)
+    survey_issue(ticket=ticket, by=agent_sh)
     url = url_of(name, ticket)
     response = client_for(agent_sh).get(url) if name in READS | {"service:ticket_edit"} else \
         client_for(agent_sh).post(url, {"body": "跟进", "status": "open", "done": "1"})

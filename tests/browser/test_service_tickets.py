@@ -1,7 +1,10 @@
 """An agent on a phone (375 px) takes a ticket from the team's unassigned queue, replies, sets it to
-wait on the customer and resolves it; then opens a ticket from a customer's page in three steps. The
+wait on the customer and resolves it, and the customer answers the survey on a phone; then the agent
+opens a ticket from a customer's page in three steps. The
 sales rep sees the ticket read-only on the customer page. Screenshots in
 artifacts/screenshots/service-*.png."""
+from urllib.parse import urlsplit
+
 import pytest
 from playwright.sync_api import expect
 
@@ -59,7 +62,26 @@ def test_an_agent_on_a_phone_works_a_ticket_from_the_queue_to_resolved(desk, ope
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.RESOLVED and ticket.first_responded_at and ticket.pauses
     assert horizontal_overflow(page) <= 0
+
+    # The agent wants the survey link now, to send it by WeChat; the customer answers on a phone.
+    page.locator("[data-testid=survey-issue]").click()
+    link = page.locator("[data-testid=survey-link]").input_value()
     screenshot(page, "service-ticket-resolved-phone")
+    customer = open_page(PHONE)  # a browser of its own: not signed in
+    assert link.startswith("http")  # the site's public address (NOTIFY_SITE_URL): here, the live server's path
+    customer.goto(urlsplit(link).path)
+    expect(customer.locator("h1")).to_contain_text("请评价我们的服务")
+    assert horizontal_overflow(customer) <= 0
+    screenshot(customer, "service-survey-phone")
+    customer.locator("label[for=csat-5]").click()
+    if customer.locator("input[name=nps]").count():
+        customer.locator("input[name=nps]").fill("9")
+    customer.locator("textarea[name=comment]").fill("响应很快，工程师很专业")
+    customer.locator("[data-testid=survey-send]").click()
+    expect(customer.locator("[data-testid=survey-thanks]")).to_be_visible()
+    page.reload()
+    expect(page.locator("[data-testid=survey-result]")).to_contain_text("5/5")
+    expect(page.locator("[data-testid=survey-result]")).to_contain_text("工程师很专业")
 
 
 def test_an_agent_opens_a_ticket_from_a_customer_in_three_steps_and_the_rep_reads_it(desk, open_page, screenshot):
