@@ -14,6 +14,8 @@ from crm.models import Contact, Customer
 from .models import (
     AfterSalesRule,
     CalendarDay,
+    Complaint,
+    ComplaintStep,
     EntryKind,
     SlaPolicy,
     Ticket,
@@ -126,6 +128,24 @@ def _ticket(rng, scenario, customer, contact, agent, types, status, opened, now,
     for entry in entries:
         entry.ticket = ticket
     TicketEntry.objects.bulk_create(entries)
+    if ticket.type.is_complaint:
+        _complaint(ticket, author)
+
+
+def _complaint(ticket, handler):
+    """The complaint steps a demo complaint has reached: accepted with the first answer, handled and called
+    back (by the team lead) once resolved, closed with the ticket."""
+    done = ticket.resolved_at is not None
+    Complaint.objects.create(
+        ticket=ticket, step=(ComplaintStep.CLOSED if ticket.closed_at else ComplaintStep.CALLED_BACK if done
+                             else ComplaintStep.ACCEPTED if ticket.first_responded_at else ComplaintStep.REGISTERED),
+        accepted_at=ticket.first_responded_at, accepted_by=handler if ticket.first_responded_at else None,
+        handled_at=ticket.resolved_at, handled_by=handler if done else None,
+        root_cause_kind="process" if done else "", root_cause="派单时未核对工程师当日行程，导致上门迟到。" if done else "",
+        corrective_action="派单后短信提醒工程师并电话与客户确认到场时间；纳入月度考核。" if done else "",
+        called_back_at=ticket.resolved_at + datetime.timedelta(hours=20) if done else None,
+        customer_accepts=True if done else None, callback_note="客户认可整改措施。" if done else "",
+        closed_at=ticket.closed_at)
 
 
 def _after_sales_rule(types):

@@ -8,7 +8,7 @@ from accounts.models import User
 from crm.lib import inputs
 from crm.models import Contact
 
-from .models import Ticket, TicketStatus, TicketType
+from .models import ComplaintStep, RootCause, Ticket, TicketStatus, TicketType
 from .services import agents_for
 
 
@@ -117,3 +117,30 @@ class BulkAssignForm(forms.Form):
         self.fields["assignee"].label_from_instance = _agent_label
         # Any integers: whether each is the user's to change is the service's question.
         self.fields["ids"].valid_value = lambda value: inputs.parse_id(str(value)) is not None
+
+
+class ComplaintHandleForm(forms.Form):
+    """处理: the root cause and what is changed so that it does not happen again (溯源整改)."""
+
+    root_cause_kind = forms.ChoiceField(label=_("root cause"), choices=[("", "—"), *RootCause.choices])
+    root_cause = forms.CharField(label=_("what caused it"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    corrective_action = forms.CharField(label=_("what we change so it does not happen again"),
+                                        widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class ComplaintCallbackForm(forms.Form):
+    """回访: does the customer accept the outcome?"""
+
+    accepts = forms.TypedChoiceField(label=_("the customer accepts the outcome"), widget=forms.RadioSelect,
+                                     coerce=lambda value: value == "yes",
+                                     choices=[("yes", _("Yes")), ("no", _("No: handle it again"))])
+    note = forms.CharField(label=_("call-back notes"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+                           required=False)
+
+
+class ComplaintFilterForm(forms.Form):
+    """The complaint register's period (registered from … to …) and step."""
+
+    start = inputs.DateField(label=_("registered from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = inputs.DateField(label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    step = forms.ChoiceField(label=_("step"), required=False, choices=[("", _("all")), *ComplaintStep.choices])

@@ -324,6 +324,7 @@ class EntryKind(models.TextChoices):
     ASSIGNED = "assigned", pgettext_lazy("ticket entry", "Assigned")
     ESCALATED = "escalated", pgettext_lazy("ticket entry", "Escalated to the team lead")
     CHECKED = "checked", pgettext_lazy("ticket entry", "Checklist")
+    COMPLAINT = "complaint", pgettext_lazy("ticket entry", "Complaint step")
     CHANGED = "changed", pgettext_lazy("ticket entry", "Changed")
 
 
@@ -357,11 +358,15 @@ class TicketEntry(models.Model):
 
     @property
     def field_label(self):
-        return Ticket._meta.get_field(self.field).verbose_name if self.field else ""
+        if not self.field:
+            return ""
+        return (Complaint if self.kind == EntryKind.COMPLAINT else Ticket)._meta.get_field(self.field).verbose_name
 
     def _shown(self, value):
-        """A value as people read it: a status, priority or channel by its label in their language."""
-        choices = {"status": TicketStatus, "priority": Priority, "channel": Channel}.get(self.field)
+        """A value as people read it: a status, priority, channel or complaint step by its label in their
+        language."""
+        choices = {"status": TicketStatus, "priority": Priority, "channel": Channel, "step": ComplaintStep}.get(
+            self.field)
         return choices(value).label if choices and value in choices.values else value
 
     @property
@@ -486,3 +491,54 @@ class Survey(models.Model):
     @property
     def is_low(self):
         return (self.csat is not None and self.csat <= 2) or (self.nps is not None and self.nps <= 6)
+
+
+class ComplaintStep(models.TextChoices):
+    REGISTERED = "registered", pgettext_lazy("complaint", "Registered")
+    ACCEPTED = "accepted", pgettext_lazy("complaint", "Accepted")
+    CALLBACK = "callback", pgettext_lazy("complaint", "Call-back")
+    CALLED_BACK = "called_back", pgettext_lazy("complaint", "Called back")
+    CLOSED = "closed", pgettext_lazy("complaint", "Closed")
+
+
+class RootCause(models.TextChoices):
+    PRODUCT = "product", _("Product quality")
+    SERVICE = "service", _("Service attitude")
+    RESPONSE = "response", _("Slow response")
+    DELIVERY = "delivery", _("Late or wrong delivery")
+    BILLING = "billing", _("Billing dispute")
+    PROCESS = "process", _("Process or rule")
+    OTHER = "other", _("Other")
+
+
+@tracked("service.Complaint", parent="ticket", parent_index="all")
+class Complaint(models.Model):
+    """The complaint steps of a ticket whose type is a complaint: 登记 (registered with the ticket) → 受理
+    (accepted, the ticket's first response, within its policy's target) → 处理 (handled: the root cause
+    and what is changed so it does not happen again, 溯源整改; the ticket is resolved) → 回访 (a call-back
+    by someone other than the handler, who records whether the customer accepts the outcome; not
+    accepted sends it back to handling) → 结案 (closed, only with a root cause and an accepted call-back)."""
+
+    access_rule = AccessRule(parent="ticket")
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="complaint")
+    step = models.CharField(_("step"), max_length=12, choices=ComplaintStep.choices, default=ComplaintStep.REGISTERED)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    root_cause_kind = models.CharField(_("root cause"), max_length=10, choices=RootCause.choices, blank=True)
+    root_cause = models.TextField(_("what caused it"), blank=True)
+    corrective_action = models.TextField(_("what we change so it does not happen again"), blank=True)
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    called_back_at = models.DateTimeField(_("called back"), null=True, blank=True)
+    called_back_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+")
+    customer_accepts = models.BooleanField(_("the customer accepts the outcome"), null=True, blank=True)
+    callback_note = models.TextField(_("call-back notes"), blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")

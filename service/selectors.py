@@ -11,6 +11,7 @@ from accounts.access import can_edit, get_visible_or_404, visible
 from .models import (
     OPEN_STATUSES,
     CalendarDay,
+    Complaint,
     SlaPolicy,
     Survey,
     TargetUnit,
@@ -206,7 +207,7 @@ def tickets_of_customer(user, customer):
 def ticket_page(user, pk):
     """Everything the ticket page shows (404 outside the user's reach): the ticket, its timeline, its
     SLA state, whether the user may change it and where its status may go."""
-    from .services import TRANSITIONS
+    from .services.tickets import next_statuses
 
     ticket = ticket_for(user, pk)
     may_change = can_edit(user, ticket)
@@ -217,7 +218,27 @@ def ticket_page(user, pk):
         "sla_state": sla_state(ticket),
         "can_edit": may_change,
         "customer_visible": visible(user, type(ticket.customer).objects.filter(pk=ticket.customer_id)).exists(),
-        "next_statuses": [TicketStatus(s) for s in TRANSITIONS[ticket.status]] if may_change else [],
+        "next_statuses": [TicketStatus(s) for s in next_statuses(ticket)] if may_change else [],
+        "complaint": Complaint.objects.filter(ticket=ticket).select_related(
+            "accepted_by", "handled_by", "called_back_by").first() if ticket.type.is_complaint else None,
         "followed_by": list(visible(user, Ticket.objects.filter(follows=ticket)).only("pk", "subject")),
         "survey": Survey.objects.filter(ticket=ticket).select_related("followed_up_by").first(),
     }
+
+
+def complaints_of(user, *, start=None, end=None, step=""):
+    """The complaint register as `user` may see it (their tickets' complaints), newest first: registered in
+    [start, end] (local dates, either open), at `step` if given, with what its rows show loaded."""
+    from crm.lib.timezones import user_zone
+
+    zone = user_zone(user)
+    qs = visible(user, Complaint).select_related(
+        "ticket__customer", "ticket__type", "ticket__assignee", "handled_by", "called_back_by", "accepted_by")
+    if start:
+        qs = qs.filter(ticket__created_at__gte=datetime.datetime.combine(start, datetime.time(), tzinfo=zone))
+    if end:
+        day_after = end + datetime.timedelta(days=1)
+        qs = qs.filter(ticket__created_at__lt=datetime.datetime.combine(day_after, datetime.time(), tzinfo=zone))
+    if step:
+        qs = qs.filter(step=step)
+    return qs.order_by("-id")

@@ -19,4 +19,7 @@ urlpatterns = [
     path("tickets/<int:pk>/files/<int:attachment_pk>/", views.ticket_attachment, name="ticket_attachment"),
     path("tickets/<int:pk>/survey/", views.ticket_survey, name="ticket_survey"),
     path("tickets/<int:pk>/survey/followed-up/", views.ticket_survey_followed_up, name="ticket_survey_followed_up"),
+    path("tickets/<int:pk>/complaint/<slug:step>/", views.complaint_step, name="complaint_step"),
+    path("complaints/", views.complaint_register, name="complaints"),
+    path("complaints/export.xlsx", views.complaint_export, name="complaints_export"),
 ]

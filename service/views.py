@@ -10,18 +10,32 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from accounts.access import visible
-from accounts.capabilities import Module
+from accounts.access import user_access, visible
+from accounts.capabilities import Capability, Module
 from accounts.permissions import capability_required
 from accounts.views import show_service_error
 from crm import selectors as crm_selectors
-from crm.lib.paging import Ordering, keyset_page
+from crm.lib.paging import Ordering, keyset_page, older_page
+from crm.lib.timezones import user_zone
+from crm.lib.xlsx import xlsx_response
 from crm.models import Customer
 
 from . import selectors, services
-from .forms import AssignForm, BulkAssignForm, ReplyForm, StatusForm, TicketForm
-from .models import Survey, Ticket, TicketAttachment, TicketTask
+from .export import complaint_row, complaints_xlsx
+from .forms import (
+    AssignForm,
+    BulkAssignForm,
+    ComplaintCallbackForm,
+    ComplaintFilterForm,
+    ComplaintHandleForm,
+    ReplyForm,
+    StatusForm,
+    TicketForm,
+)
+from .models import Complaint, ComplaintStep, Survey, Ticket, TicketAttachment, TicketStatus, TicketTask
+from .services import complaints
 from .services.surveys import survey_followed_up, survey_issue, survey_url
+from .services.tickets import next_statuses
 
 QUEUE_PAGE = 50
 QUEUE_ORDER = Ordering("due_at")
@@ -97,6 +111,8 @@ def ticket_detail(request, pk):
     return render(request, "service/ticket_detail.html", {
         **context,
         "survey_url": survey_url(survey) if survey and context["can_edit"] else "",
+        "complaint_steps": ComplaintStep.choices,
+        "handle_form": ComplaintHandleForm(), "callback_form": ComplaintCallbackForm(),
         "reply_form": ReplyForm(initial=version, next_statuses=context["next_statuses"]),
         "assign_form": AssignForm(initial={**version, "assignee": ticket.assignee_id}, user=request.user)
         if context["can_edit"] else None,
@@ -137,7 +153,7 @@ def _act(request, ticket, action):
 @capability_required(module=Module.SERVICE)
 def ticket_reply(request, pk):
     ticket = selectors.ticket_for(request.user, pk, write=True)
-    form = ReplyForm(request.POST, request.FILES, next_statuses=[s for s in services.TRANSITIONS[ticket.status]])
+    form = ReplyForm(request.POST, request.FILES, next_statuses=[TicketStatus(s) for s in next_statuses(ticket)])
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(ticket)
@@ -222,3 +238,54 @@ def ticket_survey_followed_up(request, pk):
     ticket = selectors.ticket_for(request.user, pk, write=True)
     survey = get_object_or_404(Survey, ticket=ticket)
     return _act(request, ticket, lambda: survey_followed_up(survey=survey, by=request.user))
+
+
+COMPLAINT_STEPS = {"accept": None, "handle": ComplaintHandleForm, "callback": ComplaintCallbackForm, "close": None}
+
+
+@require_POST
+@capability_required(module=Module.SERVICE)
+def complaint_step(request, pk, step):
+    """One complaint step from the ticket page: accept, handle (root cause and correction), call back, close."""
+    ticket = selectors.ticket_for(request.user, pk, write=True)
+    if step not in COMPLAINT_STEPS:
+        raise Http404
+    form_class = COMPLAINT_STEPS[step]
+    form = form_class(request.POST) if form_class else None
+    if form is not None and not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(ticket)
+    data = form.cleaned_data if form is not None else {}
+    actions = {
+        "accept": lambda: complaints.complaint_accept(ticket=ticket, by=request.user),
+        "handle": lambda: complaints.complaint_handle(ticket=ticket, by=request.user, **data),
+        "callback": lambda: complaints.complaint_callback(ticket=ticket, by=request.user, **data),
+        "close": lambda: complaints.complaint_close(ticket=ticket, by=request.user),
+    }
+    return _act(request, ticket, actions[step])
+
+
+REGISTER_PAGE = 50
+
+
+@capability_required(module=Module.SERVICE)
+def complaint_register(request):
+    """The complaint register (投诉明细表): the user's complaints with their times, by period and step."""
+    form = ComplaintFilterForm(request.GET)
+    rows = selectors.complaints_of(request.user, **form.cleaned_data) if form.is_valid() else Complaint.objects.none()
+    page = older_page(rows, request.GET, size=REGISTER_PAGE)
+    zone = user_zone(request.user)
+    return render(request, "service/complaints.html", {
+        "form": form, **page, "rows": [(c, complaint_row(c, zone)) for c in page["rows"]],
+        "can_export": user_access(request.user).has(Capability.EXPORT_DATA)},
+        status=400 if form.errors else 200)
+
+
+@capability_required(Capability.EXPORT_DATA, module=Module.SERVICE)
+def complaint_export(request):
+    form = ComplaintFilterForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, _("These filters are not valid; correct them on the list, then export."))
+        return redirect(reverse("service:complaints") + "?" + request.GET.urlencode())
+    file, filename = complaints_xlsx(request.user, selectors.complaints_of(request.user, **form.cleaned_data))
+    return xlsx_response(file, filename, ascii_name="complaints")

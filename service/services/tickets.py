@@ -14,7 +14,7 @@ from accounts.access import can_edit, editable, user_access, visible
 from accounts.capabilities import Module, Scope
 from crm.lib.audit import audited
 
-from ..models import EntryKind, Priority, Ticket, TicketEntry, TicketStatus, TicketTask
+from ..models import Complaint, EntryKind, Priority, Ticket, TicketEntry, TicketStatus, TicketTask
 from ..working_time import NoWorkingTime
 from .attachments import attachments_check, attachments_store
 
@@ -174,6 +174,8 @@ def ticket_create(*, by, customer, subject, type, priority=Priority.NORMAL, chan
         ticket.save()
         opening = TicketEntry.objects.create(ticket=ticket, kind=EntryKind.CREATED, body=ticket.description,
                                              author=by, author_name=author_name[:120], created_at=now)
+        if type.is_complaint:
+            Complaint.objects.create(ticket=ticket)
         attachments_store(ticket=ticket, entry=opening, checked=checked, by=by)
         TicketTask.objects.bulk_create(TicketTask(ticket=ticket, label=label[:200], order=10 * n)
                                        for n, label in enumerate(checklist, start=1))
@@ -236,19 +238,32 @@ def _entry(ticket, kind, by, now, **fields):
     return TicketEntry.objects.create(ticket=ticket, kind=kind, author=by, created_at=now, **fields)
 
 
-def _move(ticket, status, by, now):
+def next_statuses(ticket):
+    """Where the ticket may go by a plain change of status: TRANSITIONS, but a complaint is resolved,
+    reopened and closed only through its steps (service.services.complaints)."""
+    allowed = TRANSITIONS[ticket.status]
+    if ticket.type.is_complaint:
+        allowed = tuple(s for s in allowed if s in (S.OPEN, S.WAITING) and ticket.status != S.RESOLVED)
+    return allowed
+
+
+def _move(ticket, status, by, now, *, steps=False):
     """Move a locked ticket to `status` (allowed from its own), stopping or restarting its clock, and
-    record the change. A resolved ticket reopens only within reopen_days()."""
+    record the change. A resolved ticket reopens only within reopen_days(); `steps`: moved by a
+    complaint step, which may go where a plain change may not."""
     old = ticket.status
     if status == old:
         return
-    if status not in TRANSITIONS[old]:
+    if status not in (TRANSITIONS[old] if steps else next_statuses(ticket)):
+        if ticket.type.is_complaint and not steps:
+            raise ValidationError(_("A complaint is resolved and closed through its steps."))
         raise ValidationError(_("A ticket that is %(old)s cannot become %(new)s.") % {
             "old": S(old).label, "new": S(status).label})
-    if old == S.RESOLVED and status == S.OPEN:
+    if old == S.RESOLVED and status == S.OPEN and not steps:
         if ticket.resolved_at < now - datetime.timedelta(days=reopen_days()):
             raise ValidationError(_("This ticket was resolved more than %(days)d days ago: open a follow-up "
                                     "ticket instead.") % {"days": reopen_days()})
+    if old == S.RESOLVED and status == S.OPEN:
         ticket.reopened += 1
         ticket.resolved_at = None
     if ticket.waiting_since is not None and status != S.CLOSED:  # the clock starts again
@@ -380,6 +395,8 @@ def ticket_update(*, ticket, by, version=None, **fields):
                        new_value=_shown(locked, name, value))
         if set(changed) & set(POLICY_FIELDS) and locked.is_open:
             apply_sla(locked, now=now)
+        if "type" in changed and locked.type.is_complaint:
+            Complaint.objects.get_or_create(ticket=locked)
         _save(locked)
     return locked
 

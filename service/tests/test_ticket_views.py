@@ -189,6 +189,8 @@ def url_of(name, ticket):
         return reverse(name, args=[ticket.pk, ticket.checklist.get().pk])
     if "<int:attachment_pk>" in route:
         return reverse(name, args=[ticket.pk, ticket.attachments.get().pk])
+    if "<slug:step>" in route:
+        return reverse(name, args=[ticket.pk, "accept"])
     return reverse(name, args=[ticket.pk])
 
 
@@ -196,7 +198,7 @@ def test_every_ticket_url_is_in_the_grid():
     assert {name for name, _route in ticket_routes()} == {
         "service:ticket_detail", "service:ticket_edit", "service:ticket_reply", "service:ticket_status",
         "service:ticket_assign", "service:ticket_follow_up", "service:ticket_check", "service:ticket_attachment",
-        "service:ticket_survey", "service:ticket_survey_followed_up"}
+        "service:ticket_survey", "service:ticket_survey_followed_up", "service:complaint_step"}
 
 
 @pytest.mark.parametrize("name", [name for name, _route in ticket_routes()])
