@@ -51,6 +51,8 @@ SCENARIOS = [
      "非常抱歉，已核实是派单失误，我们会在回访时给出整改措施。"),
     ("希望增加微信审批提醒", "需求", "low", "wechat", "采购审批希望能在企业微信里收到提醒。",
      "需求已记录并转产品经理评估，排期确定后通知您。"),
+    ("发票开具错误一直没人处理", "投诉", "normal", "email", "上月的服务费发票抬头开错了，打了三次电话都没人跟进。",
+     "非常抱歉给您带来不便，财务已重新开具，今天快递寄出。"),
     ("打印的发货单缺少批次号", "故障", "normal", "email", "新模板打印出来的发货单没有批次号一栏。",
      "模板已更新，请在 打印设置 里重新选择“发货单（含批次）”。"),
 ]
@@ -76,6 +78,7 @@ def seed_service_demo():
         contacts.setdefault(contact.customer_id, contact)
     outcomes = [status for share, status in OUTCOMES for _ in range(share)]
     policies, clock, now = active_sla_policies(), working_calendar(), timezone.now()
+    lead = User.objects.filter(username="manager_east").first()  # the 华东区 lead calls complainants back
     with audited(None, "seed_demo"):
         _after_sales_rule(types)
         for n in range(TICKETS):
@@ -85,11 +88,19 @@ def seed_service_demo():
             age = datetime.timedelta(days=rng.uniform(0.1, 3) if status in (TicketStatus.NEW, TicketStatus.OPEN)
                                      else rng.uniform(2, 42))
             _ticket(rng, SCENARIOS[n % len(SCENARIOS)], customer, contacts.get(customer.pk), agent, types, status,
-                    now - age, now, policies, clock)
+                    _office_hours(rng, now - age, now), now, policies, clock, lead)
     return True
 
 
-def _ticket(rng, scenario, customer, contact, agent, types, status, opened, now, policies, clock):
+def _office_hours(rng, moment, now):
+    """`moment` moved to a time of the office day (09:00–17:00, Shanghai) on a weekday, not after `now`."""
+    local = timezone.localtime(moment).replace(hour=rng.randint(9, 16), minute=rng.randint(0, 59))
+    while local.weekday() >= 5 or local >= now:
+        local -= datetime.timedelta(days=1)
+    return local
+
+
+def _ticket(rng, scenario, customer, contact, agent, types, status, opened, now, policies, clock, lead):
     subject, type_name, priority, channel, said, answer = scenario
     ours = customer.team_id == agent.team_id  # the agent works their own team's; the others wait in theirs
     ticket = Ticket(customer=customer, contact=contact, subject=subject, description=said, type=types[type_name],
@@ -129,10 +140,10 @@ def _ticket(rng, scenario, customer, contact, agent, types, status, opened, now,
         entry.ticket = ticket
     TicketEntry.objects.bulk_create(entries)
     if ticket.type.is_complaint:
-        _complaint(ticket, author)
+        _complaint(ticket, author, lead)
 
 
-def _complaint(ticket, handler):
+def _complaint(ticket, handler, lead):
     """The complaint steps a demo complaint has reached: accepted with the first answer, handled and called
     back (by the team lead) once resolved, closed with the ticket."""
     done = ticket.resolved_at is not None
@@ -144,6 +155,7 @@ def _complaint(ticket, handler):
         root_cause_kind="process" if done else "", root_cause="派单时未核对工程师当日行程，导致上门迟到。" if done else "",
         corrective_action="派单后短信提醒工程师并电话与客户确认到场时间；纳入月度考核。" if done else "",
         called_back_at=ticket.resolved_at + datetime.timedelta(hours=20) if done else None,
+        called_back_by=lead if done else None,
         customer_accepts=True if done else None, callback_note="客户认可整改措施。" if done else "",
         closed_at=ticket.closed_at)
 

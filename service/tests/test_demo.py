@@ -3,12 +3,13 @@ their team's reach, the others waiting in their teams' queues, deadlines from th
 second run adds nothing."""
 import pytest
 from django.db.models import Count
+from django.utils import timezone
 
 from accounts.access import visible
 from accounts.models import User
 from crm.demo import seed_demo
 from service.demo import TICKETS, seed_service_demo
-from service.models import Ticket, TicketEntry, TicketStatus
+from service.models import Complaint, Ticket, TicketEntry, TicketStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -29,4 +30,8 @@ def test_the_demo_desk_has_tickets_in_every_status_and_loads_once(roles):
     assert not Ticket.objects.filter(status__in=["new", "open"], due_at=None).exists()
     every = Ticket.objects.annotate(n=Count("entries")).values_list("n", flat=True)
     assert min(every) >= 1 and TicketEntry.objects.filter(kind="reply").exists()
+    opened = [timezone.localtime(moment) for moment in Ticket.objects.values_list("created_at", flat=True)]
+    assert all(9 <= moment.hour < 17 and moment.weekday() < 5 for moment in opened)  # in office hours
+    complaints = Ticket.objects.filter(type__is_complaint=True)
+    assert complaints.exists() and Complaint.objects.filter(ticket__in=complaints).count() == complaints.count()
     assert seed_service_demo() is False and Ticket.objects.count() == TICKETS
