@@ -126,7 +126,8 @@ class Command(BaseCommand):
     help = "Benchmark the access layer or the customer pages on the scale data (run seed_scale first)."
 
     def add_arguments(self, parser):
-        parser.add_argument("suite", choices=["access", "customers", "import", "sales", "dashboard", "reminders"])
+        parser.add_argument("suite", choices=["access", "customers", "import", "sales", "dashboard", "reminders",
+                                              "service"])
         parser.add_argument("--repeat", type=int, default=None,
                             help="timed runs per case (default: 7 for access, 30 for customers)")
         parser.add_argument("--warmup", type=int, default=3, help="untimed requests before each page (customers)")
@@ -151,6 +152,10 @@ class Command(BaseCommand):
             from ._dashboard_bench import benchmark_dashboard
 
             benchmark_dashboard(self.stdout, repeat or 30, options["warmup"], self.verbosity)
+        elif suite == "service":
+            from ._service_bench import benchmark_service
+
+            benchmark_service(self.stdout, repeat or 30, options["warmup"])
         elif suite == "reminders":
             from ._reminders_bench import benchmark_reminders
 

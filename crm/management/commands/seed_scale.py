@@ -5,13 +5,14 @@ from crm.scale import seed_scale
 
 class Command(BaseCommand):
     help = ("Generate volume for benchmarks: a large team tree, customers, contacts and follow-ups "
-            "(set-based SQL). Running it again adds only what is missing.")
+            "(set-based SQL), deals and service tickets. Running it again adds only what is missing.")
 
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=1_000_000)
         parser.add_argument("--contacts", type=int, default=None, help="in all (default: 2 per customer)")
         parser.add_argument("--followups", type=int, default=None, help="in all (default: 5 per customer)")
         parser.add_argument("--opportunities", type=int, default=500_000, help="sales deals (with stage history)")
+        parser.add_argument("--tickets", type=int, default=2_000_000, help="service tickets (5 timeline entries each)")
         parser.add_argument("--regions", type=int, default=10)
         parser.add_argument("--branches", type=int, default=10, help="branches per region")
         parser.add_argument("--reps", type=int, default=10, help="reps per branch")
@@ -21,8 +22,9 @@ class Command(BaseCommand):
         index.add_argument("--keep-index", dest="drop_index", action="store_false")
 
     def handle(self, *args, customers, contacts, followups, regions, branches, reps, drop_index, opportunities,
-               **options):
+               tickets, **options):
         from sales.scale import seed_sales_scale
+        from service.scale import seed_service_scale
 
         result = seed_scale(customers=customers, contacts=contacts, followups=followups, regions=regions,
                             branches=branches, reps=reps, drop_index=drop_index, stdout=self.stdout)
@@ -31,7 +33,10 @@ class Command(BaseCommand):
         sales = seed_sales_scale(opportunities, stdout=self.stdout)
         if not sales:
             self.stdout.write(f"Already {opportunities:,} generated opportunities; nothing added.")
-        result = {**(result or {}), **sales}
+        service = seed_service_scale(tickets, stdout=self.stdout)
+        if not service:
+            self.stdout.write(f"Already {tickets:,} generated tickets; nothing added.")
+        result = {**(result or {}), **sales, **service}
         if not result:
             return
         result["vacuum"] = (None, _vacuum_analyze())
