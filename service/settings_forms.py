@@ -12,7 +12,17 @@ from django.utils.translation import gettext_lazy
 
 from crm.lib import inputs
 
-from .models import AfterSalesRule, CalendarDay, Channel, Priority, SlaPolicy, TargetUnit, TicketType, Weekday
+from .models import (
+    AfterSalesRule,
+    AssignmentRule,
+    CalendarDay,
+    Channel,
+    Priority,
+    SlaPolicy,
+    TargetUnit,
+    TicketType,
+    Weekday,
+)
 
 _DASHES = re.compile(r"\s*[-–—~～至到]\s*")
 _SEPARATORS = re.compile(r"[,，;；、\s]+")
@@ -226,3 +236,47 @@ class AfterSalesRuleForm(forms.ModelForm):
 
     def service_fields(self):
         return dict(self.cleaned_data)
+
+
+class AssignmentRuleForm(forms.ModelForm):
+    """An assignment rule: its conditions as boxes to tick and provinces typed (none: any), the team and
+    how its agents get the tickets."""
+
+    tiers = forms.MultipleChoiceField(label=gettext_lazy("customer tiers"), required=False,
+                                      widget=forms.CheckboxSelectMultiple)
+    channels = forms.MultipleChoiceField(label=gettext_lazy("channels"), required=False,
+                                         choices=Channel.choices, widget=forms.CheckboxSelectMultiple)
+    provinces = forms.CharField(
+        label=gettext_lazy("customer provinces"), required=False, max_length=500,
+        help_text=gettext_lazy("Separated by commas, written exactly as on the customer, e.g. “上海, 江苏”. "
+                               "Empty: any."))
+
+    class Meta:
+        model = AssignmentRule
+        fields = ["name", "is_active", "tiers", "channels", "types", "provinces", "team", "method"]
+        widgets = {"types": forms.CheckboxSelectMultiple, "method": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        from crm.models import Tier
+
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["provinces"] = ", ".join(self.instance.provinces)
+        self.fields["tiers"].choices = Tier.choices
+        self.fields["types"].queryset = TicketType.objects.filter(is_active=True) | TicketType.objects.filter(
+            pk__in=self.instance.types.values("pk") if self.instance.pk else [])
+        for name in ("tiers", "channels", "types"):
+            self.fields[name].help_text = _("None ticked: any.")
+
+    def clean_provinces(self):
+        found = []
+        for part in _SEPARATORS.split(self.cleaned_data["provinces"]):
+            if part and part not in found:
+                if len(part) > 30:
+                    raise forms.ValidationError(_("“%(part)s” is longer than a province.") % {"part": part})
+                found.append(part)
+        return found
+
+    def service_fields(self):
+        data = dict(self.cleaned_data)
+        return {"types": list(data.pop("types")), **data}

@@ -1,4 +1,4 @@
-"""The service section of the settings area (see accounts.settings_area): the working calendars, the SLA policies, the ticket types and the after-sales tickets."""
+"""The service section of the settings area (see accounts.settings_area): the working calendars, the SLA policies, the ticket types, the after-sales tickets and the assignment rules."""
 from django.utils.translation import gettext_lazy as _
 
 from accounts.capabilities import Capability
@@ -14,4 +14,6 @@ register_section(
              icon="tags", description=_("The kinds of tickets: 咨询, 故障, 投诉 …")),
         Link("after_sales", _("After-sales tickets"), "settings:service:after_sales", Capability.MANAGE_SERVICE,
              icon="box-seam", description=_("Per pipeline, the ticket a won deal opens, with its checklist")),
+        Link("assignment_rules", _("Assignment rules"), "settings:service:assignment_rules", Capability.MANAGE_SERVICE,
+             icon="shuffle", description=_("Who gets a ticket the system opens, the first rule that holds wins")),
     ])

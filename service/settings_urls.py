@@ -1,5 +1,5 @@
 """Service configuration in the settings area (holders of service.settings:manage): the working
-calendars, the SLA policies, the ticket types and the after-sales tickets of won deals. Served under /settings/service/ (service/settings_sections.py): "settings:service:…"."""
+calendars, the SLA policies, the ticket types, the after-sales tickets of won deals and the assignment rules. Served under /settings/service/ (service/settings_sections.py): "settings:service:…"."""
 from django.urls import path
 
 from . import settings_views as views
@@ -22,4 +22,9 @@ urlpatterns = [
     path("ticket-types/<int:type_pk>/", views.ticket_type_edit, name="ticket_type_edit"),
     path("after-sales/", views.after_sales_list, name="after_sales"),
     path("after-sales/<int:pipeline_pk>/", views.after_sales_edit, name="after_sales_edit"),
+    path("assignment-rules/", views.assignment_rule_list, name="assignment_rules"),
+    path("assignment-rules/new/", views.assignment_rule_create, name="assignment_rule_create"),
+    path("assignment-rules/<int:rule_pk>/", views.assignment_rule_edit, name="assignment_rule_edit"),
+    path("assignment-rules/<int:rule_pk>/move/", views.assignment_rule_move, name="assignment_rule_move"),
+    path("assignment-rules/<int:rule_pk>/delete/", views.assignment_rule_delete, name="assignment_rule_delete"),
 ]

@@ -19,10 +19,11 @@ from accounts.views import show_service_error
 from crm.lib.inputs import FIRST_DATE, LAST_DATE, parse_int
 
 from . import services
-from .models import AfterSalesRule, CalendarDay, Channel, Priority, SlaPolicy, TicketType, WorkCalendar
+from .models import AfterSalesRule, AssignmentRule, CalendarDay, Channel, Priority, SlaPolicy, TicketType, WorkCalendar
 from .selectors import next_year_missing, working_calendar
 from .settings_forms import (
     AfterSalesRuleForm,
+    AssignmentRuleForm,
     CalendarForm,
     DaysForm,
     DeadlineCheckForm,
@@ -269,3 +270,54 @@ def after_sales_edit(request, pipeline_pk):
         saved=lambda saved: (_("Saved what a won deal of %(pipeline)s opens.") % {"pipeline": pipeline.name},
                              reverse("settings:service:after_sales")),
         template="service/settings/after_sales_form.html", context={"pipeline": pipeline}, section="after_sales")
+
+
+# Assignment rules ------------------------------------------------------------------------------
+
+@manage
+def assignment_rule_list(request):
+    from crm.models import Tier
+
+    labels = {**dict(Tier.choices), **dict(Channel.choices)}
+    rules = list(AssignmentRule.objects.select_related("team").prefetch_related("types").order_by("order", "id"))
+    for rule in rules:
+        rule.conditions = [str(labels.get(value, value)) for value in (*rule.tiers, *rule.channels)]
+        rule.conditions += [str(t) for t in rule.types.all()] + rule.provinces
+    return render_settings(request, "service/settings/assignment_rules.html", {"rules": rules},
+                           section="assignment_rules")
+
+
+@manage
+def assignment_rule_create(request):
+    return _assignment_rule_form(request, None)
+
+
+@manage
+def assignment_rule_edit(request, rule_pk):
+    return _assignment_rule_form(request, get_object_or_404(AssignmentRule, pk=rule_pk))
+
+
+def _assignment_rule_form(request, rule):
+    return _form_page(
+        request, AssignmentRuleForm(request.POST or None, instance=rule),
+        save=lambda fields: services.assignment_rule_save(by=request.user, rule=rule, **fields),
+        saved=lambda saved: (_("Rule %(name)s saved.") % {"name": saved.name},
+                             reverse("settings:service:assignment_rules")),
+        template="service/settings/assignment_rule_form.html", context={"rule": rule}, section="assignment_rules")
+
+
+@manage
+@require_POST
+def assignment_rule_move(request, rule_pk):
+    rule = get_object_or_404(AssignmentRule, pk=rule_pk)
+    services.assignment_rule_move(by=request.user, rule=rule, up=request.POST.get("direction") == "up")
+    return redirect("settings:service:assignment_rules")
+
+
+@manage
+@require_POST
+def assignment_rule_delete(request, rule_pk):
+    rule = get_object_or_404(AssignmentRule, pk=rule_pk)
+    services.assignment_rule_delete(by=request.user, rule=rule)
+    messages.success(request, _("Rule %(name)s deleted.") % {"name": rule.name})
+    return redirect("settings:service:assignment_rules")

@@ -58,7 +58,7 @@ def test_every_settings_page_is_under_the_one_prefix():
                "customers": ["picklists", "pools"],
                "sales": ["pipelines", "products", "discount_rules", "numbering"],
                "reminders": ["notification_rules", "notification_failures"],
-               "service": ["calendars", "sla_policies", "ticket_types", "after_sales"]}),
+               "service": ["calendars", "sla_policies", "ticket_types", "after_sales", "assignment_rules"]}),
     ("director", {"sales": ["pipelines", "products", "discount_rules", "numbering"]}),
     ("manager_east", {}),
     ("rep_east", {}),

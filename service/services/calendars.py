@@ -88,16 +88,23 @@ def sla_policy_move(*, by, policy, up):
     from ..models import SlaPolicy
 
     with audited(by, "sla_policy_move"), transaction.atomic():
-        ordered = list(SlaPolicy.objects.select_for_update().order_by("order", "id"))
-        index = next(i for i, p in enumerate(ordered) if p.pk == policy.pk)
-        other = index - 1 if up else index + 1
-        if not 0 <= other < len(ordered):
-            return
-        ordered[index], ordered[other] = ordered[other], ordered[index]
-        for position, item in enumerate(ordered, start=1):
-            if item.order != position * 10:
-                item.order = position * 10
-                item.save(update_fields=["order"])
+        move_in_order(SlaPolicy.objects.all(), policy, up=up)
+
+
+def move_in_order(queryset, record, *, up):
+    """Swap `record` with its neighbour before (`up`) or after it among the rows of `queryset`, ordered
+    by `order` then id, numbering them 10, 20, 30 … again (the rows locked meanwhile). Call it inside
+    the caller's audited transaction."""
+    ordered = list(queryset.select_for_update().order_by("order", "id"))
+    index = next(i for i, row in enumerate(ordered) if row.pk == record.pk)
+    other = index - 1 if up else index + 1
+    if not 0 <= other < len(ordered):
+        return
+    ordered[index], ordered[other] = ordered[other], ordered[index]
+    for position, item in enumerate(ordered, start=1):
+        if item.order != position * 10:
+            item.order = position * 10
+            item.save(update_fields=["order"])
 
 
 def sla_policy_delete(*, by, policy):

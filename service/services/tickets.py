@@ -16,6 +16,7 @@ from crm.lib.audit import audited
 
 from ..models import Complaint, EntryKind, Priority, Ticket, TicketEntry, TicketStatus, TicketTask
 from ..working_time import NoWorkingTime
+from .assignment import assign_for
 from .attachments import attachments_check, attachments_store
 
 S = TicketStatus
@@ -145,9 +146,10 @@ def ticket_create(*, by, customer, subject, type, priority=Priority.NORMAL, chan
                   author_name="", checklist=(), files=()):
     """Open a ticket for `customer`. By an agent (`by`): on a customer they may see (Customer.DoesNotExist
     otherwise), assigned to them unless they name another of `agents_for(by)`, and it must stay within
-    their reach. By the system (`by` None: the web form, e-mail, a won deal): unassigned, in `team` or
-    else the customer's team. The clock starts now and the SLA policy's deadlines are stored;
-    `checklist` (labels) becomes its checklist, `files` (uploads) its first attachments."""
+    their reach. By the system (`by` None: the web form, e-mail, a won deal): unassigned in `team`, else
+    as the first assignment rule that holds says, else unassigned in the customer's team. The clock
+    starts now and the SLA policy's deadlines are stored; `checklist` (labels) becomes its checklist,
+    `files` (uploads) its first attachments."""
     from crm.models import Customer
 
     if by is not None:
@@ -165,6 +167,8 @@ def ticket_create(*, by, customer, subject, type, priority=Priority.NORMAL, chan
     checked = _checked_files(files)
     now = timezone.now()
     with audited(by, "ticket_create"):
+        if by is None and assignee is None and team is None:  # the first assignment rule that holds, if any
+            assignee, team = assign_for(customer=customer, type=type, channel=channel)
         ticket = Ticket(
             customer=customer, contact=contact, subject=subject[:200], description=description.strip(), type=type,
             priority=priority, channel=channel, assignee=assignee,

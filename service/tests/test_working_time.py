@@ -119,7 +119,7 @@ def test_across_a_change_to_summer_time_an_hour_is_an_hour():
 def test_a_make_up_day_has_the_hours_of_the_first_weekday_with_any():
     late_monday = ((datetime.time(10), datetime.time(19)),)
     office = WorkingCalendar(zone=SHANGHAI, windows={0: late_monday, 1: OFFICE_DAY}, workdays=MAKE_UP)
-    assert office.windows_on(datetime.date(2030, 9, 29)) == [(at("2030-09-29T10:00"), at("2030-09-29T19:00"))]
+    assert office.windows_on(datetime.date(2030, 9, 29)) == ((at("2030-09-29T10:00"), at("2030-09-29T19:00")),)
 
 
 def test_a_calendar_without_working_time_says_so():

@@ -31,7 +31,7 @@ def test_the_sidebar_stays_beside_the_page(demo_company, open_page, screenshot, 
         content_left = _box(content)["x"]
         assert _box(nav)["x"] + _box(nav)["width"] <= content_left + 0.5, name
         links = nav.locator(".nav-link")
-        expect(links).to_have_count(18)
+        expect(links).to_have_count(19)
         for link in links.all():  # no label running into the page
             box = _box(link)
             assert box["x"] + box["width"] <= content_left + 0.5, link.text_content()

@@ -92,13 +92,14 @@ def _scan(stdout):
 
 
 def _deadlines(stdout):
-    """apply_sla on DEADLINES open tickets held in memory: the policy chosen and both deadlines and
+    """apply_sla on DEADLINES open tickets held in memory (fewer when the data has fewer): the policy chosen and both deadlines and
     warnings worked out on the calendar, as a priority change or a resumed clock does (not saved)."""
     from service.models import Ticket
     from service.selectors import active_sla_policies, working_calendar
     from service.services.tickets import apply_sla
 
-    tickets = list(Ticket.objects.select_related("customer").only(
+    # Open tickets: a closed one's clock stopped long ago, and no one works its deadlines out again.
+    tickets = list(Ticket.objects.filter(status__in=["new", "open", "waiting"]).select_related("customer").only(
         "customer__tier", "priority", "type_id", "channel", "sla_started_at", "pauses", "waiting_since",
         "first_responded_at", "status", "first_response_due", "resolution_due")[:DEADLINES])
     policies, clock = active_sla_policies(), working_calendar()
