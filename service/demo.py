@@ -81,6 +81,7 @@ def seed_service_demo():
     lead = User.objects.filter(username="manager_east").first()  # the 华东区 lead calls complainants back
     with audited(None, "seed_demo"):
         _after_sales_rule(types)
+        _articles(agent)
         for n in range(TICKETS):
             customer = rng.choice(customers)
             status = rng.choice(outcomes) if n >= 6 else TicketStatus.NEW if n < 2 else TicketStatus.OPEN
@@ -168,3 +169,28 @@ def _after_sales_rule(types):
     if pipeline is not None:
         AfterSalesRule.objects.get_or_create(pipeline=pipeline, defaults={
             "type": types["售后"], "priority": "high", "checklist": "安装部署\n数据迁移\n用户培训\n上线验收签字"})
+
+
+ARTICLES = [
+    ("常见故障", "扫码枪无法连接 WMS", "1. 确认扫码枪已连上仓库 Wi-Fi（设置 → 网络）。\n2. 把扫码枪放回蓝牙底座重新配对。\n"
+     "3. 在 WMS 的“设备管理”里删除旧设备后重新登记。\n仍不能连接时，记录设备序列号并转二线。"),
+    ("常见故障", "ERP 登录后提示“会话已过期”", "多数是电脑时间与服务器相差超过 5 分钟：在 Windows 的“日期和时间”里打开"
+     "“自动设置时间”，然后清除浏览器缓存重新登录。"),
+    ("操作指南", "如何导出季度库存报表", "报表 → 库存 → 选择季度和仓库 → 点击“导出 Excel”。导出的文件按仓库分工作表。"),
+    ("售后服务", "新增用户授权的流程", "客户提供姓名、手机号和部门；在“系统设置 → 用户”中新建账号并分配角色，"
+     "首次登录须修改密码。授权数量超出合同时先联系客户经理。"),
+    ("售后服务", "服务器迁移前的检查清单", "确认停机窗口；完整备份数据库和附件目录；记录现有 IP 与端口；"
+     "迁移后核对最近一周的单据数量。"),
+]
+
+
+def _articles(agent):
+    """A few published articles the demo tickets find among their suggestions."""
+    from .models import Article, ArticleCategory
+    from .services.knowledge import article_save
+
+    if Article.objects.exists():
+        return
+    for category_name, title, body in ARTICLES:
+        category, _created = ArticleCategory.objects.get_or_create(name=category_name)
+        article_save(by=agent, title=title, body=body, category=category, status="published")

@@ -8,7 +8,7 @@ from accounts.models import User
 from crm.lib import inputs
 from crm.models import Contact
 
-from .models import ComplaintStep, RootCause, Ticket, TicketStatus, TicketType
+from .models import Article, ArticleCategory, ArticleStatus, ComplaintStep, RootCause, Ticket, TicketStatus, TicketType
 from .services import agents_for
 
 
@@ -144,3 +144,21 @@ class ComplaintFilterForm(forms.Form):
     start = inputs.DateField(label=_("registered from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = inputs.DateField(label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     step = forms.ChoiceField(label=_("step"), required=False, choices=[("", _("all")), *ComplaintStep.choices])
+
+
+class ArticleForm(forms.ModelForm):
+    version = inputs.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Article
+        fields = ["title", "category", "status", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 12})}
+
+
+class ArticleSearchForm(forms.Form):
+    q = forms.CharField(label=_("search"), required=False, max_length=100)
+    category = forms.ModelChoiceField(label=_("category"), queryset=ArticleCategory.objects.all(), required=False,
+                                      empty_label=_("all"))
+    status = forms.ChoiceField(label=_("status"), required=False,
+                               choices=[("published", ArticleStatus.PUBLISHED.label), ("draft", ArticleStatus.DRAFT.label),
+                                        ("archived", ArticleStatus.ARCHIVED.label), ("", _("all"))])

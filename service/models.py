@@ -4,6 +4,7 @@ policies, and the tickets (工单) with their timelines. Tickets are read throug
 "service": the owner is the assignee, the team the ticket's team); their entries hang off them."""
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField, DateTimeRangeField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -604,3 +605,85 @@ class AssignmentRuleType(AssignmentRule.types.through):
         proxy = True
         verbose_name = _("ticket type of an assignment rule")
         verbose_name_plural = _("ticket types of assignment rules")
+
+
+class ArticleStatus(models.TextChoices):
+    DRAFT = "draft", pgettext_lazy("article", "Draft")
+    PUBLISHED = "published", pgettext_lazy("article", "Published")
+    ARCHIVED = "archived", pgettext_lazy("article", "Archived")
+
+
+@tracked("service.ArticleCategory")
+class ArticleCategory(models.Model):
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=100)
+
+    class Meta:
+        verbose_name = _("knowledge category")
+        verbose_name_plural = _("knowledge categories")
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+@tracked("service.Article", exclude=["views", "search_text", "terms"])
+class Article(models.Model):
+    """A knowledge-base article (知识库) agents write in the browser: a draft until published, archived when
+    out of date. `search_text` (the folded text, the title's pinyin) finds it by fragments and pinyin;
+    `terms` (its two-character Chinese words and Latin words) rank it against a ticket's text."""
+
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"))
+    category = models.ForeignKey(ArticleCategory, verbose_name=_("category"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="articles")
+    status = models.CharField(_("status"), max_length=10, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    views = models.PositiveIntegerField(_("views"), default=0)
+    search_text = models.TextField(default="", blank=True, editable=False)
+    terms = ArrayField(models.CharField(max_length=40), default=list, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        indexes = [
+            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="article_search_trgm"),
+            GinIndex(fields=["terms"], name="article_terms"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("service:article_detail", args=[self.pk])
+
+
+class ArticleVote(models.Model):
+    """Whether an article helped one reader ("有帮助吗？"): one vote each, which they may change."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    helpful = models.BooleanField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["article", "user"], name="one_vote_per_article_and_user")]
+
+
+class TicketArticle(models.Model):
+    """An article linked to a ticket (from the suggestions or a search), by whom and when."""
+
+    access_rule = AccessRule(parent="ticket")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="article_links")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="ticket_links")
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    linked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "article"], name="article_linked_once")]

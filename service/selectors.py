@@ -10,6 +10,7 @@ from accounts.access import can_edit, get_visible_or_404, visible
 
 from .models import (
     OPEN_STATUSES,
+    Article,
     CalendarDay,
     Complaint,
     SlaPolicy,
@@ -223,6 +224,8 @@ def ticket_page(user, pk):
             "accepted_by", "handled_by", "called_back_by").first() if ticket.type.is_complaint else None,
         "followed_by": list(visible(user, Ticket.objects.filter(follows=ticket)).only("pk", "subject")),
         "survey": Survey.objects.filter(ticket=ticket).select_related("followed_up_by").first(),
+        "linked_articles": list(Article.objects.filter(ticket_links__ticket=ticket).order_by("ticket_links__linked_at")),
+        "suggested_articles": articles_suggested(ticket) if may_change and ticket.is_open else [],
     }
 
 
@@ -242,3 +245,45 @@ def complaints_of(user, *, start=None, end=None, step=""):
     if step:
         qs = qs.filter(step=step)
     return qs.order_by("-id")
+
+
+# Knowledge base -----------------------------------------------------------------------------------
+
+SUGGESTED_ARTICLES = 5
+
+
+def articles_matching(term="", *, category=None, status="published"):
+    """Articles whose title or text holds `term` (a fragment, or the title's pinyin or initials), newest
+    first, with their helpful / not helpful counts; `status` "" for every status."""
+    from django.db.models import Count, Q
+
+    from crm.lib.text import fold_text
+
+    qs = Article.objects.select_related("category").annotate(
+        helpful=Count("votes", filter=Q(votes__helpful=True)), unhelpful=Count("votes", filter=Q(votes__helpful=False)))
+    if status:
+        qs = qs.filter(status=status)
+    if category is not None:
+        qs = qs.filter(category=category)
+    term = fold_text(term).lower().strip() if term else ""
+    if term:  # as typed, or without its spaces (pinyin typed in syllables: "she zhi")
+        qs = qs.filter(Q(search_text__contains=term) | Q(search_text__contains=term.replace(" ", "")))
+    return qs.order_by("-updated_at", "-id")
+
+
+def articles_suggested(ticket, *, limit=SUGGESTED_ARTICLES):
+    """The published articles most like the ticket's subject and description: the most two-character
+    Chinese words and Latin words in common (one query over the articles' term index), then the most
+    helpful. Those already linked to the ticket are left out."""
+    from django.db.models.expressions import RawSQL
+
+    from .services.knowledge import text_terms
+
+    terms = text_terms(f"{ticket.subject} {ticket.description}")[:200]
+    if not terms:
+        return []
+    shared = RawSQL("cardinality(ARRAY(SELECT unnest(service_article.terms) INTERSECT SELECT unnest(%s::varchar[])))",
+                    [terms])
+    return list(Article.objects.filter(status="published", terms__overlap=terms)
+                .exclude(ticket_links__ticket=ticket).annotate(shared=shared)
+                .order_by("-shared", "-views", "-id")[:limit])

@@ -20,6 +20,12 @@ urlpatterns = [
     path("tickets/<int:pk>/survey/", views.ticket_survey, name="ticket_survey"),
     path("tickets/<int:pk>/survey/followed-up/", views.ticket_survey_followed_up, name="ticket_survey_followed_up"),
     path("tickets/<int:pk>/complaint/<slug:step>/", views.complaint_step, name="complaint_step"),
+    path("tickets/<int:pk>/articles/<int:article_pk>/link/", views.ticket_article_link, name="ticket_article_link"),
     path("complaints/", views.complaint_register, name="complaints"),
+    path("knowledge/", views.article_list, name="articles"),
+    path("knowledge/new/", views.article_create, name="article_create"),
+    path("knowledge/<int:pk>/", views.article_detail, name="article_detail"),
+    path("knowledge/<int:pk>/edit/", views.article_edit, name="article_edit"),
+    path("knowledge/<int:pk>/vote/", views.article_vote, name="article_vote"),
     path("complaints/export.xlsx", views.complaint_export, name="complaints_export"),
 ]

@@ -23,6 +23,8 @@ from crm.models import Customer
 from . import selectors, services
 from .export import complaint_row, complaints_xlsx
 from .forms import (
+    ArticleForm,
+    ArticleSearchForm,
     AssignForm,
     BulkAssignForm,
     ComplaintCallbackForm,
@@ -32,8 +34,18 @@ from .forms import (
     StatusForm,
     TicketForm,
 )
-from .models import Complaint, ComplaintStep, Survey, Ticket, TicketAttachment, TicketStatus, TicketTask
-from .services import complaints
+from .models import (
+    Article,
+    ArticleVote,
+    Complaint,
+    ComplaintStep,
+    Survey,
+    Ticket,
+    TicketAttachment,
+    TicketStatus,
+    TicketTask,
+)
+from .services import complaints, knowledge
 from .services.surveys import survey_followed_up, survey_issue, survey_url
 from .services.tickets import next_statuses
 
@@ -289,3 +301,76 @@ def complaint_export(request):
         return redirect(reverse("service:complaints") + "?" + request.GET.urlencode())
     file, filename = complaints_xlsx(request.user, selectors.complaints_of(request.user, **form.cleaned_data))
     return xlsx_response(file, filename, ascii_name="complaints")
+
+
+
+# Knowledge base -----------------------------------------------------------------------------------
+
+@capability_required(module=Module.SERVICE)
+def article_list(request):
+    """The knowledge base: search by fragment or pinyin, by category and status (published by default)."""
+    form = ArticleSearchForm(request.GET or {"status": "published"})
+    data = form.cleaned_data if form.is_valid() else {"q": "", "category": None, "status": "published"}
+    page = older_page(selectors.articles_matching(data["q"], category=data["category"], status=data["status"]),
+                      request.GET, size=REGISTER_PAGE)
+    return render(request, "service/articles.html", {"form": form, **page})
+
+
+@capability_required(module=Module.SERVICE)
+def article_detail(request, pk):
+    article = get_object_or_404(selectors.articles_matching(status=""), pk=pk)
+    knowledge.article_viewed(article=article)
+    vote = ArticleVote.objects.filter(article=article, user=request.user).values_list("helpful", flat=True).first()
+    return render(request, "service/article_detail.html", {"article": article, "vote": vote})
+
+
+@capability_required(module=Module.SERVICE)
+def article_create(request):
+    return _article_form(request, None)
+
+
+@capability_required(module=Module.SERVICE)
+def article_edit(request, pk):
+    return _article_form(request, get_object_or_404(Article, pk=pk))
+
+
+def _article_form(request, article):
+    form = ArticleForm(request.POST or None, instance=article, initial={"version": getattr(article, "version", None)})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if article is not None:
+            article.refresh_from_db()
+            if data.get("version") and data["version"] != article.version:
+                form.add_error(None, _("Someone else changed this article meanwhile; reload it and try again."))
+        if not form.errors:
+            try:
+                saved = knowledge.article_save(by=request.user, article=article, title=data["title"], body=data["body"],
+                                               category=data["category"], status=data["status"])
+            except ValidationError as error:
+                show_service_error(form, error)
+            else:
+                messages.success(request, _("Article saved."))
+                return redirect(saved)
+    return render(request, "service/article_form.html", {"form": form, "article": article},
+                  status=422 if form.errors else 200)
+
+
+@require_POST
+@capability_required(module=Module.SERVICE)
+def article_vote(request, pk):
+    article = get_object_or_404(Article, pk=pk)
+    try:
+        knowledge.article_vote(article=article, by=request.user, helpful=request.POST.get("helpful") == "1")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Thank you for the feedback."))
+    return redirect(article)
+
+
+@require_POST
+@capability_required(module=Module.SERVICE)
+def ticket_article_link(request, pk, article_pk):
+    ticket = selectors.ticket_for(request.user, pk, write=True)
+    article = get_object_or_404(Article, pk=article_pk)
+    return _act(request, ticket, lambda: knowledge.ticket_article_link(ticket=ticket, article=article, by=request.user))

@@ -191,6 +191,11 @@ def url_of(name, ticket):
         return reverse(name, args=[ticket.pk, ticket.attachments.get().pk])
     if "<slug:step>" in route:
         return reverse(name, args=[ticket.pk, "accept"])
+    if "<int:article_pk>" in route:
+        from service.services.knowledge import article_save
+
+        article = article_save(by=ticket.assignee, title="主轴异响的处理", body="检查轴承。", status="published")
+        return reverse(name, args=[ticket.pk, article.pk])
     return reverse(name, args=[ticket.pk])
 
 
@@ -198,7 +203,8 @@ def test_every_ticket_url_is_in_the_grid():
     assert {name for name, _route in ticket_routes()} == {
         "service:ticket_detail", "service:ticket_edit", "service:ticket_reply", "service:ticket_status",
         "service:ticket_assign", "service:ticket_follow_up", "service:ticket_check", "service:ticket_attachment",
-        "service:ticket_survey", "service:ticket_survey_followed_up", "service:complaint_step"}
+        "service:ticket_survey", "service:ticket_survey_followed_up", "service:complaint_step",
+        "service:ticket_article_link"}
 
 
 @pytest.mark.parametrize("name", [name for name, _route in ticket_routes()])
