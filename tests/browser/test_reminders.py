@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from crm import services
 from crm.models import EmailDelivery, Notification
+from crm.notifications import RULES
 from crm.selectors import notifications_unread_count
 from crm.tests.factories import CustomerFactory
 
@@ -115,7 +116,7 @@ def test_the_admin_pages_read_well(reminder, demo_company, open_page, console_er
     page = open_page(viewport)
     sign_in(page, "admin")
     page.goto(reverse("settings:reminders:rules"))
-    expect(page.locator("[data-testid=notification-rules] [data-rule]")).to_have_count(7)
+    expect(page.locator("[data-testid=notification-rules] [data-rule]")).to_have_count(len(RULES))  # every app's
     assert horizontal_overflow(page) == 0
     page.screenshot(path=screenshot(page, f"reminders-settings-rules-{width}"))
     page.goto(reverse("settings:reminders:rule_edit", args=["not_followed_up"]))
