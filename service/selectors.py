@@ -182,12 +182,13 @@ ENTRIES_PER_TICKET = 5
 def tickets_of_customer(user, customer):
     """The customer page's tickets panel for anyone who may see the customer: its newest tickets
     (TICKETS_ON_CUSTOMER), each with its latest timeline entries (ENTRIES_PER_TICKET, internal notes
-    marked) and whether `user` may open the ticket itself; the count of all. Read-only; three queries."""
+    marked), its survey's answer and whether `user` may open the ticket itself; the count of all.
+    Read-only; three queries."""
     from django.db.models import Count, F, Window
     from django.db.models.functions import RowNumber
 
     # The count of all in the same query: a window is computed before the LIMIT.
-    tickets = list(Ticket.objects.filter(customer=customer).select_related("type", "assignee")
+    tickets = list(Ticket.objects.filter(customer=customer).select_related("type", "assignee", "survey")
                    .annotate(total=Window(Count("id"))).order_by("-id")[:TICKETS_ON_CUSTOMER])
     if not tickets:
         return {"tickets": [], "count": 0}

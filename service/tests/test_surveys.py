@@ -141,3 +141,12 @@ def test_the_agent_creates_the_link_at_once_to_send_by_wechat(client_for, agent_
     survey = Survey.objects.get()
     page = client_for(agent_sh).get(ticket.get_absolute_url()).content.decode()
     assert survey_url(survey) in page
+
+
+def test_the_answer_shows_on_the_customer_page(client, client_for, rep_east, agent_sh, customer, service_desk):
+    ticket = resolved(agent_sh, customer, service_desk, "2026-09-21 10:00")
+    surveys_issue(now=at("2026-09-21 12:30"))
+    with time_machine.travel(at("2026-09-22 09:00"), tick=False):
+        client.post(answer_url(ticket), {"csat": "4", "nps": "8"})
+    page = client_for(rep_east).get(customer.get_absolute_url()).content.decode()
+    assert 'data-testid="customer-ticket-csat"' in page and "4/5" in page
