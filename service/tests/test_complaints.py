@@ -106,3 +106,14 @@ def test_the_register_lists_what_the_user_may_see_and_exports_it(client_for, age
     assert len(rows) == 2 and rows[1][0] == complaint.reference and rows[1][4] == "2026-09-21 15:00"
     assert other.reference not in [row[0] for row in rows]
     assert client_for(agent_sh).get(reverse("service:complaints"), {"start": "2026-13-01"}).status_code == 400
+
+
+def test_the_register_takes_a_fixed_number_of_queries(client_for, agent_sh, rep_east, service_desk, complaint,
+                                                      django_assert_max_num_queries):
+    client = client_for(agent_sh)
+    with django_assert_max_num_queries(10) as few:
+        client.get(reverse("service:complaints"))
+    for i in range(5):
+        services.ticket_create(by=agent_sh, customer=complaint.customer, subject=f"投诉{i}", type=service_desk["投诉"])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("service:complaints"))

@@ -86,3 +86,16 @@ def test_the_knowledge_base_is_for_the_service_desk(client_for, rep_east, url_na
 
 def test_an_article_page_is_for_the_service_desk(client_for, rep_east, articles):
     assert client_for(rep_east).get(articles["invoice"].get_absolute_url()).status_code == 403
+
+
+def test_the_list_and_an_article_take_a_fixed_number_of_queries(client_for, agent_sh, articles,
+                                                                  django_assert_max_num_queries):
+    client = client_for(agent_sh)
+    with django_assert_max_num_queries(9) as few:
+        client.get(reverse("service:articles"), {"status": ""})
+    for i in range(10):
+        article_save(by=agent_sh, title=f"更多文章{i}", body="正文", status="published")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("service:articles"), {"status": ""})
+    with django_assert_max_num_queries(11):
+        client.get(articles["invoice"].get_absolute_url())

@@ -254,3 +254,14 @@ def test_another_teams_agent_sees_nothing_of_the_ticket_in_any_queue(client_for,
     services.ticket_assign(ticket=ticket, by=ticket.assignee, assignee=None)  # in 上海's unassigned queue
     page = client_for(agent_bj).get(reverse("service:queue"), {"queue": queue})
     assert page.status_code == 200 and SECRET not in page.content.decode()
+
+
+@pytest.mark.parametrize("url_name, params", [
+    ("service:queue", {"queue": "all", "after": "不是游标"}),
+    ("service:queue", {"queue": "mine", "before": "9" * 40}),
+    ("service:complaints", {"start": "9999-12-31", "end": "0001-01-01"}),
+    ("service:complaints", {"before": "²"}),
+    ("service:articles", {"q": "x" * 500, "category": "99999999999999999999"}),
+])
+def test_bad_input_gets_a_clear_answer_not_a_500(client_for, agent_sh, ticket, url_name, params):
+    assert client_for(agent_sh).get(reverse(url_name), params).status_code in (200, 400)
