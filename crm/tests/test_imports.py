@@ -169,6 +169,38 @@ def test_committing_twice_writes_once(tmp_path, it_importer):
     assert ImportRecord.objects.filter(batch=batch).count() == 1
 
 
+def test_the_staged_rows_are_an_unlogged_table():
+    """They can be made again from the file, so they write no WAL (migration crm 0028)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = %s", [ImportRow._meta.db_table])
+        assert cursor.fetchone() == ("u",)
+
+
+def test_a_checked_batch_whose_staged_rows_a_database_crash_emptied_is_refused_not_imported_as_empty(
+        tmp_path, it_importer):
+    batch = imports.import_upload(by=it_importer, path=sheet_file(tmp_path, [["甲公司", "", "", "", "", "", "", "", ""]]),
+                                  file_name="客户.xlsx")
+    batch = imports.import_preview(batch.pk)
+    assert batch.status == ImportBatch.Status.PREVIEWED
+    # What crash recovery does to an unlogged table: it is emptied.
+    ImportRow.objects.filter(batch=batch).delete()
+    batch.status = ImportBatch.Status.COMMITTING
+    batch.save()
+    batch = imports.import_commit(batch.pk, by_id=it_importer.pk)
+    assert batch.status == ImportBatch.Status.FAILED
+    assert "重新检查" in batch.error or "check the file again" in batch.error
+    assert not Customer.objects.filter(name="甲公司").exists()
+    # It can be checked again and imported.
+    batch = imports.import_preview(batch.pk)
+    assert batch.status == ImportBatch.Status.PREVIEWED
+    batch.status = ImportBatch.Status.COMMITTING
+    batch.save()
+    assert imports.import_commit(batch.pk, by_id=it_importer.pk).status == ImportBatch.Status.DONE
+    assert Customer.objects.filter(name="甲公司").count() == 1
+
+
 def test_undo_removes_what_was_created_and_restores_what_was_changed(tmp_path, it_importer, rep_east):
     existing = CustomerFactory(name="老客户有限公司", owner=rep_east, notes="原备注")
     edited_later = "改过的有限公司"
@@ -229,6 +261,19 @@ def test_the_command_checks_imports_and_undoes(tmp_path, it_importer, capsys):
     batch = ImportBatch.objects.filter(status=ImportBatch.Status.DONE).get()
     call_command("import_undo", str(batch.pk), "--user", it_importer.username)
     assert not Customer.objects.exists()
+
+
+def test_the_command_writes_the_time_round_trips_and_write_ahead_log_of_each_step(tmp_path, it_importer):
+    import json
+
+    path = sheet_file(tmp_path, [["甲有限公司", "", "13812345678", "", "", "", "", "", ""]])
+    report = tmp_path / "timings.json"
+    call_command("import_customers", str(path), "--user", it_importer.username, "--timings", str(report))
+    steps = json.loads(report.read_text())["steps"]
+    assert list(steps) == ["upload", "check", "commit", "search_index"]
+    assert all(step["seconds"] > 0 and step["round_trips"] > 0 for step in steps.values())
+    # The commit writes customers, contacts, events and undo records: its log is not empty.
+    assert steps["commit"]["wal_mb"] >= 0 and all(isinstance(step["wal_mb"], float) for step in steps.values())
 
 
 @pytest.mark.parametrize("builder, name", [

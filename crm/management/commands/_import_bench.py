@@ -77,6 +77,7 @@ def run_import(path, user):
                          "total_s": sum(steps[name]["seconds"] for name in ("upload", "check", "commit")),
                          "process_s": wall, "undo_s": undo_s}
     result["round_trips"] = {name: step["round_trips"] for name, step in steps.items()}
+    result["wal_mb"] = {name: step.get("wal_mb") for name, step in steps.items()}
     result["peak_rss_mb"] = peak
     return result
 
@@ -184,7 +185,7 @@ def benchmark_import(stdout, rows, compare_rows, keep_file=None):
     stdout.write(f"  not data: title {c['title']}, blank {c['blank']}, header {c['header']}, "
                  f"hint {c.get('hint', 0)}, section {c['section']}, total {c['total']}")
     stdout.write(f"  peak memory of the importing process: {result['peak_rss_mb']:.0f} MB; database round trips: "
-                 f"{result['round_trips']}")
+                 f"{result['round_trips']}; write-ahead log (MB): {result['wal_mb']}")
     stdout.write(f"  the whole import reaches {data / t['total_s'] / rates['calamine_rows_per_s'] * 100:.0f}% "
                  f"of calamine's raw parse rate")
     compare = compare_with_import_export(stdout, path, compare_rows, data / t["total_s"]) if compare_rows else None

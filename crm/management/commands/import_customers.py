@@ -15,7 +15,7 @@ import time
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -28,6 +28,16 @@ from crm.services.imports.check import import_preview, import_require_checkable
 from crm.services.imports.commit import import_commit, import_search_fill
 from crm.services.imports.configure import import_configure
 from crm.services.imports.upload import import_upload
+
+
+def _wal_position():
+    """The server's write-ahead log position in bytes (0 where the server does not say, e.g. a replica)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')")
+            return int(cursor.fetchone()[0])
+    except DatabaseError:
+        return 0
 
 
 class Command(BaseCommand):
@@ -99,6 +109,8 @@ class Command(BaseCommand):
         batch.save()
         with self.step("commit"):
             batch = import_commit(batch.pk, by_id=by.pk)
+        if batch.status == ImportBatch.Status.FAILED:
+            raise CommandError(batch.error)
         # A worker would write the new customers' search rows after the commit; a script does it here.
         with self.step("search_index"):
             import_search_fill(batch.pk)
@@ -109,11 +121,14 @@ class Command(BaseCommand):
 
     @contextlib.contextmanager
     def step(self, name):
-        """Time one step and count its database round trips."""
+        """Time one step, count its database round trips and the write-ahead log it made (the
+        server's, so other sessions' writes meanwhile count too)."""
+        wal = _wal_position()
         started = time.perf_counter()
         with CaptureQueriesContext(connection) as captured:
             yield
-        self.steps[name] = {"seconds": round(time.perf_counter() - started, 3), "round_trips": len(captured)}
+        self.steps[name] = {"seconds": round(time.perf_counter() - started, 3), "round_trips": len(captured),
+                            "wal_mb": round((_wal_position() - wal) / 2**20, 1)}
 
     def report(self, batch, stage):
         counts = batch.counts

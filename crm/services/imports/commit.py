@@ -124,6 +124,12 @@ def import_commit(batch_id, *, by_id):
                 return batch
             if batch.cancel_requested:
                 raise ImportCancelled
+            if _staged_rows_lost(batch):
+                batch.status, batch.error = Status.FAILED, _(
+                    "The checked rows of this import are gone (the database server was restarted). "
+                    "Nothing was imported: please check the file again.")
+                batch.save(update_fields=["status", "error"])
+                return batch
             with audited(by, "customer_import", import_batch=batch.pk):
                 counts = _commit_rows(batch, by)
             _stop_if_cancelled(batch)
@@ -136,6 +142,14 @@ def import_commit(batch_id, *, by_id):
         cache.delete(_cancel_key(batch_id))
         return ImportBatch.objects.get(pk=batch_id)
     return batch
+
+
+def _staged_rows_lost(batch):
+    """Whether a checked batch with data rows has none staged: ImportRow is an unlogged table, which a
+    crash of the database server empties (migration crm 0028)."""
+    if not (batch.counts or {}).get("data"):
+        return False
+    return not ImportRow.objects.filter(batch=batch).exists()
 
 
 def import_search_fill(batch_id):
@@ -153,9 +167,10 @@ def import_search_fill(batch_id):
         cursor.execute(f"SELECT customer_id FROM {ImportRecord._meta.db_table} "
                        "WHERE batch_id = %s AND action = 'updated' AND undone_at IS NULL", [batch_id])
         customers_refresh_search([pk for (pk,) in cursor.fetchall()])
+        # From the undo records, which are logged: the staged rows are not (see _staged_rows_lost).
         filled = customers_search_copy(
-            cursor, f"c.id IN (SELECT new_id FROM {ImportRow._meta.db_table} WHERE batch_id = %s AND verdict = 'new')",
-            [batch_id])
+            cursor, f"c.id IN (SELECT customer_id FROM {ImportRecord._meta.db_table} "
+                    "WHERE batch_id = %s AND action = 'created' AND undone_at IS NULL)", [batch_id])
     customers_search_index_merge()
     return filled
 
