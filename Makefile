@@ -26,7 +26,7 @@ APT_INSTALL := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SU
 
 .NOTPARALLEL:
 .DEFAULT_GOAL := help
-.PHONY: help install services messages browser setup migrate seed run test lint test-dates stop-embedded clean-devdata
+.PHONY: help install services messages browser mailserver setup migrate seed run test lint test-dates stop-embedded clean-devdata
 
 help:
 	@echo "make run            install, start services, migrate, load demo data, run web + worker + beat"
@@ -34,7 +34,8 @@ help:
 	@echo "                    fixed moments (ARGS=\"...\" passes pytest arguments and runs those tests only)"
 	@echo "make test-dates     the tests marked 'dates' at each of TEST_MOMENTS (pytest --today)"
 	@echo "make setup          everything 'make run' does before starting the processes"
-	@echo "make stop-embedded  stop the embedded PostgreSQL/Redis under .devdata/"
+	@echo "make mailserver     install and start the loopback IMAP server (Dovecot) of the mail tests"
+	@echo "make stop-embedded  stop the embedded PostgreSQL/Redis and the mail tests' Dovecot under .devdata/"
 	@echo "make clean-devdata  stop them and delete .devdata/ (embedded databases included)"
 
 # A virtualenv from the machine's python3, and requirements-dev.txt (which includes the runtime
@@ -70,6 +71,13 @@ browser:
 	@test -x /usr/bin/chromium || { echo "==> installing chromium"; $(APT_INSTALL) chromium fonts-noto-cjk; }
 	@dpkg -s fonts-noto-cjk >/dev/null 2>&1 || { echo "==> installing fonts-noto-cjk"; $(APT_INSTALL) fonts-noto-cjk; }
 
+# Debian's Dovecot for the service desk's e-mail tests: a real IMAP server on 127.0.0.1 (a free port),
+# configured and started under .devdata/dovecot/ by scripts/mailserver.py (the tests start it too).
+mailserver:
+	@test -x /usr/sbin/dovecot || { echo "==> installing dovecot-imapd"; $(APT_INSTALL) dovecot-imapd; }
+	@echo "==> Dovecot (IMAP on loopback) for the mail tests"
+	@$(PYTHON3) scripts/mailserver.py up > /dev/null
+
 migrate: services
 	@echo "==> migrate"
 	@$(WITH_SERVICES) $(MANAGE) migrate --no-input -v 1
@@ -104,7 +112,7 @@ TEST_MOMENTS ?= 2027-04-01T00:10+08:00 2027-03-31T23:50+08:00 2026-12-31T18:00+0
 # live server is a thread, and the import's check never forks beside a thread, so the tests of its forked
 # check must not share a process with it), then the lint and the date-sensitive tests at each moment above.
 # With ARGS: pytest with those arguments only.
-test: install services messages browser
+test: install services messages browser mailserver
 	@if [ -n "$(ARGS)" ]; then \
 		echo "==> pytest $(ARGS)"; \
 		$(PYTEST) $(PYTEST_FRESH) $(ARGS); \
@@ -127,6 +135,7 @@ test-dates: install services
 # Stopping needs only the standard library, so it works without the virtualenv too.
 stop-embedded:
 	@$(PYTHON3) scripts/devservices.py stop
+	@$(PYTHON3) scripts/mailserver.py stop
 
 clean-devdata: stop-embedded
 	rm -rf .devdata

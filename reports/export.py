@@ -1,6 +1,7 @@
-"""The sales dashboard as an .xlsx: one sheet per block, the same figures the page shows (computed by
-reports.selectors for the same scope). Names typed by people (stages, pipelines, teams, reps) go
-through crm.lib.xlsx.safe_cell, so a name starting with = + - @ is stored as text, never a formula."""
+"""The sales dashboard and the service report as .xlsx: one sheet per block, the same figures the page
+shows (computed by reports.selectors for the same scope). Names typed by people (stages, pipelines,
+teams, reps, agents, ticket types) go through crm.lib.xlsx.safe_cell, so a name starting with = + - @
+is stored as text, never a formula."""
 import io
 
 from django.utils import timezone
@@ -56,6 +57,61 @@ def _filter_rows(scope):
         [_("Viewer"), scope.user.name],
         [_("Generated"), timezone.localtime(scope.now).strftime("%Y-%m-%d %H:%M")],
     ]
+
+
+def service_filename(scope):
+    name = _("service-report")
+    return f"{name}-{scope.period.start:%Y%m%d}-{scope.period.end:%Y%m%d}.xlsx"
+
+
+def service_workbook(scope, figures):
+    """The service report's workbook, in memory (a few hundred rows at most), open at its start."""
+    workbook = Workbook(write_only=True)
+    _sheet(workbook, _("Filter"), [_("Filter"), _("Value")], [
+        [_("Period"), f"{scope.period.start:%Y-%m-%d} – {scope.period.end:%Y-%m-%d}"],
+        [_("team"), scope.team.name if scope.team else _("All teams in my scope")],
+        [_("Viewer"), scope.user.name],
+        [_("Generated"), timezone.localtime(scope.now).strftime("%Y-%m-%d %H:%M")]])
+    backlog = figures["backlog"]
+    _sheet(workbook, _("Backlog"), [_("Open tickets"), _("Tickets")], [
+        [_("All open"), backlog["total"]], [_("Past their deadline"), backlog["overdue"]],
+        *([str(row["status"].label), row["count"]] for row in backlog["statuses"]),
+        *([str(row["label"]), row["count"]] for row in backlog["ages"])])
+    times = figures["resolution"]
+    _sheet(workbook, _("Response and resolution"), [_("Figure"), _("Value")], [
+        [_("Tickets resolved in the period"), times["resolved"]],
+        [_("First response, median (working hours)"), times["fr_median"]],
+        [_("First response, 90th percentile (working hours)"), times["fr_p90"]],
+        [_("Resolution, median (working hours)"), times["res_median"]],
+        [_("Resolution, 90th percentile (working hours)"), times["res_p90"]],
+        [_("First response on time"), times["fr_met"]], [_("First response late"), times["fr_missed"]],
+        [_("First response on time (%)"), times["fr_rate"]],
+        [_("Resolved on time"), times["res_met"]], [_("Resolved late"), times["res_missed"]],
+        [_("Resolved on time (%)"), times["res_rate"]], [_("Breaches (a target missed)"), times["breached"]]])
+    for breakdown, title, column, nameless in (("team", _("Breaches by team"), _("team"), _("No team")),
+                                               ("agent", _("Breaches by agent"), _("assignee"), _("Unassigned")),
+                                               ("type", _("Breaches by type"), _("ticket type"), "")):
+        _sheet(workbook, title, [column, _("Resolved"), _("Breaches"), _("Breached (%)")],
+               [[row["name"] or nameless, row["resolved"], row["breached"], row["rate"]]
+                for row in figures["breaches"][breakdown]])
+    _satisfaction_sheet(workbook, figures["satisfaction"])
+    found = figures["complaints"]
+    _sheet(workbook, _("Complaints"), [_("ticket type"), _("Root cause"), _("Count")], [
+        *([row["name"] or "", "", row["count"]] for row in found["types"]),
+        *(["", row["name"] or _("Not found yet"), row["count"]] for row in found["causes"])])
+    file = io.BytesIO()
+    workbook.save(file)
+    file.seek(0)
+    return file
+
+
+def _satisfaction_sheet(workbook, found):
+    _sheet(workbook, _("Satisfaction"), [_("Figure"), _("Value")], [
+        [_("Surveys answered"), found["answered"]], [_("CSAT average (1–5)"), found["average"]],
+        *([_("CSAT %(score)d") % {"score": row["score"]}, row["count"]] for row in found["scores"]),
+        [_("NPS answers"), found["nps_answers"]], [_("Promoters (9–10)"), found["promoters"]],
+        [_("Passives (7–8)"), found["passives"]], [_("Detractors (0–6)"), found["detractors"]],
+        [_("NPS"), found["nps"]]])
 
 
 def _sheet(workbook, title, headers, rows):

@@ -1,5 +1,5 @@
-"""The sales dashboard's filter: a period (this or last month, quarter or year, or from–to dates), a
-team within the viewer's scope and the pipeline whose funnel and conversion are shown."""
+"""The reports' filters: a period (this or last month, quarter or year, or from–to dates) and a team within
+the viewer's scope; the sales dashboard's also the pipeline whose funnel and conversion are shown."""
 import datetime
 from dataclasses import dataclass
 
@@ -73,7 +73,9 @@ def _date(name):
     return {"type": "date", "class": "form-control form-control-sm", "data-testid": name}
 
 
-class DashboardForm(forms.Form):
+class PeriodForm(forms.Form):
+    """A report's period: a preset around today, or from–to dates (both, in order, at most three years)."""
+
     PERIODS = [
         ("this_month", _("This month")), ("last_month", _("Last month")),
         ("this_quarter", _("This quarter")), ("last_quarter", _("Last quarter")),
@@ -84,25 +86,12 @@ class DashboardForm(forms.Form):
     period = forms.ChoiceField(label=_("Period"), choices=PERIODS, widget=forms.Select(attrs=_select("period")))
     start = inputs.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs=_date("start")))
     end = inputs.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs=_date("end")))
-    team = forms.ModelChoiceField(label=_("team"), queryset=Team.objects.none(), required=False,
-                                  empty_label=_("All teams in my scope"), widget=forms.Select(attrs=_select("team")))
-    pipeline = forms.ModelChoiceField(label=_("pipeline"), queryset=Pipeline.objects.none(), required=False,
-                                      empty_label=None, widget=forms.Select(attrs=_select("pipeline")),
-                                      help_text=_("The funnel and the stage conversion are per pipeline."))
 
-    def __init__(self, data=None, *, user, **kwargs):
+    def __init__(self, data=None, **kwargs):
         data = data.copy() if data is not None else {}
         if not data.get("period"):
             data["period"] = self.DEFAULT_PERIOD
         super().__init__(data, **kwargs)
-        self.user = user
-        self.own_only = not user_access(user).has(Capability.VIEW_DASHBOARDS)
-        if self.own_only:
-            del self.fields["team"]  # a rep's dashboard is their own deals: there is no team to pick
-        else:
-            self.fields["team"].queryset = dashboard_teams(user).order_by("path")
-            self.fields["team"].label_from_instance = lambda team: "　" * team.depth + team.name
-        self.fields["pipeline"].queryset = Pipeline.objects.filter(is_active=True).order_by("order", "id")
 
     def clean(self):
         data = super().clean()
@@ -114,8 +103,6 @@ class DashboardForm(forms.Form):
                 raise forms.ValidationError(_("The period ends before it starts."))
             if (end - start).days > MAX_CUSTOM_DAYS:
                 raise forms.ValidationError(_("A custom period is at most three years."))
-        if not data.get("pipeline"):
-            data["pipeline"] = self.fields["pipeline"].queryset.first()
         return data
 
     @property
@@ -124,3 +111,56 @@ class DashboardForm(forms.Form):
         if data["period"] == "custom":
             return Period(data["start"], data["end"])
         return period_of(data["period"])
+
+
+class DashboardForm(PeriodForm):
+    team = forms.ModelChoiceField(label=_("team"), queryset=Team.objects.none(), required=False,
+                                  empty_label=_("All teams in my scope"), widget=forms.Select(attrs=_select("team")))
+    pipeline = forms.ModelChoiceField(label=_("pipeline"), queryset=Pipeline.objects.none(), required=False,
+                                      empty_label=None, widget=forms.Select(attrs=_select("pipeline")),
+                                      help_text=_("The funnel and the stage conversion are per pipeline."))
+
+    def __init__(self, data=None, *, user, **kwargs):
+        super().__init__(data, **kwargs)
+        self.user = user
+        self.own_only = not user_access(user).has(Capability.VIEW_DASHBOARDS)
+        if self.own_only:
+            del self.fields["team"]  # a rep's dashboard is their own deals: there is no team to pick
+        else:
+            self.fields["team"].queryset = dashboard_teams(user).order_by("path")
+            self.fields["team"].label_from_instance = _indented
+        self.fields["pipeline"].queryset = Pipeline.objects.filter(is_active=True).order_by("order", "id")
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("pipeline"):
+            data["pipeline"] = self.fields["pipeline"].queryset.first()
+        return data
+
+
+def service_report_teams(user):
+    """The teams a viewer may narrow the service report to: those their service scope reaches (every
+    team for ALL, their team and its sub-teams, or their team alone), as for handing tickets on
+    (`teams_within_reach`); none for a scope of their own tickets."""
+    from service.services.tickets import teams_within_reach
+
+    teams = teams_within_reach(user)
+    return Team.objects.all() if teams is None else teams
+
+
+class ServiceReportForm(PeriodForm):
+    """The service report's filter: the period and a team within the viewer's service scope."""
+
+    team = forms.ModelChoiceField(label=_("team"), queryset=Team.objects.none(), required=False,
+                                  empty_label=_("All teams in my scope"), widget=forms.Select(attrs=_select("team")))
+
+    def __init__(self, data=None, *, user, **kwargs):
+        super().__init__(data, **kwargs)
+        self.user = user
+        teams = service_report_teams(user).order_by("path")
+        self.fields["team"].queryset = teams
+        self.fields["team"].label_from_instance = _indented
+
+
+def _indented(team):
+    return "　" * team.depth + team.name

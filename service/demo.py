@@ -27,7 +27,7 @@ from .models import (
 )
 from .seed import seed_default_calendar, seed_service_desk
 from .selectors import active_sla_policies, working_calendar
-from .services.tickets import apply_sla, next_due
+from .services.tickets import apply_sla, next_due, record_work_durations
 
 SEED = 20261207
 
@@ -90,7 +90,34 @@ def seed_service_demo():
                                      else rng.uniform(2, 42))
             _ticket(rng, SCENARIOS[n % len(SCENARIOS)], customer, contacts.get(customer.pk), agent, types, status,
                     _office_hours(rng, now - age, now), now, policies, clock, lead)
+        _surveys(random.Random(SEED + 1), now)
     return True
+
+
+def _surveys(rng, now):
+    """The satisfaction surveys of the done tickets, issued as beat issues them once each was resolved, most
+    answered within hours: mostly satisfied, a few low scores; NPS asked of each customer's first (see
+    services.surveys). What the service report's CSAT and NPS show."""
+    from django.conf import settings
+
+    from .models import Survey
+    from .services.surveys import survey_token, token_hash
+
+    asked, surveys = set(), []
+    done = Ticket.objects.filter(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED]).order_by("resolved_at", "pk")
+    for ticket in done:
+        issued = min(ticket.resolved_at + datetime.timedelta(hours=settings.SERVICE_SURVEY_AFTER_HOURS), now)
+        answered = rng.random() < 0.8 and issued < now
+        asks = ticket.customer_id not in asked
+        asked.add(ticket.customer_id)
+        surveys.append(Survey(
+            ticket=ticket, customer_id=ticket.customer_id, token_hash=token_hash(survey_token(ticket.pk)),
+            asks_nps=asks, created_at=issued,
+            expires_at=issued + datetime.timedelta(days=settings.SERVICE_SURVEY_DAYS),
+            csat=rng.choices((5, 4, 3, 2, 1), weights=(50, 30, 10, 6, 4))[0] if answered else None,
+            nps=rng.choices(range(11), weights=(1, 1, 1, 1, 1, 2, 3, 6, 10, 14, 12))[0] if answered and asks else None,
+            answered_at=min(issued + datetime.timedelta(hours=rng.randint(1, 20)), now) if answered else None))
+    Survey.objects.bulk_create(surveys)
 
 
 def _office_hours(rng, moment, now):
@@ -136,6 +163,7 @@ def _ticket(rng, scenario, customer, contact, agent, types, status, opened, now,
                                    author=None, created_at=moment))
         ticket.status, ticket.closed_at = status, moment
     ticket.due_at = next_due(ticket)
+    record_work_durations(ticket, clock=clock)  # what the service report's response and resolution times read
     ticket.save()
     for entry in entries:
         entry.ticket = ticket

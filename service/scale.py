@@ -6,7 +6,9 @@ skipped; running it again adds only what is missing.
 Most tickets are history: about 85% closed and 10% resolved over the last three years; 4% open (new or
 in progress) and 1% waiting on the customer, opened in the last ten days, so the queues and the SLA
 scan meet a realistic backlog. Deadlines are generated (8 and 120 hours after opening, warnings at three
-quarters), not worked out on the calendar: the benchmark times that arithmetic separately."""
+quarters), not worked out on the calendar: the benchmark times that arithmetic separately. So are the
+stored working times to the first response (an hour after opening) and to the resolution (two hours
+after): at most the hour, or two, that passed."""
 import time
 
 import pgtrigger
@@ -99,7 +101,7 @@ TICKETS_SQL = """
     INSERT INTO service_ticket (customer_id, subject, description, channel, type_id, priority, status, assignee_id,
         team_id, sla_started_at, pauses, waiting_since, first_response_due, resolution_due, due_at,
         first_response_warn_at, resolution_warn_at, escalation, first_responded_at, resolved_at, closed_at, reopened,
-        created_at, updated_at, version)
+        first_response_work_seconds, resolution_work_seconds, created_at, updated_at, version)
     SELECT s.customer_id, '规模工单' || s.g, '规模测试生成的工单', (ARRAY['phone','email','wechat','web','onsite'])[1 + s.h % 5],
         (SELECT ids FROM types)[1 + s.h % array_length((SELECT ids FROM types), 1)],
         (ARRAY['urgent','high','normal','normal','low'])[1 + (s.h / 7) % 5], s.status,
@@ -112,7 +114,10 @@ TICKETS_SQL = """
         s.opened + interval '6 hours', s.opened + interval '90 hours', 0,
         CASE WHEN s.status <> 'new' THEN s.opened + interval '1 hour' END,
         CASE WHEN s.status IN ('resolved', 'closed') THEN s.opened + interval '2 hours' END,
-        CASE WHEN s.status = 'closed' THEN s.opened + interval '3 days' END, 0, s.opened, now(), 1
+        CASE WHEN s.status = 'closed' THEN s.opened + interval '3 days' END, 0,
+        CASE WHEN s.status <> 'new' THEN (s.h / 11) % 3601 END,
+        CASE WHEN s.status IN ('resolved', 'closed') THEN (s.h / 11) % 3601 + (s.h / 13) % 3601 END,
+        s.opened, now(), 1
     FROM shaped s LEFT JOIN agents a ON a.team_id = s.team_id
     ORDER BY s.g"""
 

@@ -81,6 +81,19 @@ def sla_policy_for(*, tier, priority, type_id, channel, policies=None):
     return None
 
 
+def open_tickets_on(*, calendar_ids=(), default=False, policy_ids=()):
+    """The open tickets whose SLA policy runs on one of the calendars `calendar_ids` (named by the
+    policy, or as the default calendar when the policy names none and one of them is the default
+    now), on the default calendar (`default`), or is one of `policy_ids`. Decided when it is read:
+    a task queued before the default moved finds the tickets of the calendar that is default then."""
+    from django.db.models import Q
+
+    scope = Q(sla_policy_id__in=list(policy_ids)) | Q(sla_policy__calendar_id__in=list(calendar_ids))
+    if default or (calendar_ids and getattr(default_calendar(), "pk", None) in calendar_ids):
+        scope |= Q(sla_policy__isnull=False, sla_policy__calendar__isnull=True)
+    return Ticket.objects.filter(scope, status__in=OPEN_STATUSES)
+
+
 def sla_deadline(policy, start, *, target, pauses=(), clock=None):
     """When the policy's `target` ("first_response" or "resolution") falls due for a clock started at
     `start` and stopped during `pauses`, on the policy's calendar (else the default one; `clock`: that
@@ -153,8 +166,8 @@ def ticket_for(user, pk, *, write=False):
 
 
 def entries_of(ticket):
-    """The ticket's timeline, oldest first, with the authors loaded."""
-    return (TicketEntry.objects.filter(ticket=ticket).select_related("author").prefetch_related("attachments")
+    """The ticket's timeline, oldest first, with the authors and the replies' mail loaded."""
+    return (TicketEntry.objects.filter(ticket=ticket).select_related("author", "mail").prefetch_related("attachments")
             .order_by("created_at", "id"))
 
 

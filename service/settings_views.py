@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.capabilities import Capability
@@ -74,14 +75,23 @@ def _calendar_form(request, calendar):
     return _form_page(
         request, CalendarForm(request.POST or None, calendar=calendar),
         save=lambda fields: services.calendar_save(by=request.user, calendar=calendar, **fields),
-        saved=lambda saved: (_("Calendar %(name)s saved.") % {"name": saved.name},
-                             reverse("settings:service:calendar", args=[saved.pk])),
+        saved=lambda result: (_with_recalculating(_("Calendar %(name)s saved.") % {"name": result[0].name}, result[1]),
+                              reverse("settings:service:calendar", args=[result[0].pk])),
         template="service/settings/calendar_form.html", context={"calendar": calendar}, section="calendars")
+
+
+def _with_recalculating(message, recalculating):
+    """`message`, and when a save queued new deadlines for open tickets, how many get them."""
+    if not recalculating:
+        return message
+    return " ".join([message, ngettext("The deadlines of %(n)d open ticket will be recalculated.",
+                                       "The deadlines of %(n)d open tickets will be recalculated.",
+                                       recalculating) % {"n": recalculating}])
 
 
 def _form_page(request, form, *, save, saved, template, context, section):
     """A settings form page: on a valid POST, `save(form.service_fields())` (its ValidationError shown
-    on the form), then the message and address `saved(record)` gives; else the page."""
+    on the form), then the message and address `saved(what save returned)` gives; else the page."""
     if request.method == "POST" and form.is_valid():
         try:
             record = save(form.service_fields())
@@ -141,8 +151,8 @@ def days_add(request, calendar_pk):
     if not form.is_valid():  # the page again, with what was pasted and the lines it could not read
         return _calendar_page(request, calendar, form)
     days = form.cleaned_data["lines"]
-    saved = services.calendar_days_save(by=request.user, calendar=calendar, days=days)
-    messages.success(request, _("%(n)d dates saved.") % {"n": saved})
+    saved, recalculating = services.calendar_days_save(by=request.user, calendar=calendar, days=days)
+    messages.success(request, _with_recalculating(_("%(n)d dates saved.") % {"n": saved}, recalculating))
     return redirect(f"{reverse('settings:service:calendar', args=[calendar.pk])}?year={days[0][0].year}")
 
 
@@ -150,8 +160,9 @@ def days_add(request, calendar_pk):
 @require_POST
 def day_delete(request, calendar_pk, day_pk):
     day = get_object_or_404(CalendarDay, pk=day_pk, calendar_id=calendar_pk)
-    services.calendar_day_delete(by=request.user, day=day)
-    messages.success(request, _("%(date)s follows the weekly hours again.") % {"date": day.date.isoformat()})
+    recalculating = services.calendar_day_delete(by=request.user, day=day)
+    messages.success(request, _with_recalculating(
+        _("%(date)s follows the weekly hours again.") % {"date": day.date.isoformat()}, recalculating))
     return redirect(f"{reverse('settings:service:calendar', args=[calendar_pk])}?year={day.date.year}")
 
 
@@ -160,9 +171,10 @@ def day_delete(request, calendar_pk, day_pk):
 def official_days_add(request, calendar_pk):
     """Add the official holidays and make-up days the system knows (the chinese-calendar package)."""
     calendar = get_object_or_404(WorkCalendar, pk=calendar_pk)
-    added = services.calendar_official_days_add(by=request.user, calendar=calendar)
+    added, recalculating = services.calendar_official_days_add(by=request.user, calendar=calendar)
     if added:
-        messages.success(request, _("%(n)d official holidays and make-up working days added.") % {"n": added})
+        messages.success(request, _with_recalculating(
+            _("%(n)d official holidays and make-up working days added.") % {"n": added}, recalculating))
     else:
         messages.info(request, _("The calendar holds every official date the system knows already."))
     return redirect("settings:service:calendar", calendar.pk)
@@ -197,8 +209,8 @@ def _policy_form(request, policy):
     return _form_page(
         request, SlaPolicyForm(request.POST or None, instance=policy),
         save=lambda fields: services.sla_policy_save(by=request.user, policy=policy, **fields),
-        saved=lambda saved: (_("Policy %(name)s saved.") % {"name": saved.name},
-                             reverse("settings:service:sla_policies")),
+        saved=lambda result: (_with_recalculating(_("Policy %(name)s saved.") % {"name": result[0].name}, result[1]),
+                              reverse("settings:service:sla_policies")),
         template="service/settings/policy_form.html", context={"policy": policy}, section="sla_policies")
 
 

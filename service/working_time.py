@@ -32,6 +32,10 @@ class WorkingCalendar:
             object.__setattr__(self, "makeup_windows", tuple(first))
         # The UTC windows of each day asked for, kept: the deadlines of many tickets opened over the same
         # weeks walk the same days (100,000 tickets' deadlines took 12 s building them again each time).
+        # Kept on the instance only, never in a module or process cache: an instance is read from the
+        # database (selectors.working_calendar) for one request or one chunk of a task and dropped, so
+        # a calendar an admin changes in another process is read afresh by the next one
+        # (service.services.recompute reads it after locking its chunk's tickets).
         object.__setattr__(self, "_day_windows", {})
 
     def local(self, moment):

@@ -5,6 +5,7 @@ from pathlib import Path
 import environ
 import pghistory
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import REDIS_SCHEMES, Env
 
@@ -337,3 +338,36 @@ SERVICE_SURVEY_CHANGE_HOURS = env.int("SERVICE_SURVEY_CHANGE_HOURS", default=24)
 # it (a person types; a bot posts at once), and the requests one IP address may send in an hour.
 SERVICE_FORM_MIN_SECONDS = env.int("SERVICE_FORM_MIN_SECONDS", default=3)
 SERVICE_FORM_PER_IP_HOUR = env.int("SERVICE_FORM_PER_IP_HOUR", default=5)
+
+# The service desk's mailbox (service/services/mail.py). Beat reads it every SERVICE_MAIL_POLL_SECONDS
+# over IMAP and turns new mail into tickets and replies; without a host nothing is read (replies still
+# go out by e-mail through EMAIL_BACKEND). Security: ssl (IMAPS, port 993), starttls (port 143), or none
+# (plain text: only for a server on loopback, as the tests' Dovecot).
+SERVICE_MAIL_IMAP_HOST = env.str("SERVICE_MAIL_IMAP_HOST", default="")
+SERVICE_MAIL_IMAP_SECURITY = env.str("SERVICE_MAIL_IMAP_SECURITY", default="ssl").lower()
+if SERVICE_MAIL_IMAP_SECURITY not in ("ssl", "starttls", "none"):
+    raise ImproperlyConfigured("The environment variable SERVICE_MAIL_IMAP_SECURITY must be ssl, starttls or none.")
+SERVICE_MAIL_IMAP_PORT = env.int("SERVICE_MAIL_IMAP_PORT", default=993 if SERVICE_MAIL_IMAP_SECURITY == "ssl" else 143)
+SERVICE_MAIL_IMAP_USER = env.str("SERVICE_MAIL_IMAP_USER", default="")
+SERVICE_MAIL_IMAP_PASSWORD = env.str("SERVICE_MAIL_IMAP_PASSWORD", default="")
+SERVICE_MAIL_IMAP_FOLDER = env.str("SERVICE_MAIL_IMAP_FOLDER", default="INBOX")
+# Where processed mail is moved; empty: it is marked read and stays in the folder.
+SERVICE_MAIL_IMAP_DONE_FOLDER = env.str("SERVICE_MAIL_IMAP_DONE_FOLDER", default="")
+SERVICE_MAIL_IMAP_TIMEOUT = env.int("SERVICE_MAIL_IMAP_TIMEOUT", default=30)
+SERVICE_MAIL_POLL_SECONDS = env.float("SERVICE_MAIL_POLL_SECONDS", default=60)
+# Messages one run reads at most (the rest wait for the next run).
+SERVICE_MAIL_BATCH = env.int("SERVICE_MAIL_BATCH", default=50)
+# The address replies come from and customers write to (empty: DEFAULT_FROM_EMAIL); mail from it is
+# never turned into a ticket (a loop).
+SERVICE_MAIL_ADDRESS = env.str("SERVICE_MAIL_ADDRESS", default="")
+# The type of tickets opened by e-mail, by name (empty: the first active type that is not a complaint).
+SERVICE_MAIL_TICKET_TYPE = env.str("SERVICE_MAIL_TICKET_TYPE", default="")
+# The customer (id) whose tickets a sender no customer matches opens; 0: the placeholder customer of
+# unmatched requests the web form uses, whose tickets wait in the unassigned queue for triage.
+SERVICE_MAIL_UNKNOWN_SENDER_CUSTOMER = env.int("SERVICE_MAIL_UNKNOWN_SENDER_CUSTOMER", default=0)
+# Replies mailed to customers: attempts before one is shown as not sent, and the first pause in seconds
+# after a failure (doubling each time).
+SERVICE_MAIL_SEND_ATTEMPTS = env.int("SERVICE_MAIL_SEND_ATTEMPTS", default=5)
+SERVICE_MAIL_SEND_BACKOFF = env.float("SERVICE_MAIL_SEND_BACKOFF", default=60)
+# Read the mailbox, and send again the replies whose mail failed and is due once more.
+CELERY_BEAT_SCHEDULE["service-mail"] = {"task": "service.tasks.service_mail", "schedule": SERVICE_MAIL_POLL_SECONDS}

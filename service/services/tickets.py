@@ -102,6 +102,34 @@ def _pauses(ticket, now):
     return spans
 
 
+def work_seconds(ticket, moment, *, clock=None):
+    """The working time, in whole seconds, from the clock's start to `moment` as the SLA clock counts
+    it: within the working windows of the policy's calendar (else the default one; `clock`: that
+    calendar as working_calendar() read it), the clock's stops left out. None without any calendar."""
+    from ..models import WorkCalendar
+    from ..selectors import working_calendar
+
+    if clock is None:
+        policy = ticket.sla_policy
+        try:
+            clock = working_calendar(policy.calendar if policy is not None else None)
+        except WorkCalendar.DoesNotExist:
+            return None
+    return int(clock.working_between(ticket.sla_started_at, moment, _pauses(ticket, moment)).total_seconds())
+
+
+def record_work_durations(ticket, *, clock=None):
+    """Store the working time to the first response and to the resolution once each has happened (the
+    reports aggregate these columns); a reopened ticket, no longer resolved, loses its resolution time
+    and gets it again, counted from the start without its stops, when it is resolved again."""
+    if ticket.first_responded_at is not None and ticket.first_response_work_seconds is None:
+        ticket.first_response_work_seconds = work_seconds(ticket, ticket.first_responded_at, clock=clock)
+    if ticket.resolved_at is None:
+        ticket.resolution_work_seconds = None
+    elif ticket.resolution_work_seconds is None:
+        ticket.resolution_work_seconds = work_seconds(ticket, ticket.resolved_at, clock=clock)
+
+
 def next_due(ticket):
     """The deadline a running clock runs to: the first response until it is given, then the resolution;
     none for a ticket waiting, resolved or closed."""
@@ -114,29 +142,36 @@ def apply_sla(ticket, *, now, policies=None, clock=None):
     """Choose the ticket's SLA policy (the first that holds) and store its deadlines, counted from
     `sla_started_at` without the clock's stops: a new policy or priority keeps the working time
     already used. A first response already given keeps its deadline. Needs `customer` loaded."""
-    from ..selectors import sla_deadline, sla_policy_for, sla_warning, working_calendar
+    from ..selectors import sla_policy_for
 
     policy = sla_policy_for(tier=ticket.customer.tier, priority=ticket.priority, type_id=ticket.type_id,
                             channel=ticket.channel, policies=policies)
     ticket.sla_policy = policy
-    targets = ("resolution",) if ticket.first_responded_at else ("first_response", "resolution")
-    for target in targets:
-        setattr(ticket, f"{target}_due", None)
-        setattr(ticket, f"{target}_warn_at", None)
-    if policy is not None:
-        pauses, start = _pauses(ticket, now), ticket.sla_started_at
-        try:
-            calendar = clock or working_calendar(policy.calendar)
-            for target in targets:
-                setattr(ticket, f"{target}_due", sla_deadline(policy, start, target=target, pauses=pauses,
-                                                              clock=calendar))
-                setattr(ticket, f"{target}_warn_at", sla_warning(policy, start, target=target, pauses=pauses,
-                                                                 clock=calendar))
-        except NoWorkingTime:  # a calendar without working hours: no deadline rather than no ticket
-            for target in targets:
-                setattr(ticket, f"{target}_due", None)
-                setattr(ticket, f"{target}_warn_at", None)
+    for name, value in sla_targets(ticket, policy, pauses=_pauses(ticket, now), clock=clock).items():
+        setattr(ticket, name, value)
     ticket.due_at = next_due(ticket)
+
+
+def sla_targets(ticket, policy, *, pauses, clock=None):
+    """{column: moment} of the deadlines and warning times `policy` gives the ticket's targets still to
+    meet (a first response already given keeps its own, so it is not among them), counted from
+    `sla_started_at` without `pauses`, on `clock` (else the policy's calendar as working_calendar()
+    reads it). None for each without a policy, or on a calendar without working hours."""
+    from ..selectors import sla_deadline, sla_warning, working_calendar
+
+    targets = ("resolution",) if ticket.first_responded_at else ("first_response", "resolution")
+    found = {f"{target}_{kind}": None for target in targets for kind in ("due", "warn_at")}
+    if policy is None:
+        return found
+    start = ticket.sla_started_at
+    try:
+        calendar = clock or working_calendar(policy.calendar)
+        for target in targets:
+            found[f"{target}_due"] = sla_deadline(policy, start, target=target, pauses=pauses, clock=calendar)
+            found[f"{target}_warn_at"] = sla_warning(policy, start, target=target, pauses=pauses, clock=calendar)
+    except NoWorkingTime:  # a calendar without working hours: no deadline rather than no ticket
+        return dict.fromkeys(found)
+    return found
 
 
 # Opening ------------------------------------------------------------------------------------------
@@ -232,6 +267,7 @@ def _locked(ticket, version=None):
 
 
 def _save(ticket):
+    record_work_durations(ticket)
     ticket.version = F("version") + 1
     ticket.save()
     ticket.refresh_from_db()
@@ -300,7 +336,8 @@ def ticket_set_status(*, ticket, by, status, version=None):
 def ticket_reply(*, ticket, by, body, internal=False, status=None, version=None, files=()):
     """A reply to the customer, or with `internal` a note only colleagues read, and optionally a new
     status in the same step. The first reply to the customer is the first response (a new ticket goes
-    to in progress by it). `files`: uploads attached to it. Returns the entry."""
+    to in progress by it). `files`: uploads attached to it. A reply to the customer is mailed to them
+    (service.services.mail.reply_mail_queue) when the ticket has an address. Returns the entry."""
     body = body.strip()
     if not body:
         raise ValidationError({"body": _("Write something first.")})
@@ -314,6 +351,9 @@ def ticket_reply(*, ticket, by, body, internal=False, status=None, version=None,
         entry = _entry(locked, EntryKind.NOTE if internal else EntryKind.REPLY, by, now, body=body)
         attachments_store(ticket=locked, entry=entry, checked=checked, by=by)
         if not internal:
+            from .mail import reply_mail_queue  # mailed to the customer after the commit
+
+            reply_mail_queue(entry=entry, ticket=locked)
             if locked.first_responded_at is None:
                 locked.first_responded_at = now
             if locked.status == S.NEW and status in (None, S.NEW):

@@ -9,7 +9,7 @@ from accounts.access import visible
 from accounts.models import User
 from crm.demo import seed_demo
 from service.demo import TICKETS, seed_service_demo
-from service.models import Complaint, Ticket, TicketEntry, TicketStatus
+from service.models import Complaint, Survey, Ticket, TicketEntry, TicketStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -34,4 +34,8 @@ def test_the_demo_desk_has_tickets_in_every_status_and_loads_once(roles):
     assert all(9 <= moment.hour < 17 and moment.weekday() < 5 for moment in opened)  # in office hours
     complaints = Ticket.objects.filter(type__is_complaint=True)
     assert complaints.exists() and Complaint.objects.filter(ticket__in=complaints).count() == complaints.count()
+    # What the service report reads: the working times of every answered and resolved ticket, and surveys.
+    assert not Ticket.objects.exclude(first_responded_at=None).filter(first_response_work_seconds=None).exists()
+    assert not Ticket.objects.exclude(resolved_at=None).filter(resolution_work_seconds=None).exists()
+    assert Survey.objects.exclude(answered_at=None).filter(csat__isnull=False).exists()
     assert seed_service_demo() is False and Ticket.objects.count() == TICKETS

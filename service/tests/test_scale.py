@@ -24,6 +24,11 @@ def test_it_generates_tickets_with_their_timelines_once(roles, picklists):
     assert not open_tickets.filter(status__in=["new", "open"], due_at=None).exists()
     assert not tickets.filter(status__in=["resolved", "closed", "waiting"], due_at__isnull=False).exists()
     assert set(TicketEntry.objects.values("ticket_id").annotate(n=Count("pk")).values_list("n", flat=True)) == {5}
+    # The working times the service report reads: at most the hour (two) between opening and answer (resolution).
+    assert not tickets.exclude(status="new").filter(first_response_work_seconds=None).exists()
+    assert not tickets.filter(status__in=["resolved", "closed"], resolution_work_seconds=None).exists()
+    assert not tickets.filter(first_response_work_seconds__gt=3600).exists()
+    assert not tickets.filter(resolution_work_seconds__gt=7200).exists()
     agents = User.objects.filter(username__startswith="scale_agent_")
     assert agents.count() == 2 * 4  # two per branch
     agent = agents.first()

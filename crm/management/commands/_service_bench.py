@@ -1,6 +1,7 @@
 """benchmark service: on the scale data (`seed_scale`: 2,000,000 tickets, 10,000,000 timeline entries),
 the work queues and a ticket's page as an agent (客服专员, tickets of their branch) and as the service
-manager (all tickets); the SLA scan (warnings and escalations: the service desk's reminder rules run as
+manager (all tickets); the service report for last quarter (a whole one: some 160,000 tickets resolved)
+as both; the SLA scan (warnings and escalations: the service desk's reminder rules run as
 the beat task runs them), then a second scan that must raise nothing (the rows they added are deleted
 afterwards); and the deadlines of 100,000 tickets worked out on the default working calendar.
 
@@ -20,7 +21,7 @@ from accounts.models import User
 from ._timing import p95 as percentile_95
 from ._timing import signed_in_client, timed
 
-TARGETS = {"queue": 150, "ticket": 100}
+TARGETS = {"queue": 150, "ticket": 100, "report": 300}
 SCAN_SECONDS = 30
 DEADLINES, DEADLINE_SECONDS = 100_000, 10
 SERVICE_RULES = ("ticket_sla_warning", "ticket_sla_breached", "ticket_sla_escalated", "survey_low_score")
@@ -39,6 +40,7 @@ def benchmark_service(stdout, repeat=30, warmup=3):
     stdout.write(f"tickets: {_estimate('service_ticket'):,} (open {open_tickets:,}); entries: "
                  f"{_estimate('service_ticketentry'):,}; {repeat} timed requests per row")
     _pages(stdout, agent, manager, repeat, warmup)
+    _report(stdout, agent, manager, repeat, warmup)
     _scan(stdout)
     _deadlines(stdout)
 
@@ -65,6 +67,22 @@ def _pages(stdout, agent, manager, repeat, warmup):
         p50, p95 = statistics.median(runs), percentile_95(runs)
         result = "PASS" if status == 200 and p95 <= target else f"FAIL (HTTP {status})" if status != 200 else "FAIL"
         stdout.write(f"{page:<20}{label:<9}{p50:>8.1f}{p95:>8.1f}{'≤' + str(target):>8}{len(queries):>9}  {result}")
+
+
+def _report(stdout, agent, manager, repeat, warmup):
+    """The service report (reports:service_report) for last quarter as the agent and as the manager."""
+    url = reverse("reports:service_report") + "?period=last_quarter"
+    gc.collect()
+    gc.freeze()
+    stdout.write(f"\n{'service report':<20}{'as':<9}{'p50 ms':>8}{'p95 ms':>8}{'target':>8}{'queries':>9}  result")
+    for label, user in (("agent", agent), ("manager", manager)):
+        client = signed_in_client(user)
+        response, runs, queries = timed(lambda c=client: c.get(url), repeat, warmup)
+        p50, p95, target = statistics.median(runs), percentile_95(runs), TARGETS["report"]
+        status = response.status_code
+        result = "PASS" if status == 200 and p95 <= target else f"FAIL (HTTP {status})" if status != 200 else "FAIL"
+        stdout.write(f"{'last quarter':<20}{label:<9}{p50:>8.1f}{p95:>8.1f}{'≤' + str(target):>8}{len(queries):>9}  "
+                     f"{result}")
 
 
 def _scan(stdout):

@@ -62,7 +62,7 @@ from sales.models import (
 from sales.selectors import with_customer_visible
 from sales.selectors.targets import last_day, period_shift, period_start, users_for_targets
 
-from .forms import MONTH, QUARTER, Period
+from ..forms import MONTH, QUARTER, Period
 
 FORECAST_MONTHS = 6
 MONEY = DecimalField(max_digits=18, decimal_places=2)
