@@ -53,11 +53,13 @@ class TicketForm(forms.ModelForm):
 
     class Meta:
         model = Ticket
-        fields = ["subject", "type", "priority", "channel", "contact", "description", "opportunity", "contract"]
+        fields = ["subject", "type", "priority", "channel", "contact", "description", "opportunity", "contract", "product"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, customer, user, **kwargs):
-        from sales.models import Contract, Opportunity
+        from django.db.models import Q
+
+        from sales.models import Contract, Opportunity, Product
 
         super().__init__(*args, **kwargs)
         self.fields["type"].queryset = _types(self.instance.type_id if self.instance.pk else None)
@@ -66,6 +68,9 @@ class TicketForm(forms.ModelForm):
         self.fields["opportunity"].queryset = visible(user, Opportunity).filter(customer=customer).order_by("-id")
         self.fields["contract"].queryset = (visible(user, Contract).filter(opportunity__customer=customer)
                                             .order_by("-id"))
+        # The catalogue's active products, and the ticket's own even if it has been retired since.
+        current = self.instance.product_id if self.instance.pk else None
+        self.fields["product"].queryset = Product.objects.filter(Q(is_active=True) | Q(pk=current)).order_by("name")
         if not self.instance.pk:
             del self.fields["version"]
         else:  # files come with replies and notes once the ticket exists

@@ -255,6 +255,8 @@ class Ticket(models.Model):
                                     on_delete=models.SET_NULL, related_name="tickets")
     contract = models.ForeignKey("sales.Contract", verbose_name=_("contract"), null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="tickets")
+    product = models.ForeignKey("sales.Product", verbose_name=_("product"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="tickets")
     follows = models.ForeignKey("self", verbose_name=_("follows ticket"), null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="followed_by")
     sla_policy = models.ForeignKey(SlaPolicy, verbose_name=_("SLA policy"), null=True, blank=True,

@@ -161,7 +161,7 @@ def queue_of(user, key, *, now=None):
 def ticket_for(user, pk, *, write=False):
     """One ticket `user` may see (404 otherwise; 403 with write=True on one they may only read)."""
     qs = Ticket.objects.select_related("customer", "contact", "type", "assignee", "team", "sla_policy",
-                                       "opportunity", "contract", "follows", "created_by")
+                                       "opportunity", "contract", "product", "follows", "created_by")
     return get_visible_or_404(user, qs, pk, write=write)
 
 

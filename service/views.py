@@ -103,7 +103,7 @@ def ticket_create(request):
             ticket = services.ticket_create(
                 by=request.user, customer=customer, subject=data["subject"], type=data["type"],
                 priority=data["priority"], channel=data["channel"], contact=data["contact"],
-                description=data["description"], opportunity=data["opportunity"], contract=data["contract"],
+                description=data["description"], opportunity=data["opportunity"], contract=data["contract"], product=data["product"],
                 files=data["files"])
         except ValidationError as error:
             show_service_error(form, error)

@@ -37,4 +37,14 @@ def ticket_for_won_deal(*, opportunity, by):
         description = _("Opened when the deal %(deal)s was won.") % {"deal": opportunity.name}
     return ticket_create(by=None, customer=opportunity.customer, contact=opportunity.contact, subject=subject,
                          description=description, type=rule.type, priority=rule.priority, channel="other",
-                         team=rule.team, opportunity=opportunity, checklist=rule.checklist_items())
+                         team=rule.team, opportunity=opportunity, product=_only_product(opportunity),
+                         checklist=rule.checklist_items())
+
+
+def _only_product(opportunity):
+    """The product of the deal when its lines name exactly one, else None."""
+    from sales.models import OpportunityLine, Product
+
+    ids = set(OpportunityLine.objects.filter(opportunity=opportunity).order_by().values_list("product_id", flat=True)
+              .distinct()[:2])
+    return Product.objects.get(pk=ids.pop()) if len(ids) == 1 else None

@@ -29,7 +29,8 @@ TRANSITIONS = {
     S.RESOLVED: (S.OPEN, S.CLOSED),
     S.CLOSED: (),
 }
-EDITABLE_FIELDS = ("subject", "description", "type", "priority", "channel", "contact", "opportunity", "contract")
+EDITABLE_FIELDS = ("subject", "description", "type", "priority", "channel", "contact", "opportunity", "contract",
+                   "product")
 # A change of these chooses the SLA policy again.
 POLICY_FIELDS = ("type", "priority", "channel")
 
@@ -177,7 +178,7 @@ def sla_targets(ticket, policy, *, pauses, clock=None):
 # Opening ------------------------------------------------------------------------------------------
 
 def ticket_create(*, by, customer, subject, type, priority=Priority.NORMAL, channel="phone", description="",
-                  contact=None, assignee=None, team=None, opportunity=None, contract=None, follows=None,
+                  contact=None, assignee=None, team=None, opportunity=None, contract=None, product=None, follows=None,
                   author_name="", checklist=(), files=()):
     """Open a ticket for `customer`. By an agent (`by`): on a customer they may see (Customer.DoesNotExist
     otherwise), assigned to them unless they name another of `agents_for(by)`, and it must stay within
@@ -208,7 +209,7 @@ def ticket_create(*, by, customer, subject, type, priority=Priority.NORMAL, chan
             customer=customer, contact=contact, subject=subject[:200], description=description.strip(), type=type,
             priority=priority, channel=channel, assignee=assignee,
             team=assignee.team if assignee is not None else (team or customer.team), opportunity=opportunity,
-            contract=contract, follows=follows, sla_started_at=now, created_by=by, created_at=now)
+            contract=contract, product=product, follows=follows, sla_started_at=now, created_by=by, created_at=now)
         apply_sla(ticket, now=now)
         ticket.save()
         opening = TicketEntry.objects.create(ticket=ticket, kind=EntryKind.CREATED, body=ticket.description,
@@ -252,6 +253,7 @@ def ticket_follow_up(*, ticket, by):
         raise ValidationError(_("The ticket is still open: reply on it instead."))
     return ticket_create(by=by, customer=ticket.customer, contact=ticket.contact, subject=ticket.subject,
                          type=ticket.type, priority=ticket.priority, channel=ticket.channel, follows=ticket,
+                         opportunity=ticket.opportunity, contract=ticket.contract, product=ticket.product,
                          description=_("Follows ticket %(reference)s.") % {"reference": ticket.reference})
 
 

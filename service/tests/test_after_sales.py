@@ -52,6 +52,23 @@ def test_an_admin_turns_it_on_and_a_won_deal_opens_the_ticket_once(english_clien
     assert Ticket.objects.count() == 1  # won again: no second ticket
 
 
+@pytest.mark.parametrize("products, named", [(["ERP 软件"], "ERP 软件"), (["ERP 软件", "ERP 软件"], "ERP 软件"),
+                                              (["ERP 软件", "实施服务"], None), ([], None)])
+def test_the_after_sales_ticket_names_the_deals_product_when_its_lines_have_one(admin, pipeline, deal, rep_east,
+                                                                              service_desk, products, named):
+    from sales.models import Product
+
+    services.after_sales_rule_save(by=admin, pipeline=pipeline, is_active=True, type=service_desk["售后"],
+                                   priority="normal", team=None, checklist="")
+    catalogue = {name: Product.objects.get_or_create(code=name, defaults={"name": name})[0] for name in products}
+    if products:
+        sales_services.opportunity_lines_save(opportunity=deal, by=rep_east, lines=[
+            {"product": catalogue[name], "quantity": Decimal(1)} for name in products])
+    win(Ticket.opportunity.field.related_model.objects.get(pk=deal.pk), rep_east)
+    ticket = Ticket.objects.get()
+    assert (ticket.product.name if ticket.product else None) == named
+
+
 def test_without_a_rule_or_with_it_off_a_won_deal_opens_nothing(admin, pipeline, deal, rep_east, service_desk):
     win(deal, rep_east)
     assert not Ticket.objects.exists()

@@ -52,6 +52,35 @@ def test_an_agent_opens_a_ticket_from_the_customer_page(client_for, agent_sh, cu
     assert "数控机床报警 E-21" in detail and "开机即报警" in detail
 
 
+def test_a_ticket_names_its_product_from_the_active_catalogue_and_keeps_a_retired_one(client_for, agent_sh, customer,
+                                                                                       service_desk):
+    from sales.models import Product
+
+    spindle = Product.objects.create(code="SP-01", name="高速电主轴")
+    retired = Product.objects.create(code="OLD-1", name="旧款数控系统", is_active=False)
+    client = client_for(agent_sh)
+    form = client.get(reverse("service:ticket_create") + f"?customer={customer.pk}").content.decode()
+    assert "高速电主轴" in form and "旧款数控系统" not in form
+    refused = client.post(reverse("service:ticket_create"), {
+        "customer": customer.pk, "subject": "主轴异响", "type": service_desk["故障"].pk, "priority": "normal",
+        "channel": "phone", "product": retired.pk})
+    assert refused.status_code == 422 and not Ticket.objects.exists()
+    client.post(reverse("service:ticket_create"), {
+        "customer": customer.pk, "subject": "主轴异响", "type": service_desk["故障"].pk, "priority": "normal",
+        "channel": "phone", "product": spindle.pk})
+    ticket = Ticket.objects.get()
+    assert ticket.product == spindle
+    assert "高速电主轴" in client.get(ticket.get_absolute_url()).content.decode()
+    # Retired since: the ticket keeps it, and its edit form still offers it.
+    Product.objects.filter(pk=spindle.pk).update(is_active=False)
+    edit = client.get(reverse("service:ticket_edit", args=[ticket.pk])).content.decode()
+    assert "高速电主轴" in edit
+    # Its follow-up ticket names the same product.
+    services.ticket_set_status(ticket=ticket, by=agent_sh, status=TicketStatus.RESOLVED)
+    follow = services.ticket_follow_up(ticket=Ticket.objects.get(pk=ticket.pk), by=agent_sh)
+    assert follow.product == spindle
+
+
 def test_a_ticket_without_a_subject_is_refused_with_the_reason(client_for, agent_sh, customer, service_desk):
     response = client_for(agent_sh).post(reverse("service:ticket_create"), {
         "customer": customer.pk, "subject": "", "type": service_desk["故障"].pk, "priority": "normal",

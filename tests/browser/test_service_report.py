@@ -3,6 +3,7 @@ and surveys): every block shows figures, and clicking one lands on the list of e
 it. The same at a phone's width, where the page fits and the tables scroll inside themselves. No console
 errors, no CSP violations."""
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -59,7 +60,8 @@ def test_the_service_manager_clicks_a_figure_and_gets_exactly_its_tickets(servic
     page.goto(_url(query))
     expect(page.locator("[data-testid=resolved-count]")).to_have_text(str(len(resolved)))
     expect(page.locator("[data-testid=open-count]")).to_have_text(str(len(open_now)))
-    expect(page.locator("[data-testid=fr-median]")).to_contain_text("h")  # working hours, not "—"
+    # Working hours (小时 on the Chinese page), not "—".
+    expect(page.locator("[data-testid=fr-median]")).to_have_text(re.compile(r"^\s*\d+(\.\d)?\s*小时\s*$"))
     expect(page.locator("[data-testid=csat-average]")).not_to_have_text("—")
     expect(page.locator("[data-testid=breach-row]").first).to_be_visible()
     screenshot(page, "service-report-1280")
