@@ -153,17 +153,6 @@ def _service_scope(request):
                                                 team=form.cleaned_data.get("team"))
 
 
-def _service_query(form):
-    """The filter as a query string, for the links to drill-downs and the export."""
-    data = form.cleaned_data
-    query = {"period": data["period"]}
-    if data["period"] == "custom":
-        query.update(start=data["start"].isoformat(), end=data["end"].isoformat())
-    if data.get("team"):
-        query["team"] = data["team"].pk
-    return urlencode(query)
-
-
 @capability_required(module=Module.SERVICE)
 def service_report(request):
     form, scope = _service_scope(request)
@@ -172,7 +161,7 @@ def service_report(request):
         return render(request, "reports/service_report.html", context, status=400)
     figures = service_selectors.report(scope)
     shown = {breakdown: rows[:BREAKDOWN_ROWS] for breakdown, rows in figures["breaches"].items()}
-    context.update(figures=figures, breaches=shown, scope=scope, query=_service_query(form),
+    context.update(figures=figures, breaches=shown, scope=scope, query=_filter_query(form),
                    drill=reverse("reports:service_tickets"))
     return render(request, "reports/service_report.html", context)
 
@@ -208,7 +197,7 @@ def service_tickets(request):
         ticket.resolution_hours = service_selectors.hours(ticket.resolution_work_seconds)
     return render(request, "reports/service_tickets.html", {
         "form": form, "scope": scope, "metric": metric, "page": page, "title": SERVICE_TITLES[metric],
-        "labels": service_selectors.drilldown_labels(metric, request.GET), "query": _service_query(form)})
+        "labels": service_selectors.drilldown_labels(metric, request.GET), "query": _filter_query(form)})
 
 
 @never_cache

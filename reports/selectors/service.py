@@ -360,7 +360,7 @@ def drilldown_labels(metric, params):
             found = model.objects.filter(pk=inputs.query_id(params, name)).first()
             labels.append(found.name if isinstance(found, (Team, User)) else str(found or ""))
     if metric == "csat" and params.get("score"):
-        labels.append(f"CSAT {params['score']}")
+        labels.append(_("CSAT %(score)d") % {"score": int(params["score"])})
     if metric == "nps" and params.get("group"):
         labels.append(NPS_LABELS[params["group"]])
     if metric == "complaints" and params.get("cause"):

@@ -233,16 +233,18 @@ def _checked_files(files):
 def _check_related(customer, by, *, contact=None, opportunity=None, contract=None):
     """The contact, deal and contract of a ticket are the customer's, and a deal or contract one `by`
     may see (a ticket never names a record its author could not open)."""
-    from sales.models import Contract, Opportunity
-
     if contact is not None and contact.customer_id != customer.pk:
         raise ValidationError({"contact": _("The contact belongs to another customer.")})
-    for name, record, model in (("opportunity", opportunity, Opportunity), ("contract", contract, Contract)):
+    for name, record in (("opportunity", opportunity), ("contract", contract)):
         if record is None:
             continue
         owner_id = record.customer_id if name == "opportunity" else record.opportunity.customer_id
-        if owner_id != customer.pk or (by is not None and not visible(by, model.objects.filter(pk=record.pk)).exists()):
+        if owner_id != customer.pk or (by is not None and not _may_open(by, record)):
             raise ValidationError({name: _("Choose one of this customer's records you may open.")})
+
+
+def _may_open(by, record):
+    return visible(by, type(record).objects.filter(pk=record.pk)).exists()
 
 
 def ticket_follow_up(*, ticket, by):
@@ -251,9 +253,12 @@ def ticket_follow_up(*, ticket, by):
     _require_edit(ticket, by)
     if ticket.status not in (S.RESOLVED, S.CLOSED):
         raise ValidationError(_("The ticket is still open: reply on it instead."))
+    # The deal and contract go along when `by` may open them (an agent often has no sales scope).
+    deal, contract = (record if record is not None and _may_open(by, record) else None
+                      for record in (ticket.opportunity, ticket.contract))
     return ticket_create(by=by, customer=ticket.customer, contact=ticket.contact, subject=ticket.subject,
                          type=ticket.type, priority=ticket.priority, channel=ticket.channel, follows=ticket,
-                         opportunity=ticket.opportunity, contract=ticket.contract, product=ticket.product,
+                         opportunity=deal, contract=contract, product=ticket.product,
                          description=_("Follows ticket %(reference)s.") % {"reference": ticket.reference})
 
 

@@ -69,6 +69,28 @@ def test_the_after_sales_ticket_names_the_deals_product_when_its_lines_have_one(
     assert (ticket.product.name if ticket.product else None) == named
 
 
+def test_an_agent_who_may_not_open_the_deal_follows_up_its_after_sales_ticket_without_it(admin, pipeline, deal,
+                                                                                         rep_east, agent_sh, teams,
+                                                                                         service_desk):
+    from accounts.access import visible
+    from sales.models import Opportunity, Product
+    from service.models import TicketStatus
+
+    services.after_sales_rule_save(by=admin, pipeline=pipeline, is_active=True, type=service_desk["售后"],
+                                   priority="normal", team=teams["shanghai"], checklist="")
+    erp = Product.objects.create(code="ERP", name="ERP 软件")
+    sales_services.opportunity_lines_save(opportunity=deal, by=rep_east, lines=[{"product": erp, "quantity": Decimal(1)}])
+    win(Opportunity.objects.get(pk=deal.pk), rep_east)
+    ticket = Ticket.objects.get()
+    assert not visible(agent_sh, Opportunity.objects.filter(pk=deal.pk)).exists()  # a 客服专员 has no sales scope
+    services.ticket_assign(ticket=ticket, by=agent_sh, assignee=agent_sh)
+    services.ticket_set_status(ticket=Ticket.objects.get(pk=ticket.pk), by=agent_sh, status=TicketStatus.RESOLVED)
+    follow = services.ticket_follow_up(ticket=Ticket.objects.get(pk=ticket.pk), by=agent_sh)
+    assert (follow.follows_id, follow.opportunity, follow.product) == (ticket.pk, None, erp)
+    # The sales side, who may open the deal, keeps it on its follow-up.
+    assert services.ticket_follow_up(ticket=Ticket.objects.get(pk=ticket.pk), by=admin).opportunity == deal
+
+
 def test_without_a_rule_or_with_it_off_a_won_deal_opens_nothing(admin, pipeline, deal, rep_east, service_desk):
     win(deal, rep_east)
     assert not Ticket.objects.exists()
