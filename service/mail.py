@@ -78,7 +78,12 @@ class ParsedMail:
 
 def decode_bytes(data, charset=None):
     """Text of `data` in its declared charset (or its superset), else UTF-8, else GB18030; what none of
-    them reads is replaced rather than lost with the rest."""
+    them reads is replaced rather than lost with the rest. NUL characters are dropped: PostgreSQL text
+    cannot hold them, and a message that could never be stored would be read again every run."""
+    return _decoded(data, charset).replace("\x00", "")
+
+
+def _decoded(data, charset):
     declared = (charset or "").strip().strip('"').lower()
     declared = "" if declared == "unknown-8bit" else declared  # raw 8-bit bytes in a header
     candidates = [CHARSET_SUPERSETS.get(declared, declared)] if declared else []

@@ -248,6 +248,18 @@ def test_chinese_subjects_and_bodies_are_decoded_in_every_charset(support_mailbo
     assert tickets[0].entries.get(kind=EntryKind.CREATED).author_name == "李工 <li@jingmi.example>"
 
 
+def test_nul_characters_are_dropped_so_the_mail_is_stored_once_not_retried_forever(support_mailbox, customer,
+                                                                                    service_desk):
+    import base64
+
+    subject = b"=?UTF-8?B?" + base64.b64encode("设备\x00报修".encode()) + b"?="
+    support_mailbox.deliver(gbk_mail(subject, "机床\x00报警。", charset="gbk"))
+    assert mail_fetch() == {"created": 1}
+    ticket = Ticket.objects.get()
+    assert (ticket.subject, ticket.description) == ("设备报修", "机床报警。")
+    assert mail_fetch() == {}  # read: nothing left for the next run
+
+
 def test_an_html_only_mail_becomes_text(support_mailbox, customer, service_desk):
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = "li@jingmi.example", "support@desk.example", "网页邮件"
